@@ -1,0 +1,3 @@
+from smtop.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,71 @@
+"""The ten SageMaker endpoint metrics smtop watches (the seed's table).
+
+One table says, per metric, where CloudWatch keeps it, which statistics smtop
+asks for, the unit CloudWatch stores and the unit the user reads.  The poll
+planner, the aggregation of variants and every renderer read it from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Aggregation = Literal["sum", "weighted-mean", "max"]
+
+INVOCATION_NAMESPACE = "AWS/SageMaker"
+INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSpec:
+    name: str
+    namespace: str
+    stats: tuple[str, ...]
+    aws_unit: str
+    unit: str
+    label: str
+    description: str
+    scale: float = 1.0
+    gpu_only: bool = False
+
+    def to_display(self, value: float | None) -> float | None:
+        """Convert a value in CloudWatch's unit to the unit shown."""
+        return None if value is None else value * self.scale
+
+    def from_display(self, value: float) -> float:
+        """Convert a value typed by the user back to CloudWatch's unit."""
+        return value / self.scale
+
+    @property
+    def is_count(self) -> bool:
+        return self.stats == ("Sum",)
+
+
+def _spec(name, namespace, stats, aws_unit, unit, label, description, **kw) -> MetricSpec:
+    return MetricSpec(name, namespace, stats, aws_unit, unit, label, description, **kw)
+
+
+METRICS: dict[str, MetricSpec] = {
+    spec.name: spec
+    for spec in (
+        _spec("Invocations", INVOCATION_NAMESPACE, ("Sum",), "None", "/min", "Invocations", "Number of requests"),
+        _spec("InvocationsPerInstance", INVOCATION_NAMESPACE, ("Sum",), "None", "/min", "Inv/instance", "Requests per instance"),
+        _spec("ModelLatency", INVOCATION_NAMESPACE, ("Average", "p99"), "Microseconds", "ms", "ModelLatency", "Inference time", scale=1e-3),
+        _spec("OverheadLatency", INVOCATION_NAMESPACE, ("Average", "p99"), "Microseconds", "ms", "Overhead", "SageMaker overhead", scale=1e-3),
+        _spec("Invocation4XXErrors", INVOCATION_NAMESPACE, ("Sum",), "None", "/min", "4XX errors", "Client errors"),
+        _spec("Invocation5XXErrors", INVOCATION_NAMESPACE, ("Sum",), "None", "/min", "5XX errors", "Server errors"),
+        _spec("CPUUtilization", INSTANCE_NAMESPACE, ("Average",), "Percent", "%", "CPU", "CPU usage (100% per core)"),
+        _spec("MemoryUtilization", INSTANCE_NAMESPACE, ("Average",), "Percent", "%", "Memory", "Memory usage"),
+        _spec("GPUUtilization", INSTANCE_NAMESPACE, ("Average",), "Percent", "%", "GPU", "GPU usage (100% per GPU)", gpu_only=True),
+        _spec("DiskUtilization", INSTANCE_NAMESPACE, ("Average",), "Percent", "%", "Disk", "Disk usage"),
+    )
+}
+
+# How the series of an endpoint's variants combine into the endpoint's own:
+# counts add up, averages weigh by traffic or instances, and a p99 cannot be
+# merged exactly, so the worst variant's p99 stands for the endpoint.
+AGGREGATION: dict[tuple[str, str], Aggregation] = {
+    (m.name, s): ("sum" if s == "Sum" else "max" if s.startswith("p") else "weighted-mean")
+    for m in METRICS.values()
+    for s in m.stats
+}

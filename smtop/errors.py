@@ -1,0 +1,74 @@
+"""smtop's own exceptions: what the user reads when something fails.
+
+The AWS layer turns botocore's errors into these at its boundary
+(``smtop.aws.errors``); the UI and the CLI only ever see these, each with a
+message written for a person who has to act on it.
+"""
+
+from __future__ import annotations
+
+
+class SmtopError(Exception):
+    """Base class; ``str(error)`` is a complete sentence for the user."""
+
+    def __init__(self, message: str, *, service: str | None = None, operation: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.service = service
+        self.operation = operation
+
+    @property
+    def retryable(self) -> bool:
+        return False
+
+
+class ConfigurationError(SmtopError):
+    """Bad settings: unknown profile, no region, malformed arguments."""
+
+
+class CredentialsError(SmtopError):
+    """No credentials, or they expired: the user has to log in again."""
+
+
+class AccessDeniedError(SmtopError):
+    """The caller lacks an IAM permission; ``action`` names it (e.g. cloudwatch:GetMetricData)."""
+
+    def __init__(self, message: str, *, action: str | None = None, **kw) -> None:
+        super().__init__(message, **kw)
+        self.action = action
+
+
+class ThrottledError(SmtopError):
+    """AWS asked us to slow down."""
+
+    @property
+    def retryable(self) -> bool:
+        return True
+
+
+class NotFoundError(SmtopError):
+    """The resource does not exist (any more)."""
+
+
+class ConnectionFailedError(SmtopError):
+    """The endpoint could not be reached or the connection dropped."""
+
+    @property
+    def retryable(self) -> bool:
+        return True
+
+
+class ReadOnlyError(SmtopError):
+    """A call that would change AWS was refused because smtop runs with --read-only."""
+
+
+class UnsupportedOperationError(SmtopError):
+    """The service behind the endpoint URL does not implement the operation."""
+
+
+class ServiceError(SmtopError):
+    """Any other error the service returned."""
+
+    @property
+    def retryable(self) -> bool:
+        return True

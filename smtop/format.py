@@ -1,0 +1,66 @@
+"""How numbers read on screen and in batch output (one place for both)."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+
+from smtop.catalog import METRICS
+
+MISSING = "—"
+
+
+def compact(value: float | None) -> str:
+    """1234 → '1.2k', 310 → '310', 0.25 → '0.25'; None → '—'."""
+    if value is None or math.isnan(value):
+        return MISSING
+    magnitude = abs(value)
+    for threshold, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if magnitude >= threshold:
+            scaled = value / threshold
+            return f"{scaled:.1f}{suffix}" if abs(scaled) < 100 else f"{scaled:.0f}{suffix}"
+    if magnitude == 0 or magnitude >= 10 or float(value).is_integer():
+        return f"{value:.0f}"
+    return f"{value:.2g}" if magnitude < 1 else f"{value:.1f}"
+
+
+def percent(value: float | None, *, digits: int = 1) -> str:
+    if value is None or math.isnan(value):
+        return MISSING
+    return f"{value:.{digits}f}"
+
+
+def utilization(value: float | None) -> str:
+    return MISSING if value is None or math.isnan(value) else f"{value:.0f}%"
+
+
+def metric_value(metric: str, value: float | None, *, period: int = 60) -> str:
+    """A metric's value in the unit the user reads, with the unit.
+
+    Counts (Sum per period) are shown per minute whatever the period.
+    """
+    spec = METRICS[metric]
+    shown = spec.to_display(value)
+    if shown is None:
+        return MISSING
+    if spec.unit == "%":
+        return f"{shown:.0f}%"
+    if spec.is_count:
+        return f"{compact(shown * 60.0 / period)}/min"
+    return f"{compact(shown)} {spec.unit}"
+
+
+def clock_time(moment: datetime | None) -> str:
+    """Times are shown in UTC, as CloudWatch and CloudTrail record them, so a
+    team spread over time zones reads the same minute."""
+    return moment.astimezone(timezone.utc).strftime("%H:%M:%SZ") if moment else MISSING
+
+
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0))}
+_CONTROL[ord("\t")] = " "
+
+
+def printable(text: str) -> str:
+    """Text from AWS made safe for a plain terminal: control characters
+    (ESC, BEL, C1 …) become visible escapes, so no sequence reaches the tty."""
+    return text.translate(_CONTROL)
