@@ -64,8 +64,21 @@ METRICS: dict[str, MetricSpec] = {
 # How the series of an endpoint's variants combine into the endpoint's own:
 # counts add up, averages weigh by traffic or instances, and a p99 cannot be
 # merged exactly, so the worst variant's p99 stands for the endpoint.
+# InvocationsPerInstance is stored as a Sum but is a per-instance rate: across
+# variants it is a mean weighted by instance count (adding would double it).
 AGGREGATION: dict[tuple[str, str], Aggregation] = {
     (m.name, s): ("sum" if s == "Sum" else "max" if s.startswith("p") else "weighted-mean")
     for m in METRICS.values()
     for s in m.stats
 }
+AGGREGATION[("InvocationsPerInstance", "Sum")] = "weighted-mean"
+
+
+def without_percentiles(metrics: dict[str, MetricSpec]) -> dict[str, MetricSpec]:
+    """The same catalog asking no percentile statistics (for services that lack them)."""
+    from dataclasses import replace
+
+    return {
+        name: replace(spec, stats=tuple(s for s in spec.stats if not s.startswith("p")))
+        for name, spec in metrics.items()
+    }

@@ -1,0 +1,214 @@
+"""Turn botocore's and aiohttp's exceptions into smtop's own, in one place.
+
+Every AWS call in ``smtop.aws`` runs inside :func:`aws_errors`, so nothing
+botocore-shaped escapes this package: the UI and the CLI only see
+``smtop.errors`` exceptions whose message is one sentence a person paged at
+3 a.m. can act on (what failed, and what to do about it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from contextlib import contextmanager
+from typing import Iterator
+
+from botocore import exceptions as boto
+
+from smtop.errors import (
+    AccessDeniedError,
+    ConfigurationError,
+    ConnectionFailedError,
+    CredentialsError,
+    NotFoundError,
+    ServiceError,
+    SmtopError,
+    ThrottledError,
+    UnsupportedOperationError,
+)
+
+_THROTTLED = {
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "SlowDown",
+}
+_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
+_EXPIRED = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"}
+_INVALID_CREDENTIALS = {
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "IncompleteSignature",
+}
+_NOT_FOUND = {"ResourceNotFound", "ResourceNotFoundException", "NoSuchEntity", "NotFound"}
+
+# botocore's service name -> the prefix IAM policies use for its actions.
+# Only the ones that differ need listing; CloudWatch's endpoint is "monitoring"
+# but its IAM actions are "cloudwatch:*".
+_IAM_PREFIX = {"cloudwatch": "cloudwatch", "logs": "logs", "monitoring": "cloudwatch"}
+
+
+def iam_action(service: str | None, operation: str | None) -> str | None:
+    """The IAM action a call needs, e.g. ``cloudwatch:GetMetricData``."""
+    if not service or not operation:
+        return None
+    return f"{_IAM_PREFIX.get(service, service)}:{operation}"
+
+
+def translate(
+    error: BaseException,
+    *,
+    service: str | None = None,
+    operation: str | None = None,
+    profile: str | None = None,
+) -> SmtopError:
+    """Return the smtop exception that tells the user what ``error`` means.
+
+    Args:
+        error: anything botocore, aiohttp or asyncio raised during an AWS call.
+        service: botocore service name (``"sagemaker"``, ``"cloudwatch"``...).
+        operation: API operation name (``"DescribeEndpoint"``); taken from a
+            ``ClientError`` when not given.
+        profile: the AWS profile in use, named in "log in again" advice.
+    """
+    if isinstance(error, SmtopError):
+        return error
+    if isinstance(error, boto.ClientError):
+        operation = operation or error.operation_name
+    where = dict(service=service, operation=operation)
+    doing = _doing(service, operation)
+    login = _login_advice(profile)
+
+    if isinstance(error, boto.ClientError):
+        return _from_client_error(error, doing, login, where)
+    if isinstance(error, boto.ProfileNotFound):
+        name = error.kwargs.get("profile") or profile
+        return ConfigurationError(
+            f"The AWS profile {name!r} is not in your AWS config; check --profile, AWS_PROFILE "
+            "and ~/.aws/config.",
+            **where,
+        )
+    if isinstance(error, boto.NoRegionError):
+        return ConfigurationError(
+            "No AWS region is set; pass --region, set AWS_REGION, or add region= to your profile.",
+            **where,
+        )
+    if isinstance(error, (boto.UnauthorizedSSOTokenError, boto.SSOTokenLoadError, boto.SSOError)):
+        return CredentialsError(f"Your AWS SSO session has expired or is missing; {login}.", **where)
+    if isinstance(error, boto.TokenRetrievalError):
+        return CredentialsError(f"Could not refresh your AWS login token; {login}.", **where)
+    if isinstance(error, boto.NoCredentialsError):
+        return CredentialsError(
+            "No AWS credentials were found; set AWS_PROFILE or pass --profile, "
+            f"or {login}.",
+            **where,
+        )
+    if isinstance(error, (boto.PartialCredentialsError, boto.CredentialRetrievalError)):
+        return CredentialsError(f"Your AWS credentials could not be loaded ({error}); {login}.", **where)
+    if isinstance(error, (boto.ConnectTimeoutError, boto.ReadTimeoutError)):
+        url = error.kwargs.get("endpoint_url", "the AWS endpoint")
+        return ConnectionFailedError(f"{url} did not answer in time while {doing}; check the network.", **where)
+    if isinstance(error, (boto.EndpointConnectionError, boto.ConnectionClosedError)):
+        url = error.kwargs.get("endpoint_url", "the AWS endpoint")
+        return ConnectionFailedError(
+            f"Could not connect to {url} while {doing}; check the network, the region and the endpoint URL.",
+            **where,
+        )
+    if isinstance(error, boto.ProxyConnectionError):
+        return ConnectionFailedError(f"Could not connect through the proxy while {doing}; check HTTPS_PROXY.", **where)
+    if isinstance(error, boto.ParamValidationError):
+        return ConfigurationError(f"smtop sent invalid parameters while {doing}: {error}", **where)
+    if isinstance(error, (boto.HTTPClientError, asyncio.TimeoutError, OSError)) or _is_aiohttp_error(error):
+        return ConnectionFailedError(f"The connection failed while {doing}: {error or type(error).__name__}.", **where)
+    if isinstance(error, boto.BotoCoreError):
+        return ServiceError(f"The AWS SDK failed while {doing}: {error}", **where)
+    return ServiceError(f"Unexpected error while {doing}: {error!r}", **where)
+
+
+@contextmanager
+def aws_errors(
+    service: str | None = None, operation: str | None = None, *, profile: str | None = None
+) -> Iterator[None]:
+    """Re-raise whatever an AWS call raises as an ``smtop.errors`` exception.
+
+    A plain (sync) context manager on purpose: it works around ``await`` and
+    ``async for`` alike, and adds no event-loop hop.
+
+    Example:
+        >>> with aws_errors("cloudwatch", "GetMetricData"):
+        ...     page = await client.get_metric_data(...)
+    """
+    try:
+        yield
+    except SmtopError:
+        raise
+    except (boto.BotoCoreError, boto.ClientError, asyncio.TimeoutError, OSError) as error:
+        raise translate(error, service=service, operation=operation, profile=profile) from error
+    except Exception as error:
+        if not _is_aiohttp_error(error):
+            raise  # a bug of ours: let it show as one
+        raise translate(error, service=service, operation=operation, profile=profile) from error
+
+
+def _is_aiohttp_error(error: BaseException) -> bool:
+    # aiobotocore wraps most aiohttp errors itself; for the rest, look aiohttp
+    # up only if it is loaded (importing it costs ~0.3 s of start-up).
+    aiohttp = sys.modules.get("aiohttp")
+    return aiohttp is not None and isinstance(error, aiohttp.ClientError)
+
+
+def _from_client_error(error: boto.ClientError, doing: str, login: str, where: dict) -> SmtopError:
+    body = error.response.get("Error", {})
+    code = str(body.get("Code", ""))
+    message = str(body.get("Message", "")).strip()
+    meta = error.response.get("ResponseMetadata", {})
+    status = meta.get("HTTPStatusCode")
+    content_type = str(meta.get("HTTPHeaders", {}).get("content-type", ""))
+
+    if code in _THROTTLED:
+        return ThrottledError(f"AWS throttled smtop while {doing}; it will retry on the next refresh.", **where)
+    if code in _DENIED:
+        action = iam_action(where["service"], where["operation"])
+        needs = f"needs the IAM permission {action}" if action else "is not allowed"
+        return AccessDeniedError(f"Access denied while {doing}: your role {needs}.", action=action, **where)
+    if code in _EXPIRED:
+        return CredentialsError(f"Your AWS credentials have expired; {login}.", **where)
+    if code in _INVALID_CREDENTIALS:
+        return CredentialsError(f"AWS did not accept your credentials ({code}); {login}.", **where)
+    if code in _NOT_FOUND or (code == "ValidationException" and "could not find" in message.lower()):
+        return NotFoundError(f"Not found while {doing}: {_sentence(message) or code}", **where)
+    if status in (404, 500, 501) and ("html" in content_type or message.startswith("<")):
+        # A local endpoint (moto, a proxy) that lacks the operation answers
+        # with a web page instead of an AWS error body.
+        return UnsupportedOperationError(
+            f"The service at this endpoint URL does not implement {where['operation'] or 'this operation'}.",
+            **where,
+        )
+    return ServiceError(f"AWS returned {code or status} while {doing}: {_sentence(message) or 'no details'}", **where)
+
+
+def _doing(service: str | None, operation: str | None) -> str:
+    if operation and service:
+        return f"calling {service} {operation}"
+    if operation:
+        return f"calling {operation}"
+    return f"talking to {service}" if service else "talking to AWS"
+
+
+def _login_advice(profile: str | None) -> str:
+    if profile:
+        return f"run `aws sso login --profile {profile}` (or refresh that profile's keys) and try again"
+    return "run `aws sso login` (or refresh your access keys) and try again"
+
+
+def _sentence(message: str) -> str:
+    message = " ".join(message.split())
+    if message and message[-1] not in ".!?":
+        message += "."
+    return message

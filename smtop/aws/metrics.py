@@ -1,0 +1,345 @@
+"""Metric polling is planned, not looped.
+
+Why it is shaped so:
+
+- **Packing.**  One GetMetricData call carries up to 500 queries, and AWS
+  bills per metric queried, not per call.  Asking per endpoint would cost N
+  calls (and hit the 50 TPS quota at a few hundred endpoints); a plan packs
+  every (endpoint, variant, metric, statistic) into ceil(Q/500) calls.  With
+  11 queries per CPU variant (12 with GPUUtilization), 1,000 single-variant
+  endpoints cost 22 calls a refresh.
+- **Incremental window.**  The first fill asks for the whole window (3 h by
+  default, aligned to the period).  Afterwards a series only needs what is
+  new since its last fetched end, plus a few periods of overlap because
+  CloudWatch accepts datapoints late; a refresh then moves ~5 datapoints per
+  series instead of ~180.  A call has one StartTime, so series are grouped by
+  where their fetch starts: new endpoints get their first fill in their own
+  calls while the rest stay incremental.
+- **Atomic commit.**  Results are merged only after every call of the plan
+  succeeded, and only then does a series' fetched end move.  A failed poll
+  leaves the state as it was, so the next one asks for the same span again
+  and no gap appears.
+- **Whole periods.**  The plan ends at the start of the current period: the
+  running minute is incomplete, and showing it would make counts dip at
+  every refresh.
+- **Emulators without percentiles.**  Plain moto answers a p99 query with
+  HTTP 500 (UnsupportedOperationError).  CloudWatch itself never does, so the
+  first such answer switches percentiles off for the session and the refresh
+  is retried without them: everything else still shows, p99 reads "—".
+- **Pagination.**  Results arrive ``TimestampAscending``; a call whose
+  datapoints exceed ``MaxDatapoints`` (100,800, the service maximum) is
+  continued with ``NextToken`` (a 3 h window of 500 queries is 90,000
+  datapoints, so only longer windows page).
+
+Ids are short (``q17``) to keep 500-query requests small, and stable for a
+series' life so results map back without string parsing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable, Mapping, Sequence
+
+from smtop.aws.aggregate import EndpointAggregator
+from smtop.aws.buffers import SeriesBuffer
+from smtop.aws.session import AwsSession, gather_or_raise
+from smtop.catalog import METRICS, MetricSpec, without_percentiles
+from smtop.errors import UnsupportedOperationError
+from smtop.models import Endpoint, EndpointMetrics, PollStats, SeriesKey
+
+MAX_QUERIES_PER_CALL = 500
+MAX_DATAPOINTS_PER_CALL = 100_800
+DEFAULT_OVERLAP = 5
+
+
+def series_for(endpoints: Iterable[Endpoint], metrics: Mapping[str, MetricSpec] = METRICS) -> list[SeriesKey]:
+    """Every series smtop polls for ``endpoints``: each variant × metric × stat.
+
+    GPUUtilization is asked only for variants on GPU instance types; on
+    others it does not exist and would waste a query slot.
+
+    Args:
+        endpoints: the fleet.
+        metrics: the catalog to poll (tests drop percentiles, which moto lacks).
+    """
+    keys = []
+    for endpoint in endpoints:
+        for variant in endpoint.variants:
+            for spec in metrics.values():
+                if spec.gpu_only and not variant.has_gpu:
+                    continue
+                keys.extend(SeriesKey(endpoint.name, variant.name, spec.name, stat) for stat in spec.stats)
+    return keys
+
+
+@dataclass(frozen=True, slots=True)
+class MetricQuery:
+    """One MetricDataQuery: a series and the Id that maps its result back."""
+
+    id: str
+    key: SeriesKey
+
+    def to_api(self, period: int) -> dict[str, Any]:
+        spec = METRICS[self.key.metric]
+        return {
+            "Id": self.id,
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": spec.namespace,
+                    "MetricName": spec.name,
+                    "Dimensions": [
+                        {"Name": "EndpointName", "Value": self.key.endpoint},
+                        {"Name": "VariantName", "Value": self.key.variant},
+                    ],
+                },
+                "Period": period,
+                "Stat": self.key.stat,
+            },
+            "ReturnData": True,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MetricBatch:
+    """The queries of one GetMetricData call and the span they ask for.
+
+    Attributes:
+        start: first period start asked (epoch seconds).
+        end: end of the span, exclusive (epoch seconds).
+        period: seconds per datapoint.
+        queries: at most 500.
+        first_fill: the batch asks for the whole window (new series, or a
+            gap longer than the window).
+    """
+
+    start: float
+    end: float
+    period: int
+    queries: tuple[MetricQuery, ...]
+    first_fill: bool = False
+
+    @property
+    def periods(self) -> int:
+        return int((self.end - self.start) // self.period)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricPlan:
+    """What one refresh will ask CloudWatch: batches of ≤500 queries.
+
+    Attributes:
+        window_start: the oldest period start kept (epoch seconds).
+        end: the end of the span asked (start of the running period).
+        batches: one per GetMetricData call (before pagination).
+    """
+
+    window_start: float
+    end: float
+    batches: tuple[MetricBatch, ...]
+
+    @property
+    def calls(self) -> int:
+        return len(self.batches)
+
+    @property
+    def queries(self) -> int:
+        return sum(len(b.queries) for b in self.batches)
+
+    @property
+    def incremental(self) -> bool:
+        """True when no batch asked for the whole window (a first fill, or a
+        catch-up after a gap longer than the window)."""
+        return bool(self.batches) and not any(b.first_fill for b in self.batches)
+
+    @property
+    def expected_datapoints(self) -> int:
+        """Upper bound: every query has a value in every period."""
+        return sum(len(b.queries) * b.periods for b in self.batches)
+
+
+class MetricPoller:
+    """Plans, fetches and keeps the fleet's metric history.
+
+    Args:
+        aws: the open session.
+        window: how much history to keep and show.
+        period: seconds per datapoint (60 = SageMaker's finest).
+        overlap: periods re-fetched each refresh for late datapoints.
+        concurrency: GetMetricData calls in flight at once.
+        max_queries: queries per call (the API maximum is 500).
+        max_datapoints: datapoints per response page; more are fetched with
+            NextToken (the API maximum, 100,800, is also its default).
+        metrics: the catalog to poll; defaults to all of ``smtop.catalog``.
+    """
+
+    def __init__(
+        self,
+        aws: AwsSession,
+        window: timedelta = timedelta(hours=3),
+        period: int = 60,
+        overlap: int = DEFAULT_OVERLAP,
+        concurrency: int = 4,
+        max_queries: int = MAX_QUERIES_PER_CALL,
+        max_datapoints: int = MAX_DATAPOINTS_PER_CALL,
+        metrics: Mapping[str, MetricSpec] = METRICS,
+    ) -> None:
+        if period <= 0 or window.total_seconds() < period:
+            raise ValueError("window must hold at least one period")
+        self._aws = aws
+        self.period = period
+        self.periods = math.ceil(window.total_seconds() / period)
+        self.overlap = overlap
+        self._limit = asyncio.Semaphore(concurrency)
+        self._max_queries = min(max_queries, MAX_QUERIES_PER_CALL)
+        self._max_datapoints = min(max_datapoints, MAX_DATAPOINTS_PER_CALL)
+        self._buffers: dict[SeriesKey, SeriesBuffer] = {}
+        self._ids: dict[SeriesKey, str] = {}
+        self._next_id = itertools.count()
+        self._metrics = metrics
+        self.percentiles_supported = True
+        """False once the service answered a percentile query as unsupported."""
+        self._aggregator = EndpointAggregator(period, metrics)
+        self._window_start = 0.0
+        self._end = 0.0
+
+    @property
+    def buffers(self) -> Mapping[SeriesKey, SeriesBuffer]:
+        """The per-variant history, read-only (tests, bench)."""
+        return self._buffers
+
+    def plan(self, endpoints: Sequence[Endpoint], now: datetime) -> MetricPlan:
+        """Decide the GetMetricData calls for a refresh at ``now`` (no I/O)."""
+        end = math.floor(now.timestamp() / self.period) * self.period
+        window_start = end - self.periods * self.period
+        by_start: dict[float, list[MetricQuery]] = {}
+        for key in series_for(endpoints, self._metrics):
+            buffer = self._buffers.get(key)
+            fetched = buffer.fetched_until if buffer is not None else None
+            start = window_start if fetched is None else max(window_start, fetched - self.overlap * self.period)
+            by_start.setdefault(start, []).append(MetricQuery(self._id(key), key))
+        batches = []
+        for start, queries in sorted(by_start.items()):
+            for i in range(0, len(queries), self._max_queries):
+                chunk = tuple(queries[i : i + self._max_queries])
+                batches.append(MetricBatch(start, end, self.period, chunk, first_fill=start == window_start))
+        return MetricPlan(window_start, end, tuple(batches))
+
+    async def poll(self, endpoints: Sequence[Endpoint], now: datetime) -> PollStats:
+        """Fetch what the plan asks and merge it into the buffers.
+
+        Series of endpoints (or variants, or GPU metrics) no longer present
+        are dropped.  Nothing changes if any call fails.
+
+        Raises:
+            SmtopError: an AWS failure, already translated.
+        """
+        plan = self.plan(endpoints, now)
+        began = time.perf_counter()
+        try:
+            fetched = await gather_or_raise(self._fetch(batch) for batch in plan.batches)
+        except UnsupportedOperationError:
+            if not self.percentiles_supported or not any(
+                q.key.stat.startswith("p") for b in plan.batches for q in b.queries
+            ):
+                raise
+            self._metrics = without_percentiles(self._metrics)
+            self.percentiles_supported = False
+            return await self.poll(endpoints, now)
+        calls = sum(pages for _, pages in fetched)
+        datapoints = 0
+        wanted: set[SeriesKey] = set()
+        for batch, (results, _) in zip(plan.batches, fetched):
+            for query in batch.queries:
+                wanted.add(query.key)
+                points, complete = results.get(query.id, ([], True))
+                datapoints += len(points)
+                buffer = self._buffers.get(query.key)
+                if buffer is None:
+                    buffer = self._buffers[query.key] = SeriesBuffer(
+                        query.key, self.period, self.periods + self.overlap
+                    )
+                buffer.merge(points, plan.window_start)
+                if complete:
+                    buffer.fetched_until = plan.end
+        self._drop_except(wanted)
+        self._window_start, self._end = plan.window_start, plan.end
+        return PollStats(
+            calls=calls,
+            queries=plan.queries,
+            datapoints=datapoints,
+            seconds=time.perf_counter() - began,
+            incremental=plan.incremental,
+        )
+
+    def endpoint_metrics(self, endpoints: Sequence[Endpoint]) -> dict[str, EndpointMetrics]:
+        """Endpoint-level series for the last poll (variants combined)."""
+        newest = [b.latest_at for b in self._buffers.values() if b.latest_at is not None]
+        # Counts are 0 where missing, up to the newest period seen; CloudWatch
+        # lags a minute or two, so filling up to "now" would show false zeros.
+        fleet_horizon = max(newest) if newest else self._end - self.period
+        by_endpoint: dict[str, dict[tuple[str, str, str], SeriesBuffer]] = {}
+        for key, buffer in self._buffers.items():
+            by_endpoint.setdefault(key.endpoint, {})[(key.variant, key.metric, key.stat)] = buffer
+        grids: dict[float, tuple[float, ...]] = {}
+        metrics = {}
+        for endpoint in endpoints:
+            own = by_endpoint.get(endpoint.name, {})
+            latest = [b.latest_at for b in own.values() if b.latest_at is not None]
+            horizon = max(latest) if latest else fleet_horizon
+            grid = grids.get(horizon)
+            if grid is None:
+                grid = grids[horizon] = tuple(
+                    float(ts) for ts in range(int(self._window_start), int(horizon) + 1, self.period)
+                )
+            lookup = lambda variant, metric, stat, own=own: own.get((variant, metric, stat))  # noqa: E731
+            metrics[endpoint.name] = self._aggregator.combine(endpoint, lookup, grid)
+        self._aggregator.forget_except(metrics)
+        return metrics
+
+    def _id(self, key: SeriesKey) -> str:
+        query_id = self._ids.get(key)
+        if query_id is None:
+            query_id = self._ids[key] = f"q{next(self._next_id)}"
+        return query_id
+
+    def _drop_except(self, wanted: set[SeriesKey]) -> None:
+        for key in [k for k in self._buffers if k not in wanted]:
+            del self._buffers[key]
+            self._ids.pop(key, None)
+
+    async def _fetch(self, batch: MetricBatch) -> tuple[dict[str, tuple[list[tuple[float, float]], bool]], int]:
+        """Run one batch, following NextToken; returns points by Id and the pages used."""
+        cloudwatch = await self._aws.client("cloudwatch")
+        request: dict[str, Any] = {
+            "MetricDataQueries": [q.to_api(self.period) for q in batch.queries],
+            "StartTime": datetime.fromtimestamp(batch.start, timezone.utc),
+            "EndTime": datetime.fromtimestamp(batch.end, timezone.utc),
+            "ScanBy": "TimestampAscending",
+            "MaxDatapoints": self._max_datapoints,
+        }
+        results: dict[str, tuple[list[tuple[float, float]], bool]] = {}
+        pages = 0
+        async with self._limit:
+            while True:
+                with self._aws.errors("cloudwatch", "GetMetricData"):
+                    reply = await cloudwatch.get_metric_data(**request)
+                pages += 1
+                for result in reply.get("MetricDataResults", []):
+                    points, complete = results.setdefault(result["Id"], ([], True))
+                    points.extend(
+                        (ts.timestamp(), float(value))
+                        for ts, value in zip(result.get("Timestamps", []), result.get("Values", []))
+                    )
+                    # Forbidden/InternalError for one query: keep its fetched end
+                    # where it was so the span is asked again next time.
+                    ok = result.get("StatusCode", "Complete") in ("Complete", "PartialData")
+                    results[result["Id"]] = (points, complete and ok)
+                token = reply.get("NextToken")
+                if not token:
+                    return results, pages
+                request["NextToken"] = token

@@ -1,0 +1,187 @@
+"""The one owner of AWS credentials and clients.
+
+smtop opens one aiobotocore session and at most one client per service for
+its whole run: clients hold connection pools and resolved credentials, so
+creating them per call would cost a TLS handshake and a credential lookup
+each refresh.  The clients live on an ``AsyncExitStack`` and are closed
+together when the session exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import AbstractContextManager, AsyncExitStack
+from typing import Any, Awaitable, Iterable, Literal, TypeVar
+
+from smtop.aws import readonly
+from smtop.aws.errors import aws_errors
+from smtop.errors import SmtopError
+from smtop.models import CallerIdentity
+
+log = logging.getLogger(__name__)
+
+RetryMode = Literal["standard", "adaptive", "legacy"]
+T = TypeVar("T")
+
+
+async def gather_or_raise(calls: Iterable[Awaitable[T]]) -> list[T]:
+    """Run AWS calls concurrently; if any failed, raise the first failure.
+
+    Unlike a bare ``gather`` every call is awaited to its end, so no failure
+    of a sibling is left unretrieved, and one smtop error (not an
+    ``ExceptionGroup``) reaches the caller.
+    """
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results  # type: ignore[return-value]
+
+
+class AwsSession:
+    """Async context manager owning one aiobotocore session and its clients.
+
+    Args:
+        profile: AWS profile name; ``None`` uses the standard credential chain.
+        region: AWS region; ``None`` uses AWS_REGION / the profile's region.
+        endpoint_url: one URL for every service (the simulator, LocalStack).
+            ``None`` keeps botocore's own resolution, which honours
+            ``AWS_ENDPOINT_URL`` and ``AWS_ENDPOINT_URL_<SERVICE>``.
+        read_only: refuse every operation that could change AWS, before it
+            is sent (see ``smtop.aws.readonly``).
+        max_attempts: total attempts per call, including the first
+            (1 turns retries off, as tests against moto want).
+        retry_mode: botocore retry mode; "standard" backs off on throttling
+            and transient errors, "adaptive" also rate-limits the client.
+        connect_timeout: seconds to wait for a TCP/TLS connection.
+        read_timeout: seconds to wait for a response.
+        max_pool_connections: HTTP connections per client; bounds how many
+            calls to one service run at once.
+
+    Example:
+        >>> async with AwsSession(profile="prod", read_only=True) as aws:
+        ...     sagemaker = await aws.client("sagemaker")
+    """
+
+    def __init__(
+        self,
+        profile: str | None = None,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        read_only: bool = False,
+        max_attempts: int = 3,
+        retry_mode: RetryMode = "standard",
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
+        max_pool_connections: int = 20,
+    ) -> None:
+        self._profile = profile
+        self._region = region
+        self._endpoint_url = endpoint_url
+        self._read_only = read_only
+        self._max_attempts = max_attempts
+        self._retry_mode = retry_mode
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+        self._max_pool_connections = max_pool_connections
+        self._session: Any = None
+        self._stack: AsyncExitStack | None = None
+        self._clients: dict[str, Any] = {}
+        self._lock = asyncio.Lock()
+
+    def __repr__(self) -> str:
+        # Never show credentials; the profile and region are what identify a session.
+        return f"AwsSession(profile={self.profile!r}, region={self._region!r}, read_only={self._read_only})"
+
+    async def __aenter__(self) -> AwsSession:
+        # Imported here: aiobotocore costs ~0.6 s to import and the console
+        # must draw its first frame before that.
+        from aiobotocore.session import AioSession
+
+        with self.errors():
+            self._session = AioSession(profile=self._profile)
+            if self._region is None:
+                self._region = self._session.get_config_variable("region")
+        self._stack = AsyncExitStack()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        stack, self._stack = self._stack, None
+        self._clients.clear()
+        if stack is not None:
+            await stack.aclose()
+
+    @property
+    def profile(self) -> str | None:
+        """The profile in use (explicit, or AWS_PROFILE), for the header."""
+        if self._profile:
+            return self._profile
+        if self._session is not None:
+            return self._session.get_config_variable("profile")
+        return None
+
+    @property
+    def region(self) -> str | None:
+        """The resolved region (explicit, or from the environment/profile)."""
+        return self._region
+
+    @property
+    def endpoint_url(self) -> str | None:
+        """The explicit endpoint URL, if one was given."""
+        return self._endpoint_url
+
+    @property
+    def read_only(self) -> bool:
+        return self._read_only
+
+    def errors(self, service: str | None = None, operation: str | None = None) -> AbstractContextManager[None]:
+        """``aws_errors`` bound to this session's profile, for login advice."""
+        return aws_errors(service, operation, profile=self._profile)
+
+    async def client(self, service: str) -> Any:
+        """Return the client for ``service`` (e.g. "sagemaker"), creating it once.
+
+        Raises:
+            ConfigurationError: unknown profile or no region.
+            SmtopError: the session is not open.
+        """
+        client = self._clients.get(service)
+        if client is not None:
+            return client
+        async with self._lock:
+            client = self._clients.get(service)
+            if client is None:
+                client = await self._open(service)
+                self._clients[service] = client
+        return client
+
+    async def whoami(self) -> CallerIdentity:
+        """Who the credentials belong to (STS GetCallerIdentity)."""
+        sts = await self.client("sts")
+        with self.errors("sts", "GetCallerIdentity"):
+            reply = await sts.get_caller_identity()
+        return CallerIdentity(account=reply.get("Account", ""), arn=reply.get("Arn", ""), user_id=reply.get("UserId", ""))
+
+    async def _open(self, service: str) -> Any:
+        if self._stack is None:
+            raise SmtopError("The AWS session is not open; use `async with AwsSession(...)`.")
+        from aiobotocore.config import AioConfig
+
+        config = AioConfig(
+            # botocore's "max_attempts" key counts retries only; "total_max_attempts"
+            # counts the first attempt too, like AWS_MAX_ATTEMPTS does.
+            retries={"total_max_attempts": self._max_attempts, "mode": self._retry_mode},
+            connect_timeout=self._connect_timeout,
+            read_timeout=self._read_timeout,
+            max_pool_connections=self._max_pool_connections,
+        )
+        with self.errors(service):
+            creator = self._session.create_client(
+                service, region_name=self._region, endpoint_url=self._endpoint_url, config=config
+            )
+            client = await self._stack.enter_async_context(creator)
+        if self._read_only:
+            client.meta.events.register(f"{readonly.EVENT}.*.*", readonly.refuse_writes)
+        log.debug("opened %s client for %s", service, client.meta.endpoint_url)
+        return client

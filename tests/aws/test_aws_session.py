@@ -1,0 +1,106 @@
+"""AwsSession: one client per service, endpoint URL resolution, read-only guard."""
+
+from __future__ import annotations
+
+import pytest
+
+from smtop.aws.readonly import is_read_operation
+from smtop.aws.session import AwsSession
+from smtop.errors import ConnectionFailedError, ReadOnlyError
+from tests.aws.conftest import REGION, closed_port, record_calls
+
+
+async def test_client_is_opened_once_per_service(aws):
+    first = await aws.client("sagemaker")
+    assert await aws.client("sagemaker") is first
+    assert await aws.client("cloudwatch") is not first
+    assert aws.region == REGION
+
+
+async def test_region_and_profile_come_from_the_environment(monkeypatch, isolated_env, moto):
+    (isolated_env / "aws-config").write_text("[profile prod]\nregion = eu-west-1\n")
+    monkeypatch.setenv("AWS_PROFILE", "prod")
+    async with AwsSession(endpoint_url=moto) as aws:
+        assert (aws.profile, aws.region) == ("prod", "eu-west-1")
+        assert "testing" not in repr(aws)  # credentials never shown
+
+
+@pytest.mark.parametrize("variable", ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SAGEMAKER"])
+async def test_standard_endpoint_url_variables_are_honoured(monkeypatch, moto, seed, variable):
+    seed("from-env")
+    monkeypatch.setenv(variable, moto)
+    async with AwsSession(region=REGION, max_attempts=1) as aws:
+        sagemaker = await aws.client("sagemaker")
+        assert sagemaker.meta.endpoint_url == moto
+        reply = await sagemaker.list_endpoints()
+    assert [e["EndpointName"] for e in reply["Endpoints"]] == ["from-env"]
+
+
+async def test_whoami(aws):
+    identity = await aws.whoami()
+    assert identity.account == "123456789012"
+    assert identity.arn.startswith("arn:aws:")
+
+
+@pytest.mark.parametrize(
+    ("operation", "reads"),
+    [
+        ("DescribeEndpoint", True),
+        ("ListEndpoints", True),
+        ("GetMetricData", True),
+        ("LookupEvents", True),
+        ("FilterLogEvents", True),
+        ("StartQuery", True),
+        ("StopQuery", True),
+        ("GetQueryResults", True),
+        ("StartLiveTail", True),
+        ("PutMetricAlarm", False),
+        ("PutAlarmMuteRule", False),
+        ("CreateEndpoint", False),
+        ("DeleteAlarms", False),
+        ("StartPipelineExecution", False),
+        ("TagResource", False),
+        ("Getaway", False),  # a prefix must be a whole word
+    ],
+)
+def test_read_operation_allowlist(operation, reads):
+    assert is_read_operation(operation) is reads
+
+
+async def test_read_only_refuses_writes_before_sending(moto, boto):
+    async with AwsSession(region=REGION, endpoint_url=moto, max_attempts=1, read_only=True) as aws:
+        cloudwatch = await aws.client("cloudwatch")
+        sagemaker = await aws.client("sagemaker")
+        sent = record_calls(cloudwatch, "PutMetricAlarm")
+        with pytest.raises(ReadOnlyError, match="read-only") as refused:
+            await cloudwatch.put_metric_alarm(
+                AlarmName="x",
+                MetricName="Invocations",
+                Namespace="AWS/SageMaker",
+                Statistic="Sum",
+                Period=60,
+                EvaluationPeriods=1,
+                Threshold=1.0,
+                ComparisonOperator="GreaterThanThreshold",
+            )
+        assert refused.value.operation == "PutMetricAlarm"
+        # Refused even with invalid parameters: nothing is validated, built or sent.
+        with pytest.raises(ReadOnlyError):
+            await sagemaker.create_endpoint(EndpointName="x", EndpointConfigName="y")
+        # Reads still work.
+        assert (await sagemaker.list_endpoints())["Endpoints"] == []
+    assert sent == []  # the guard ran before the request was even parameterised
+    assert boto("cloudwatch").describe_alarms()["MetricAlarms"] == []
+    assert boto("sagemaker").list_endpoints()["Endpoints"] == []
+
+
+async def test_read_only_refusal_never_touches_the_network(test_credentials):
+    # Pointed at a closed port, any request would fail to connect; a refusal
+    # must come first.
+    url = f"http://127.0.0.1:{closed_port()}"
+    async with AwsSession(region=REGION, endpoint_url=url, max_attempts=1, read_only=True) as aws:
+        sagemaker = await aws.client("sagemaker")
+        with pytest.raises(ReadOnlyError):
+            await sagemaker.delete_endpoint(EndpointName="prod")
+        with pytest.raises(ConnectionFailedError), aws.errors("sagemaker", "ListEndpoints"):
+            await sagemaker.list_endpoints()
