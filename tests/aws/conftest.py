@@ -8,7 +8,6 @@ with a real AWS error body instead.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import socket
 from datetime import datetime, timezone
@@ -21,7 +20,7 @@ from aiohttp import web
 from moto.server import ThreadedMotoServer
 
 from smtop.aws.session import AwsSession
-from smtop.catalog import METRICS
+from smtop.catalog import METRICS, without_percentiles
 from smtop.clock import FrozenClock
 
 REGION = "us-east-1"
@@ -32,10 +31,7 @@ NOW = datetime(2026, 1, 1, 12, 0, 30, tzinfo=timezone.utc)
 
 # Plain moto answers percentile statistics with HTTP 500; its tests poll the
 # catalog without them (percentiles are tested against the simulator).
-NO_PERCENTILES = {
-    name: dataclasses.replace(spec, stats=tuple(s for s in spec.stats if not s.startswith("p")))
-    for name, spec in METRICS.items()
-}
+NO_PERCENTILES = without_percentiles(METRICS)
 
 
 @pytest.fixture(scope="session")

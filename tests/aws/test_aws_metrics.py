@@ -222,3 +222,24 @@ async def test_failed_poll_leaves_no_gap(fault_proxy, clock, seed, put_metric):
     invocations = snapshot.metrics_for("fraud").get("Invocations")
     assert invocations.values[invocations.timestamps.index(epoch(-1))] == 6.0
     assert snapshot.taken_at == NOW + timedelta(minutes=4)
+
+
+async def test_percentiles_switch_off_where_the_service_lacks_them(aws, clock, seed, put_metric, boto):
+    """Plain moto answers p99 with HTTP 500: the refresh still shows everything else."""
+    seed("fraud")
+    put_metric("fraud", "AllTraffic", "ModelLatency", at(1), 41_000.0)
+    fleet = FleetMonitor(aws, clock)  # the full catalog, p99 included
+    requests = record_calls(await aws.client("cloudwatch"), "GetMetricData")
+
+    snapshot = await fleet.refresh()
+
+    assert fleet.poller.percentiles_supported is False
+    metrics = snapshot.metrics_for("fraud")
+    assert metrics.latest("ModelLatency", "Average") == 41_000.0
+    assert metrics.get("ModelLatency", "p99") is None
+    stats = {q["MetricStat"]["Stat"] for q in requests[-1]["MetricDataQueries"]}
+    assert "p99" not in stats and "Average" in stats
+    # The next refresh does not ask for percentiles again.
+    count = len(requests)
+    await fleet.refresh()
+    assert len(requests) == count + 1
