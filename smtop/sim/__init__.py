@@ -1,0 +1,24 @@
+"""The local simulator: moto's server plus what moto lacks for smtop.
+
+Run it with ``python -m smtop.sim`` / ``smtop sim``, or from Python as a child
+process with :func:`smtop.sim.process.spawn_sim`.  It always runs in a process
+of its own (it patches moto process-wide and would share the console's GIL),
+so nothing in ``smtop.ui`` or ``smtop.aws`` imports it; importing this package
+(or ``smtop.sim.process``) does not import moto.
+
+Where and why it differs from moto 5.2.5:
+
+- CloudWatch metrics (:mod:`smtop.sim.metric_store`, :mod:`smtop.sim.patches.cloudwatch`):
+  an indexed store answers PutMetricData, GetMetricData, GetMetricStatistics and
+  ListMetrics.  moto scans every datapoint per query and period (seconds for a
+  console refresh), expands Values/Counts per count, fails with HTTP 500 on
+  percentiles, matches dimensions only in the order they were put, accepts 501
+  queries, ignores MaxDatapoints and never pages.
+- SageMaker (:mod:`smtop.sim.patches.sagemaker`): current instance types
+  (ml.g5, ml.g6, ml.inf2, ml.p4d, ml.c7i…), complete ProductionVariants in
+  DescribeEndpoint, UpdateEndpoint, and resource times from the simulator's clock.
+- A demo fleet (:mod:`smtop.sim.fleet`) with three hours of history and live
+  traffic (:mod:`smtop.sim.traffic`), deterministic with ``--seed``/``--now``.
+
+Not yet: metric math, CloudTrail LookupEvents, Logs Insights, alarm evaluation.
+"""

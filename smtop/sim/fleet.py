@@ -1,0 +1,237 @@
+"""The demo fleet: SageMaker endpoints the simulator creates and keeps busy.
+
+The fleet is created over HTTP with boto3 against the simulator itself, the
+way a person would, so everything that watches API calls (CloudTrail
+recording, later) sees the same history a real account would have.  While it
+is created the simulator's clock is held at believable moments in the past,
+so CreationTime and LastModifiedTime read like a real fleet's and are
+reproducible with ``--now``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from smtop.sim.clock import SimClock
+
+ROLE_ARN = "arn:aws:iam::123456789012:role/sagemaker-inference"
+REGION = "us-east-1"
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceSpec:
+    """What matters of an instance type for its utilization metrics."""
+
+    vcpus: int
+    gpus: int = 0
+
+
+INSTANCES: dict[str, InstanceSpec] = {
+    "ml.c5.xlarge": InstanceSpec(4),
+    "ml.m5.large": InstanceSpec(2),
+    "ml.m5.xlarge": InstanceSpec(4),
+    "ml.m5.2xlarge": InstanceSpec(8),
+    "ml.g4dn.xlarge": InstanceSpec(4, gpus=1),
+    "ml.g5.2xlarge": InstanceSpec(8, gpus=1),
+    "ml.inf2.xlarge": InstanceSpec(4),  # Inferentia: NeuronCores, no GPUUtilization
+}
+
+
+@dataclass(frozen=True, slots=True)
+class VariantSpec:
+    """One production variant and the shape of its traffic.
+
+    Rates and latencies are at the diurnal mean; utilization fractions are of
+    the instance's whole capacity (CPUUtilization is then reported per core,
+    up to 100 % × vCPUs, as SageMaker does).
+    """
+
+    name: str
+    instance_type: str
+    instances: int
+    weight: float
+    invocations_per_minute: float
+    latency_ms: float
+    latency_sigma: float = 0.45
+    overhead_ms: float = 4.0
+    cpu_fraction: float = 0.3
+    gpu_percent: float = 0.0
+    memory_percent: float = 45.0
+    disk_percent: float = 22.0
+    error_4xx_rate: float = 0.002
+    degrades: bool = False
+
+    @property
+    def spec(self) -> InstanceSpec:
+        return INSTANCES[self.instance_type]
+
+    @property
+    def has_gpu(self) -> bool:
+        return self.spec.gpus > 0
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointSpec:
+    """An endpoint, its variants, and when it was created (days before now)."""
+
+    name: str
+    variants: tuple[VariantSpec, ...]
+    created_days_ago: float
+    team: str
+    model_image: str
+    updated_hours_ago: float | None = None
+    """When set, the endpoint moved to a second config this long ago (UpdateEndpoint)."""
+
+
+def _variant(name: str, instance_type: str, instances: int, *, weight: float = 1.0, **traffic) -> VariantSpec:
+    return VariantSpec(name, instance_type, instances, weight, **traffic)
+
+
+DEMO_FLEET: tuple[EndpointSpec, ...] = (
+    EndpointSpec(
+        "fraud-detector-prod",
+        (
+            _variant(
+                "AllTraffic", "ml.c5.xlarge", 2,
+                invocations_per_minute=1200, latency_ms=38, latency_sigma=0.5, cpu_fraction=0.33, memory_percent=51,
+            ),
+        ),
+        created_days_ago=41.3,
+        team="payments-risk",
+        model_image="763104351884.dkr.ecr.us-east-1.amazonaws.com/xgboost-inference:1.7-1",
+    ),
+    EndpointSpec(
+        "llm-chat-canary",
+        (
+            _variant(
+                "AllTraffic", "ml.g5.2xlarge", 1,
+                invocations_per_minute=310, latency_ms=780, latency_sigma=0.55, overhead_ms=6.0,
+                cpu_fraction=0.22, gpu_percent=68, memory_percent=78, disk_percent=31, degrades=True,
+            ),
+        ),
+        created_days_ago=6.2,
+        team="assistant",
+        model_image="763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.3-tgi2.2-gpu",
+        updated_hours_ago=26.0,
+    ),
+    EndpointSpec(
+        "recsys-ranker",
+        (
+            _variant(
+                "variant-a", "ml.m5.xlarge", 3, weight=0.9,
+                invocations_per_minute=2160, latency_ms=17, latency_sigma=0.4, cpu_fraction=0.41, memory_percent=62,
+            ),
+            _variant(
+                "variant-b", "ml.m5.2xlarge", 1, weight=0.1,
+                invocations_per_minute=240, latency_ms=24, latency_sigma=0.4, cpu_fraction=0.12, memory_percent=38,
+            ),
+        ),
+        created_days_ago=88.0,
+        team="discovery",
+        model_image="763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.4-cpu-py311",
+    ),
+    EndpointSpec(
+        "image-embeddings",
+        (
+            _variant(
+                "AllTraffic", "ml.g4dn.xlarge", 2,
+                invocations_per_minute=800, latency_ms=58, latency_sigma=0.35,
+                cpu_fraction=0.18, gpu_percent=52, memory_percent=57, disk_percent=27,
+            ),
+        ),
+        created_days_ago=19.5,
+        team="search",
+        model_image="763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.4-gpu-py311",
+    ),
+    EndpointSpec(
+        "churn-scorer-staging",
+        (
+            _variant(
+                "AllTraffic", "ml.m5.large", 1,
+                invocations_per_minute=12, latency_ms=9, latency_sigma=0.3,
+                cpu_fraction=0.04, memory_percent=33, disk_percent=18, error_4xx_rate=0.02,
+            ),
+        ),
+        created_days_ago=2.7,
+        team="growth",
+        model_image="683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3",
+    ),
+    EndpointSpec(
+        "doc-summarizer",
+        (
+            _variant(
+                "AllTraffic", "ml.inf2.xlarge", 2,
+                invocations_per_minute=90, latency_ms=420, latency_sigma=0.4, overhead_ms=5.0,
+                cpu_fraction=0.15, memory_percent=70,
+            ),
+        ),
+        created_days_ago=12.0,
+        team="assistant",
+        model_image="763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference-neuronx:2.1-neuronx",
+    ),
+)
+
+
+def seed_fleet(endpoint_url: str, clock: SimClock, now: float, fleet: tuple[EndpointSpec, ...] = DEMO_FLEET) -> None:
+    """Create the fleet's models, endpoint configs and endpoints over HTTP.
+
+    Args:
+        endpoint_url: The simulator's URL.
+        clock: The simulator's clock, held at each resource's creation moment.
+        now: The moment the fleet's history ends at (epoch seconds).
+        fleet: The endpoints to create.
+    """
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client(
+        "sagemaker",
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        aws_access_key_id="smtop-sim",
+        aws_secret_access_key="smtop-sim",
+        config=Config(retries={"max_attempts": 1}),
+    )
+    try:
+        for endpoint in fleet:
+            created = now - endpoint.created_days_ago * 86400
+            config = f"{endpoint.name}-config-v1"
+            clock.hold(created - 120)
+            _create_models_and_config(client, endpoint, config)
+            clock.hold(created)
+            client.create_endpoint(
+                EndpointName=endpoint.name,
+                EndpointConfigName=config,
+                Tags=[{"Key": "team", "Value": endpoint.team}],
+            )
+            if endpoint.updated_hours_ago is not None:
+                updated = now - endpoint.updated_hours_ago * 3600
+                clock.hold(updated - 300)
+                _create_models_and_config(client, endpoint, f"{endpoint.name}-config-v2")
+                clock.hold(updated)
+                client.update_endpoint(EndpointName=endpoint.name, EndpointConfigName=f"{endpoint.name}-config-v2")
+    finally:
+        clock.hold(None)
+        client.close()
+
+
+def _create_models_and_config(client, endpoint: EndpointSpec, config: str) -> None:
+    version = config.rsplit("-", 1)[-1]
+    variants = []
+    for variant in endpoint.variants:
+        model = f"{endpoint.name}-{variant.name.lower()}-{version}"
+        client.create_model(
+            ModelName=model,
+            ExecutionRoleArn=ROLE_ARN,
+            PrimaryContainer={"Image": endpoint.model_image, "ModelDataUrl": f"s3://ml-models/{endpoint.name}/{version}/model.tar.gz"},
+        )
+        variants.append(
+            {
+                "VariantName": variant.name,
+                "ModelName": model,
+                "InstanceType": variant.instance_type,
+                "InitialInstanceCount": variant.instances,
+                "InitialVariantWeight": variant.weight,
+            }
+        )
+    client.create_endpoint_config(EndpointConfigName=config, ProductionVariants=variants)

@@ -1,0 +1,187 @@
+"""Run the simulator as a child process: what ``smtop --demo`` and the tests use.
+
+The simulator lives in its own interpreter because moto in the console's
+process shares its GIL (the asyncio loop stalled up to 5 s while the server
+worked).  This module only uses the standard library, so importing it costs
+nothing and never imports moto.
+
+The child is started with ``--exit-with-stdin`` and a pipe as its stdin: if
+the parent dies without calling :meth:`SimProcess.stop`, the pipe closes and
+the simulator exits too, instead of lingering on its port.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+READY_PREFIX = "smtop sim listening on "  # mirrors smtop.sim.server.READY_PREFIX (not imported: moto-free)
+
+
+class SimStartError(RuntimeError):
+    """The simulator exited, or did not get ready in time; the message ends with its stderr."""
+
+
+class SimProcess:
+    """A running simulator child process.
+
+    Use :func:`spawn_sim` to start one.  Also a context manager: leaving the
+    ``with`` block stops it.
+
+    Attributes:
+        url: The simulator's endpoint URL, e.g. ``http://127.0.0.1:43121``.
+        seed: The seed it was started with (``None`` when it chose one).
+        now: The epoch its clock started at (``None`` for the wall clock).
+    """
+
+    def __init__(
+        self,
+        popen: subprocess.Popen,
+        url: str,
+        stderr_file,
+        seed: int | None,
+        now: float | None,
+        reader: threading.Thread,
+    ) -> None:
+        self.popen = popen
+        self.url = url
+        self.seed = seed
+        self.now = now
+        self._stderr = stderr_file
+        self._reader = reader  # drains and finally closes the child's stdout
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    @property
+    def running(self) -> bool:
+        return self.popen.poll() is None
+
+    def stop(self, timeout: float = 5.0) -> int:
+        """Terminate the simulator (SIGTERM), killing it if it does not exit in ``timeout`` s.
+
+        Returns:
+            The child's exit code.
+        """
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(timeout)
+        try:
+            self.popen.stdin.close()
+        except OSError:
+            pass
+        self._reader.join(timeout)
+        if not self._stderr.closed:
+            self._stderr.close()
+        return self.popen.returncode
+
+    def stderr_tail(self, lines: int = 20) -> str:
+        """The last ``lines`` lines the simulator wrote to stderr."""
+        return _tail(self._stderr, lines)
+
+    def __enter__(self) -> SimProcess:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"SimProcess(pid={self.pid}, url={self.url!r})"
+
+
+def spawn_sim(
+    port: int = 0,
+    traffic: bool = True,
+    seed: int | None = None,
+    now: float | None = None,
+    timeout: float = 20.0,
+    extra_args: list[str] | None = None,
+) -> SimProcess:
+    """Start ``python -m smtop.sim`` and wait until it is ready.
+
+    Args:
+        port: Port to listen on; 0 picks a free one.
+        traffic: Keep writing live traffic after the backfill.
+        seed: Seed of the simulated history (random when ``None``).
+        now: Epoch the simulated clock starts at (wall clock when ``None``).
+        timeout: Seconds to wait for the "listening" line.
+        extra_args: More command-line arguments for the simulator.
+
+    Returns:
+        The running simulator.
+
+    Raises:
+        SimStartError: The child exited or did not get ready within ``timeout``.
+    """
+    command = [sys.executable, "-m", "smtop.sim", "--port", str(port), "--exit-with-stdin"]
+    if not traffic:
+        command.append("--no-traffic")
+    if seed is not None:
+        command += ["--seed", str(seed)]
+    if now is not None:
+        command += ["--now", repr(float(now))]
+    command += extra_args or []
+
+    env = dict(os.environ)
+    # The child must import this very smtop, installed or not.
+    root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+
+    stderr_file = tempfile.TemporaryFile(mode="w+b")
+    popen = subprocess.Popen(
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=stderr_file,
+        env=env,
+        start_new_session=True,  # a Ctrl-C meant for the console must not hit the simulator first
+    )
+    ready = threading.Event()
+    found: list[str] = []
+
+    def read_stdout() -> None:
+        # Keep draining after the ready line so the child never blocks on a full pipe.
+        with popen.stdout:
+            for raw in popen.stdout:
+                line = raw.decode("utf-8", "replace").strip()
+                if not found and line.startswith(READY_PREFIX):
+                    found.append(line[len(READY_PREFIX) :])
+                    ready.set()
+        ready.set()
+
+    reader = threading.Thread(target=read_stdout, name="smtop-sim-stdout", daemon=True)
+    reader.start()
+    ready.wait(timeout)
+    if not found:
+        try:
+            reason = f"exited with code {popen.wait(1.0)}"
+        except subprocess.TimeoutExpired:
+            popen.kill()
+            popen.wait(5)
+            reason = f"was not ready after {timeout:g} s"
+        reader.join(5)
+        tail = _tail(stderr_file, 20)
+        stderr_file.close()
+        popen.stdin.close()
+        raise SimStartError(f"The simulator {reason}." + (f"\n{tail}" if tail else ""))
+    return SimProcess(popen, found[0], stderr_file, seed, now, reader)
+
+
+def _tail(stream, lines: int) -> str:
+    if stream.closed:
+        return ""
+    stream.flush()
+    stream.seek(0)
+    text = stream.read().decode("utf-8", "replace")
+    stream.seek(0, os.SEEK_END)
+    return "\n".join(text.rstrip().splitlines()[-lines:])

@@ -1,0 +1,213 @@
+"""``smtop sim``: moto's server, patched where it falls short, with a live demo fleet.
+
+Startup order matters: patches first (before the first request), then the
+HTTP server, then the fleet created over HTTP, then the backfill, and only
+then the single "listening" line, so whoever waits for that line (the
+console's ``--demo``, the tests) finds a fully populated account.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import random
+import signal
+import sys
+import threading
+import time
+
+READY_PREFIX = "smtop sim listening on "
+"""The stdout line that tells a parent process the simulator is ready."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="smtop sim",
+        description=(
+            "Run the local AWS simulator (SageMaker, CloudWatch and friends) with a demo fleet "
+            "of endpoints and live traffic. Any credentials are accepted; the fleet is in us-east-1."
+        ),
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=5000, help="port to listen on; 0 picks a free one (default: %(default)s)")
+    parser.add_argument("--no-traffic", dest="traffic", action="store_false", help="no live traffic: only the backfilled history")
+    parser.add_argument("--seed", type=int, default=None, help="seed of the simulated history (default: random)")
+    parser.add_argument("--now", type=float, default=None, metavar="EPOCH", help="start the simulated clock at this epoch (default: wall clock)")
+    parser.add_argument("--no-fleet", dest="fleet", action="store_false", help="start empty: no demo endpoints, no metrics")
+    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    # Used by SimProcess: exit when the parent closes our stdin (it died or is done).
+    parser.add_argument("--exit-with-stdin", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the simulator until SIGINT/SIGTERM (or stdin EOF with ``--exit-with-stdin``).
+
+    Args:
+        argv: Arguments after ``smtop sim``; ``None`` reads ``sys.argv``.
+
+    Returns:
+        The process exit code: 0 after a clean stop, 1 when it could not start.
+    """
+    args = build_parser().parse_args(argv)
+    if not args.verbose:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    previous = _interrupt_on_sigterm()
+    sim = Simulator(host=args.host, port=args.port, seed=args.seed, now=args.now)
+    code = 0
+    try:
+        sim.start(fleet=args.fleet, traffic=args.traffic)
+        print(f"{READY_PREFIX}{sim.url}", flush=True)
+        print(
+            f"  try: AWS_ENDPOINT_URL={sim.url} AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x "
+            "aws --region us-east-1 sagemaker list-endpoints   (any credentials are accepted; Ctrl-C stops)",
+            flush=True,
+        )
+        finished = threading.Event()
+        if args.exit_with_stdin:
+            threading.Thread(target=_wait_for_stdin_eof, args=(finished,), daemon=True).start()
+        # A timed wait keeps the main thread returning to the interpreter, where
+        # the SIGINT/SIGTERM handlers run.
+        while not finished.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    except OSError as error:
+        print(f"smtop sim: {error}", file=sys.stderr)
+        code = 1
+    finally:
+        # A second Ctrl-C while shutting down must not end in a traceback.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        try:
+            sim.stop()
+        finally:
+            signal.signal(signal.SIGINT, previous[0])
+            signal.signal(signal.SIGTERM, previous[1])
+    return code
+
+
+class Simulator:
+    """The simulator inside one process: patched moto server, fleet and traffic.
+
+    Args:
+        host: Address to listen on.
+        port: Port; 0 picks a free one.
+        seed: Seed of the simulated history; ``None`` picks one at random.
+        now: Epoch the simulated clock starts at; ``None`` follows the wall clock.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: int | None = None, now: float | None = None) -> None:
+        from smtop.sim.clock import SimClock
+
+        self.host = host
+        self.port = port
+        self.seed = random.SystemRandom().randrange(2**31) if seed is None else seed
+        # The fleet's history ends exactly here: with --now, reproducible to the byte.
+        self.started_at = time.time() if now is None else float(now)
+        self.clock = SimClock(self.started_at)
+        self._server = None
+        self._traffic = None
+        self.stores = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, fleet: bool = True, traffic: bool = True) -> None:
+        """Patch moto, listen, then seed the fleet and its history.
+
+        Raises:
+            OSError: The address could not be bound (e.g. the port is in use).
+        """
+        from smtop.sim.patches import install_all
+
+        self.stores = install_all(self.clock)
+        self._server = _MotoHttpServer(self.host, self.port)
+        self.host, self.port = self._server.address
+        self._server.start()
+        if fleet:
+            self._seed_fleet(traffic)
+
+    def _seed_fleet(self, traffic: bool) -> None:
+        from smtop.sim.fleet import DEMO_FLEET, seed_fleet
+        from smtop.sim.traffic import LiveTraffic, TrafficModel, backfill
+
+        now = self.started_at
+        seed_fleet(self.url, self.clock, now, DEMO_FLEET)
+        store = self.stores.get()
+        model = TrafficModel(DEMO_FLEET, self.seed)
+        backfill(store, model, now)
+        if traffic:
+            self._traffic = LiveTraffic(store, model, self.clock.time, since=now)
+            self._traffic.start()
+
+    def stop(self) -> None:
+        """Stop the traffic and the HTTP server."""
+        if self._traffic is not None:
+            self._traffic.stop()
+            self._traffic.join(timeout=5)
+        if self._server is not None:
+            self._server.stop()
+
+
+class _MotoHttpServer:
+    """moto's WSGI app on a threaded werkzeug server, bound in the caller's thread.
+
+    moto's ThreadedMotoServer binds inside its thread: when the port is taken
+    the error stays there and ``start()`` waits forever.  Binding here first
+    turns that into an OSError the command reports.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+        from werkzeug.serving import make_server
+
+        app = DomainDispatcherApplication(create_backend_app)
+        try:
+            self._server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+        except SystemExit as exit_:  # werkzeug prints the reason, then exits
+            raise OSError(f"cannot listen on {host}:{port}") from exit_
+        self._thread = threading.Thread(target=self._server.serve_forever, name="smtop-sim-http", daemon=True)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self._server.server_address[:2]
+        return str(host), int(port)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join()
+        self._server.server_close()
+
+
+def _interrupt_on_sigterm():
+    """Make SIGTERM stop the simulator the way Ctrl-C does; return the old handlers."""
+
+    def interrupt(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    previous = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, interrupt)
+    return previous
+
+
+def _wait_for_stdin_eof(finished: threading.Event) -> None:
+    # os.read, not sys.stdin: a daemon thread blocked inside a buffered reader
+    # makes interpreter shutdown abort ("could not acquire lock … at shutdown").
+    try:
+        while os.read(sys.stdin.fileno(), 4096):
+            pass
+    except (OSError, ValueError):
+        pass
+    finished.set()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
