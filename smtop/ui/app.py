@@ -1,0 +1,246 @@
+"""The smtop console: one screen, every panel driven by the selected endpoint.
+
+Data arrives through one polling worker that posts a message; widgets only
+read the snapshot in that message.  The next poll is scheduled when the last
+one has finished, so polls never overlap however slow AWS is.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from pathlib import Path
+from typing import Callable, Protocol
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Static
+from textual.worker import Worker, WorkerState
+
+from smtop.clock import Clock, SystemClock
+from smtop.errors import ConfigurationError, ConnectionFailedError, CredentialsError, SmtopError
+from smtop.models import EndpointMetrics, FleetSnapshot
+from smtop.settings import Settings
+from smtop.ui.messages import RefreshFailed, SnapshotReady
+from smtop.ui.screens.help import HelpScreen
+from smtop.ui.screens.metric_detail import MetricDetailScreen
+from smtop.ui.widgets.endpoint_detail import EndpointDetail
+from smtop.ui.widgets.endpoint_table import EndpointTable
+from smtop.ui.widgets.metric_panel import MetricPanel
+from smtop.ui.widgets.status_bar import StatusBar
+
+# Errors that, before any data has ever arrived, mean the console cannot work
+# at all: better one clear line in the shell than an empty screen.
+_FATAL_AT_START = (ConfigurationError, CredentialsError, ConnectionFailedError)
+
+
+class FleetSource(Protocol):
+    """What the console needs from the data layer."""
+
+    async def refresh(self) -> FleetSnapshot: ...
+
+
+FleetConnector = Callable[[], AbstractAsyncContextManager[FleetSource]]
+
+
+class SmtopApp(App[int]):
+    CSS_PATH = Path(__file__).with_name("smtop.tcss")
+    TITLE = "smtop"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("r", "refresh_now", "Refresh"),
+        Binding("escape", "back", "Back", show=False),
+    ]
+
+    def __init__(self, connect: FleetConnector, settings: Settings, *, clock: Clock | None = None) -> None:
+        super().__init__()
+        self._connect = connect
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self._stack = AsyncExitStack()
+        self._source: FleetSource | None = None
+        self._next_poll: Timer | None = None
+        self.snapshot: FleetSnapshot | None = None
+        self.selected: str | None = None
+        self.polls = 0
+
+    def compose(self) -> ComposeResult:
+        s = self.settings
+        yield StatusBar(profile=s.profile_label, region=s.region or "default region", refresh=s.refresh, read_only=s.read_only)
+        with Vertical(id="endpoints-box"):
+            yield EndpointTable(id="endpoints")
+            yield Static(id="empty-note")
+            yield Input(placeholder="filter endpoints (substring or glob) — enter keeps, escape clears", id="filter")
+        with Horizontal(id="lower"):
+            yield MetricPanel(id="metrics")
+            yield EndpointDetail(id="detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#endpoints-box").border_title = "ENDPOINTS"
+        self.query_one("#metrics").border_title = "METRICS"
+        self.query_one("#detail").border_title = "ENDPOINT"
+        self.query_one("#filter", Input).display = False
+        self.query_one("#empty-note").display = False
+        self.query_one(EndpointTable).focus()
+        self._start()
+
+    async def on_unmount(self) -> None:
+        if self._next_poll is not None:
+            self._next_poll.stop()
+        await self._stack.aclose()
+
+    # -- polling -------------------------------------------------------------
+    @work(exclusive=True, group="poll", exit_on_error=False)
+    async def _start(self) -> None:
+        try:
+            self._source = await self._stack.enter_async_context(self._connect())
+        except SmtopError as error:
+            self.post_message(RefreshFailed(error))
+            return
+        await self._poll_once()
+
+    @work(exclusive=True, group="poll", exit_on_error=False)
+    async def _poll(self) -> None:
+        await self._poll_once()
+
+    async def _poll_once(self) -> None:
+        assert self._source is not None
+        self.query_one(StatusBar).polling = True
+        try:
+            snapshot = await self._source.refresh()
+        except SmtopError as error:
+            self.post_message(RefreshFailed(error))
+        else:
+            self.post_message(SnapshotReady(snapshot))
+
+    @on(Worker.StateChanged)
+    def _worker_finished(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "poll" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
+        self.query_one(StatusBar).polling = False
+        self.polls += 1
+        if event.state == WorkerState.ERROR:
+            # A bug, not an AWS failure: show it, keep the console alive, try again later.
+            error = event.worker.error
+            self.log.error("poll failed", error=repr(error))
+            self.post_message(RefreshFailed(SmtopError(f"internal error: {type(error).__name__}: {error}")))
+        if self._source is not None:
+            self._schedule_next()
+
+    def _schedule_next(self) -> None:
+        if self._next_poll is not None:
+            self._next_poll.stop()
+        self._next_poll = self.set_timer(self.settings.refresh, self._poll)
+
+    def action_refresh_now(self) -> None:
+        if self.query_one(StatusBar).polling:
+            self.notify("A refresh is already running.", timeout=2)
+            return
+        if self._source is None:
+            self._start()
+        else:
+            self._poll()
+
+    # -- data arrives ----------------------------------------------------------
+    def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        snapshot = message.snapshot
+        self.snapshot = snapshot
+        bar = self.query_one(StatusBar)
+        bar.snapshot = snapshot
+        bar.stale_reason = None
+        bar.stale_since = None
+        self.screen.remove_class("-stale")
+        self.query_one("#endpoints-box").remove_class("-stale")
+        self.query_one(EndpointTable).show(snapshot)
+        self._show_empty_note(snapshot)
+        self._show_selected()
+        for screen in self.screen_stack:
+            if isinstance(screen, MetricDetailScreen):
+                screen.show(snapshot.metrics_for(screen.endpoint))
+
+    def on_refresh_failed(self, message: RefreshFailed) -> None:
+        error = message.error
+        if self.snapshot is None and isinstance(error, _FATAL_AT_START):
+            self.exit(return_code=2, message=f"smtop: {error}")
+            return
+        bar = self.query_one(StatusBar)
+        if bar.stale_reason is None:
+            bar.stale_since = self.clock.now()
+        retry = f" — retrying in {self.settings.refresh:g}s"
+        bar.stale_reason = f"{error}{retry}"
+        self.query_one("#endpoints-box").add_class("-stale")
+
+    def _show_empty_note(self, snapshot: FleetSnapshot) -> None:
+        note = self.query_one("#empty-note", Static)
+        empty = not snapshot.endpoints
+        note.display = empty
+        if empty:
+            s = self.settings
+            where = f"region {s.region or 'from your AWS config'}, profile {s.profile_label}"
+            scope = f" matching {s.endpoint_pattern!r}" if s.endpoint_pattern else ""
+            note.update(
+                f"No SageMaker endpoints{scope} in {where}.\n"
+                "Check --region and --profile (or --endpoints), then press r to refresh."
+            )
+
+    # -- selection -----------------------------------------------------------
+    @on(EndpointTable.Selected)
+    def _endpoint_selected(self, message: EndpointTable.Selected) -> None:
+        self.selected = message.name
+        self._show_selected()
+        if message.confirmed:
+            self.query_one(MetricPanel).focus()
+
+    def _show_selected(self) -> None:
+        snapshot = self.snapshot
+        if snapshot is None:
+            return
+        endpoint = next((e for e in snapshot.endpoints if e.name == self.selected), None)
+        metrics = snapshot.metrics_for(self.selected) if self.selected else EndpointMetrics("")
+        panel = self.query_one(MetricPanel)
+        panel.border_title = f"METRICS {self.selected} ({_window_label(self.settings)})" if self.selected else "METRICS"
+        panel.show(metrics, endpoint.has_gpu if endpoint else False)
+        self.query_one(EndpointDetail).show(endpoint)
+
+    @on(MetricPanel.Opened)
+    def _metric_opened(self, message: MetricPanel.Opened) -> None:
+        if self.snapshot is None or self.selected is None:
+            return
+        self.push_screen(MetricDetailScreen(self.selected, message.metric, self.snapshot.metrics_for(self.selected)))
+
+    # -- filter ----------------------------------------------------------------
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_one(EndpointTable).set_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        table = self.query_one(EndpointTable)
+        event.input.display = bool(event.value)
+        table.focus()
+
+    def action_back(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.has_focus or box.display:
+            box.value = ""
+            box.display = False
+            self.query_one(EndpointTable).focus()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+
+def _window_label(settings: Settings) -> str:
+    hours = settings.window.total_seconds() / 3600
+    return f"{hours:g}h" if hours >= 1 else f"{settings.window.total_seconds() / 60:g}m"

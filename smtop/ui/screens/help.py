@@ -1,0 +1,46 @@
+"""`?`: every key smtop answers to, by panel."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+# (panel, key, what it does) — the one list the help screen shows.
+KEYS: tuple[tuple[str, str, str], ...] = (
+    ("everywhere", "q", "quit"),
+    ("everywhere", "?", "this help"),
+    ("everywhere", "tab / shift+tab", "next / previous panel"),
+    ("everywhere", "r", "refresh now"),
+    ("everywhere", "escape", "back / close"),
+    ("endpoints", "↑ ↓ / j k", "select an endpoint (every panel follows it)"),
+    ("endpoints", "/", "filter by name (substring or glob); escape clears"),
+    ("endpoints", "s / S", "sort by the next column / reverse the order"),
+    ("endpoints", "enter", "go to the endpoint's metrics"),
+    ("metrics", "↑ ↓", "select a metric"),
+    ("metrics", "enter", "open the metric's chart with a time axis"),
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape", "dismiss", "Close"), Binding("question_mark", "dismiss", "Close", show=False), Binding("q", "dismiss", "Close", show=False)]
+
+    def compose(self) -> ComposeResult:
+        table = Table(title="smtop keys", box=None, header_style="bold", padding=(0, 2))
+        table.add_column("panel", style="dim")
+        table.add_column("key", style="bold")
+        table.add_column("does")
+        for panel, key, does in KEYS:
+            table.add_row(panel, Text(key), does)
+        notes = Text(
+            "\nTimes are UTC. Latencies are CloudWatch microseconds shown in ms; counts are per minute."
+            "\nAn endpoint's p99 is its worst variant's p99 (percentiles cannot be merged).",
+            style="dim",
+        )
+        with VerticalScroll(id="help"):
+            yield Static(table)
+            yield Static(notes)

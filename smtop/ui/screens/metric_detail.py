@@ -1,0 +1,66 @@
+"""One metric of one endpoint as a plotext chart with a time axis."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import ModalScreen
+from textual.containers import Vertical
+from textual.widgets import Footer, Label
+from textual_plotext import PlotextPlot
+
+from smtop import format as fmt
+from smtop.catalog import METRICS
+from smtop.models import EndpointMetrics
+
+
+class MetricDetailScreen(ModalScreen[None]):
+    """A chart of every statistic smtop polls for the metric, over the window."""
+
+    BINDINGS = [Binding("escape", "dismiss", "Back"), Binding("q", "dismiss", "Back", show=False)]
+
+    def __init__(self, endpoint: str, metric: str, metrics: EndpointMetrics) -> None:
+        super().__init__()
+        self.endpoint = endpoint
+        self.metric = metric
+        self._metrics = metrics
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="metric-detail"):
+            yield Label(id="metric-detail-title")
+            yield PlotextPlot(id="metric-chart")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show(self._metrics)
+
+    def show(self, metrics: EndpointMetrics) -> None:
+        """Redraw from newer data (the app forwards every snapshot)."""
+        if metrics.endpoint != self.endpoint:
+            return
+        self._metrics = metrics
+        spec = METRICS[self.metric]
+        unit = spec.unit
+        title = self.query_one("#metric-detail-title", Label)
+        title.update(f"{spec.name} · {self.endpoint} · {spec.description} ({unit})")
+        plot = self.query_one(PlotextPlot)
+        plt = plot.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.date_form("H:M")
+        plt.xlabel("time (UTC)")
+        plt.ylabel(unit)
+        plotted = False
+        for stat in spec.stats:
+            series = metrics.get(self.metric, stat)
+            if series is None or not series.values:
+                continue
+            scale = spec.scale * (60.0 / series.period if spec.is_count else 1.0)
+            times = [datetime.fromtimestamp(ts, timezone.utc).strftime("%H:%M") for ts in series.timestamps]
+            plt.plot(times, [v * scale for v in series.values], label=f"{stat} (now {fmt.compact(series.latest * scale)})", marker="braille")
+            plotted = True
+        if not plotted:
+            plt.title("no datapoints in the window")
+        plot.refresh()

@@ -1,0 +1,45 @@
+"""The side panel: what the selected endpoint is made of."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from smtop import format as fmt
+from smtop.models import Endpoint
+
+
+class EndpointDetail(Static):
+    """Status, variants, instance types, counts and weights of one endpoint."""
+
+    def show(self, endpoint: Endpoint | None) -> None:
+        if endpoint is None:
+            self.update(Text("no endpoint selected", style="dim"))
+            return
+        table = Table.grid(padding=(0, 1))
+        table.add_column(no_wrap=True, min_width=9)
+        table.add_column(no_wrap=True, overflow="ellipsis")
+        # Every value here came from AWS: Text(), never markup.
+        table.add_row(Text("status", style="dim"), Text(endpoint.status))
+        if endpoint.failure_reason:
+            table.add_row(Text("failure", style="dim"), Text(endpoint.failure_reason, style="red"))
+        table.add_row(Text("config", style="dim"), Text(endpoint.config_name or fmt.MISSING))
+        if endpoint.last_modified:
+            table.add_row(Text("modified", style="dim"), Text(endpoint.last_modified.strftime("%Y-%m-%d %H:%MZ")))
+        table.add_row(Text("logs", style="dim"), Text(endpoint.log_group))
+        variants = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
+        variants.add_column("variant", no_wrap=True, overflow="ellipsis")
+        variants.add_column("type", no_wrap=True)
+        variants.add_column("inst", justify="right")
+        variants.add_column("wt", justify="right")
+        for variant in endpoint.variants:
+            count = fmt.MISSING if variant.current_instance_count is None else str(variant.current_instance_count)
+            if variant.desired_instance_count not in (None, variant.current_instance_count):
+                count += f"→{variant.desired_instance_count}"
+            weight = fmt.MISSING if variant.current_weight is None else f"{variant.current_weight:g}"
+            variants.add_row(Text(variant.name), Text(variant.instance_type or fmt.MISSING), count, weight)
+        outer = Table.grid()
+        outer.add_row(table)
+        outer.add_row(variants)
+        self.update(outer)

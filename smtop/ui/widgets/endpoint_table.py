@@ -1,0 +1,251 @@
+"""The fleet table: one row per endpoint with its latest metrics.
+
+Rows are keyed by endpoint name.  When a refresh brings the same rows in the
+same order (the usual case) cells are updated in place, so the cursor and the
+scroll position never jump under the user's hands.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable
+
+from smtop import format as fmt
+from smtop.models import Endpoint, EndpointMetrics, FleetSnapshot
+
+_STATUS_STYLE = {
+    "InService": "green",
+    "Creating": "yellow",
+    "Updating": "yellow",
+    "SystemUpdating": "yellow",
+    "RollingBack": "yellow",
+    "Deleting": "magenta",
+    "Failed": "bold red",
+    "OutOfService": "red",
+}
+_STATUS_SHORT = {
+    "InService": "InSvc",
+    "Creating": "Create",
+    "Updating": "Update",
+    "SystemUpdating": "SysUpd",
+    "RollingBack": "Rollbk",
+    "OutOfService": "OutSvc",
+    "Deleting": "Delete",
+    "Failed": "FAILED",
+}
+NAME_MIN_WIDTH = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    label: str
+    width: int
+    cell: Callable[[Endpoint, EndpointMetrics], Text]
+    sort_value: Callable[[Endpoint, EndpointMetrics], Any]
+
+
+def _num(render: Callable[[float | None], str], get: Callable[[Endpoint, EndpointMetrics], float | None], warn=None, bad=None):
+    def cell(endpoint: Endpoint, metrics: EndpointMetrics) -> Text:
+        value = get(endpoint, metrics)
+        style = ""
+        if value is not None and bad is not None and value >= bad:
+            style = "bold red"
+        elif value is not None and warn is not None and value >= warn:
+            style = "yellow"
+        return Text(render(value), style=style, justify="right")
+
+    def sort_value(endpoint: Endpoint, metrics: EndpointMetrics):
+        value = get(endpoint, metrics)
+        # Missing values sort below every number in either direction's start.
+        return (value is not None, value or 0.0)
+
+    return cell, sort_value
+
+
+def _util(metric: str):
+    return lambda _e, m: m.latest(metric)
+
+
+def _columns() -> tuple[Column, ...]:
+    def name_cell(endpoint: Endpoint, _m) -> Text:
+        return Text(" " + endpoint.name, no_wrap=True, overflow="ellipsis")  # literal: names are untrusted
+
+    def status_cell(endpoint: Endpoint, _m) -> Text:
+        return Text(_STATUS_SHORT.get(endpoint.status, endpoint.status), style=_STATUS_STYLE.get(endpoint.status, ""))
+
+    def instances_cell(endpoint: Endpoint, _m) -> Text:
+        variants = len(endpoint.variants)
+        text = f"{variants}v/{endpoint.instance_count}i" if variants > 1 else f"{endpoint.instance_count}i"
+        return Text(text, justify="right")
+
+    # Widths include the gap before the column (the table has no cell padding),
+    # ordered by what on-call reads first: at 80 columns only "inst" scrolls off.
+    spec = [
+        ("inv", "inv/min", 8, fmt.compact, lambda _e, m: m.invocations_per_minute, None, None),
+        ("avg", "avg ms", 7, fmt.compact, lambda _e, m: m.latency_avg_ms, None, None),
+        ("p99", "p99 ms", 7, fmt.compact, lambda _e, m: m.latency_p99_ms, None, None),
+        ("4xx", "4xx%", 5, fmt.percent, lambda _e, m: m.error_4xx_pct, 1.0, 5.0),
+        ("5xx", "5xx%", 5, fmt.percent, lambda _e, m: m.error_5xx_pct, 0.1, 1.0),
+        ("cpu", "cpu", 5, fmt.utilization, _util("CPUUtilization"), None, None),
+        ("gpu", "gpu", 5, fmt.utilization, _util("GPUUtilization"), 80.0, 95.0),
+        ("mem", "mem", 5, fmt.utilization, _util("MemoryUtilization"), 80.0, 95.0),
+        ("disk", "disk", 5, fmt.utilization, _util("DiskUtilization"), 80.0, 95.0),
+    ]
+    columns = [
+        Column("name", "ENDPOINT", NAME_MIN_WIDTH, name_cell, lambda e, _m: e.name.lower()),
+        Column("status", "status", 7, status_cell, lambda e, _m: e.status),
+    ]
+    for key, label, width, render, get, warn, bad in spec:
+        cell, sort_value = _num(render, get, warn, bad)
+        columns.append(Column(key, label, width, cell, sort_value))
+    columns.append(Column("inst", "inst", 7, instances_cell, lambda e, _m: (len(e.variants), e.instance_count)))
+    return tuple(columns)
+
+
+COLUMNS = _columns()
+
+
+def matches(pattern: str, name: str) -> bool:
+    """Case-insensitive substring, or a glob when the pattern has wildcards."""
+    pattern, name = pattern.lower(), name.lower()
+    if any(ch in pattern for ch in "*?["):
+        return fnmatch.fnmatchcase(name, pattern)
+    return pattern in name
+
+
+class EndpointTable(DataTable):
+    """Endpoints with their latest metrics; sortable and filterable."""
+
+    BINDINGS = [
+        Binding("s", "cycle_sort", "Sort"),
+        Binding("S", "reverse_sort", "Reverse", show=False),
+    ]
+
+    class Selected(Message):
+        """The highlighted endpoint changed (or the same one was confirmed)."""
+
+        def __init__(self, name: str | None, confirmed: bool = False) -> None:
+            super().__init__()
+            self.name = name
+            self.confirmed = confirmed
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, cell_padding=0, **kwargs)
+        self._snapshot: FleetSnapshot | None = None
+        self._order: list[str] = []
+        self.filter_text = ""
+        self.sort_key = "name"
+        self.sort_reverse = False
+
+    def on_mount(self) -> None:
+        for column in COLUMNS:
+            self.add_column(self._header(column), key=column.key, width=column.width)
+
+    def on_resize(self) -> None:
+        self._fit_name_column()
+
+    def _fit_name_column(self) -> None:
+        """Give names the room the numbers leave, up to the longest name."""
+        others = sum(c.width for c in COLUMNS if c.key != "name")
+        room = self.scrollable_content_region.width - others
+        longest = max((len(e.name) for e in self._snapshot.endpoints), default=0) + 2 if self._snapshot else 0
+        width = max(NAME_MIN_WIDTH, min(room, max(longest, NAME_MIN_WIDTH)))
+        column = self.columns.get("name")  # type: ignore[call-overload]
+        if column is not None and column.width != width:
+            column.width = width
+            self._require_update_dimensions = True
+            self.refresh()
+
+    # -- data ---------------------------------------------------------------
+    def show(self, snapshot: FleetSnapshot) -> None:
+        self._snapshot = snapshot
+        self._fit_name_column()
+        self._redraw()
+
+    @property
+    def visible_names(self) -> list[str]:
+        return list(self._order)
+
+    @property
+    def selected_name(self) -> str | None:
+        if not self._order or self.cursor_row < 0 or self.cursor_row >= len(self._order):
+            return None
+        return self._order[self.cursor_row]
+
+    def set_filter(self, text: str) -> None:
+        self.filter_text = text.strip()
+        self._redraw()
+
+    def action_cycle_sort(self) -> None:
+        keys = [c.key for c in COLUMNS]
+        self.sort_key = keys[(keys.index(self.sort_key) + 1) % len(keys)]
+        # Numbers are most useful worst-first; names alphabetically.
+        self.sort_reverse = self.sort_key not in ("name", "status")
+        self._redraw()
+
+    def action_reverse_sort(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self._redraw()
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        key = event.column_key.value
+        if key == self.sort_key:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_key, self.sort_reverse = key, key not in ("name", "status")
+        self._redraw()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self.post_message(self.Selected(event.row_key.value))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.post_message(self.Selected(event.row_key.value, confirmed=True))
+
+    def _header(self, column: Column) -> Text:
+        label = " " + column.label if column.key == "name" else column.label
+        if column.key == self.sort_key:
+            label += " ▼" if self.sort_reverse else " ▲"
+        return Text(label, style="bold", justify="left" if column.key in ("name", "status") else "right")
+
+    def _redraw(self) -> None:
+        snapshot = self._snapshot
+        if snapshot is None:
+            return
+        by_key = {c.key: c for c in COLUMNS}
+        sort_column = by_key[self.sort_key]
+        rows = [
+            (endpoint, snapshot.metrics_for(endpoint.name))
+            for endpoint in snapshot.endpoints
+            if not self.filter_text or matches(self.filter_text, endpoint.name)
+        ]
+        rows.sort(key=lambda row: (sort_column.sort_value(*row), row[0].name), reverse=self.sort_reverse)
+        order = [endpoint.name for endpoint, _ in rows]
+        for column in COLUMNS:
+            self.columns[column.key].label = self._header(column)
+        if order == self._order:
+            for endpoint, metrics in rows:
+                for column in COLUMNS:
+                    self.update_cell(endpoint.name, column.key, column.cell(endpoint, metrics))
+            self.refresh()
+            return
+        selected = self.selected_name
+        self.clear()
+        for endpoint, metrics in rows:
+            self.add_row(*(column.cell(endpoint, metrics) for column in COLUMNS), key=endpoint.name)
+        self._order = order
+        if selected in order:
+            self.move_cursor(row=order.index(selected), animate=False)
+        elif order:
+            self.move_cursor(row=0, animate=False)
+        # Clearing can leave the highlight where it was; tell the app who is selected now.
+        self.post_message(self.Selected(self.selected_name))

@@ -1,0 +1,79 @@
+"""The selected endpoint's ten metrics as sparklines with their current value."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Label, ListItem, ListView
+
+from smtop import format as fmt
+from smtop.catalog import METRICS, MetricSpec
+from smtop.models import EndpointMetrics
+from smtop.ui.widgets.spark import TallSparkline
+
+
+class MetricRow(ListItem):
+    """label │ sparkline │ value (unit)."""
+
+    def __init__(self, spec: MetricSpec) -> None:
+        super().__init__(id=f"metric-{spec.name}")
+        self.spec = spec
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield Label(self.spec.label, classes="metric-label")
+            yield TallSparkline(classes="metric-spark")
+            yield Label(fmt.MISSING, classes="metric-value")
+
+    def show(self, metrics: EndpointMetrics, has_gpu: bool) -> None:
+        spec = self.spec
+        main = metrics.get(spec.name)
+        values = list(main.values) if main is not None else []
+        self.query_one(TallSparkline).data = tuple(values)
+        value = Text(no_wrap=True, justify="right")
+        if spec.gpu_only and not has_gpu and not values:
+            value.append("no GPU", style="dim")
+        elif main is None or main.latest is None:
+            value.append(fmt.MISSING, style="dim")
+        else:
+            value.append(fmt.metric_value(spec.name, main.latest, period=main.period))
+            p99 = metrics.get(spec.name, "p99") if "p99" in spec.stats else None
+            if p99 is not None and p99.latest is not None:
+                value.append(" · p99 ", style="dim")
+                value.append(fmt.compact(spec.to_display(p99.latest)), style="bold")
+        self.query_one(".metric-value", Label).update(value)
+
+
+class MetricPanel(ListView):
+    """Ten metric rows; enter opens the metric's chart."""
+
+    class Opened(Message):
+        def __init__(self, metric: str) -> None:
+            super().__init__()
+            self.metric = metric
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(*(MetricRow(spec) for spec in METRICS.values()), **kwargs)
+
+    def show(self, metrics: EndpointMetrics, has_gpu: bool) -> None:
+        for row in self.query(MetricRow):
+            row.show(metrics, has_gpu)
+
+    def on_resize(self) -> None:
+        # Tall terminals get taller sparklines: the ten rows share the height.
+        rows = list(self.query(MetricRow))
+        height = max(1, min(4, self.scrollable_content_region.height // max(1, len(rows))))
+        for row in rows:
+            row.styles.height = height
+
+    @property
+    def selected_metric(self) -> str | None:
+        item = self.highlighted_child
+        return item.spec.name if isinstance(item, MetricRow) else None
+
+    def on_list_view_selected(self, event: ListView.Selected) -> None:
+        event.stop()
+        if isinstance(event.item, MetricRow):
+            self.post_message(self.Opened(event.item.spec.name))

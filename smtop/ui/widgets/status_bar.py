@@ -1,0 +1,59 @@
+"""The one-line header: where smtop is looking and how fresh the data is."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from smtop.format import clock_time
+from smtop.models import FleetSnapshot
+
+
+class StatusBar(Widget):
+    """profile · region · refresh · last update, or why the data is stale."""
+
+    DEFAULT_CSS = """
+    StatusBar { height: 1; }
+    """
+
+    snapshot: reactive[FleetSnapshot | None] = reactive(None)
+    """The last snapshot that arrived."""
+    stale_reason: reactive[str | None] = reactive(None)
+    """Why the last refresh failed, or None while data is fresh."""
+    stale_since: reactive[datetime | None] = reactive(None)
+    """When data first went stale."""
+    polling: reactive[bool] = reactive(False)
+    """A refresh is in flight."""
+
+    def __init__(self, *, profile: str, region: str, refresh: float, read_only: bool, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.aws_profile = profile
+        self.aws_region = region
+        self.refresh_seconds = refresh
+        self.read_only = read_only
+
+    def watch_stale_reason(self, reason: str | None) -> None:
+        self.set_class(reason is not None, "-stale")
+
+    def render(self) -> Text:
+        text = Text()
+        text.append(" smtop ", style="bold reverse")
+        text.append(f" profile {self.aws_profile} · {self.aws_region} · every {self.refresh_seconds:g}s")
+        if self.read_only:
+            text.append(" · read-only", style="bold")
+        snapshot = self.snapshot
+        if snapshot is not None:
+            text.append(f" · {len(snapshot.endpoints)} endpoints · {clock_time(snapshot.taken_at)}")
+        elif self.stale_reason is None:
+            text.append(" · connecting…")
+        if self.polling:
+            text.append(" ⟳")
+        if self.stale_reason is not None:
+            since = clock_time(self.stale_since)
+            # The reason comes from AWS error text: appended as plain text, never markup.
+            text.append(f"  STALE since {since}: ", style="bold")
+            text.append(self.stale_reason)
+        return text

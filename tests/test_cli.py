@@ -1,0 +1,153 @@
+"""The command line as a user meets it: real processes, real servers."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+
+import boto3
+import pytest
+from botocore.config import Config
+from moto.server import ThreadedMotoServer
+
+
+def run_smtop(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "smtop", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.fixture
+def clean_env(tmp_path) -> dict[str, str]:
+    """An environment with no AWS configuration at all."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    env.update(AWS_CONFIG_FILE=str(empty), AWS_SHARED_CREDENTIALS_FILE=str(empty), AWS_EC2_METADATA_DISABLED="true")
+    return env
+
+
+def assert_one_clear_line(result: subprocess.CompletedProcess, *needles: str) -> None:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("smtop: ")
+    for needle in needles:
+        assert needle.lower() in lines[0].lower(), lines[0]
+
+
+def test_version_and_help():
+    assert run_smtop("--version").stdout.startswith("smtop ")
+    help_text = run_smtop("--help").stdout
+    for flag in ("--demo", "--batch", "--json", "--read-only", "--refresh", "--endpoints", "--endpoint-url", "--profile", "--region"):
+        assert flag in help_text
+
+
+def test_invalid_flag_is_one_line_and_exit_2():
+    result = run_smtop("--no-such-flag")
+    assert result.returncode == 2
+    assert_one_clear_line(result, "--no-such-flag", "smtop --help")
+
+
+def test_invalid_refresh_value():
+    result = run_smtop("--refresh", "soon")
+    assert result.returncode == 2
+    assert_one_clear_line(result, "soon")
+
+
+def test_unknown_profile(clean_env):
+    result = run_smtop("--batch", "--profile", "does-not-exist", "--region", "us-east-1", env=clean_env)
+    assert_one_clear_line(result, "does-not-exist")
+
+
+def test_no_region(clean_env):
+    clean_env.update(AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="y")
+    result = run_smtop("--batch", env=clean_env)
+    assert_one_clear_line(result, "region")
+
+
+def test_no_credentials(clean_env):
+    result = run_smtop("--batch", "--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:9", env=clean_env)
+    assert_one_clear_line(result, "credentials")
+
+
+def test_unreachable_endpoint_url(clean_env):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    clean_env.update(AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="y")
+    result = run_smtop("--batch", "--region", "us-east-1", "--endpoint-url", f"http://127.0.0.1:{port}", env=clean_env)
+    assert_one_clear_line(result, f"127.0.0.1:{port}")
+
+
+@pytest.fixture
+def seeded_moto():
+    """A plain moto server seeded by 'someone else' with boto3."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    kw = dict(endpoint_url=url, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y", config=Config(retries={"max_attempts": 1}))
+    sm = boto3.client("sagemaker", **kw)
+    cw = boto3.client("cloudwatch", **kw)
+    sm.create_model(ModelName="m", ExecutionRoleArn="arn:aws:iam::123456789012:role/sm", PrimaryContainer={"Image": "img"})
+    sm.create_endpoint_config(
+        EndpointConfigName="cfg",
+        ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": "m", "InitialInstanceCount": 2, "InstanceType": "ml.m5.xlarge"}],
+    )
+    sm.create_endpoint(EndpointName="their-endpoint", EndpointConfigName="cfg")
+    now = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=2)
+    dims = [{"Name": "EndpointName", "Value": "their-endpoint"}, {"Name": "VariantName", "Value": "AllTraffic"}]
+    cw.put_metric_data(
+        Namespace="AWS/SageMaker",
+        MetricData=[
+            {"MetricName": "Invocations", "Dimensions": dims, "Timestamp": now, "Value": 1234.0},
+            {"MetricName": "Invocation5XXErrors", "Dimensions": dims, "Timestamp": now, "Value": 12.0},
+            {"MetricName": "ModelLatency", "Dimensions": dims, "Timestamp": now, "Value": 41000.0},
+        ],
+    )
+    cw.put_metric_data(
+        Namespace="/aws/sagemaker/Endpoints",
+        MetricData=[{"MetricName": "CPUUtilization", "Dimensions": dims, "Timestamp": now, "Value": 35.5}],
+    )
+    yield url
+    server.stop()
+
+
+def test_batch_json_shows_exactly_what_someone_else_put(seeded_moto, clean_env):
+    clean_env.update(AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="y")
+    result = run_smtop("--batch", "--json", "--region", "us-east-1", "--endpoint-url", seeded_moto, env=clean_env)
+    assert result.returncode == 0, result.stderr
+    snapshot = json.loads(result.stdout.splitlines()[0])
+    (endpoint,) = snapshot["endpoints"]
+    assert endpoint["name"] == "their-endpoint"
+    assert endpoint["instances"] == 2
+    assert endpoint["variants"][0]["instance_type"] == "ml.m5.xlarge"
+    latest = endpoint["latest"]
+    assert latest["Invocations"]["Sum"] == 1234.0
+    assert latest["Invocation5XXErrors"]["Sum"] == 12.0
+    assert latest["ModelLatency"]["Average"] == 41000.0
+    assert latest["ModelLatency"]["unit"] == "Microseconds"
+    assert latest["CPUUtilization"]["Average"] == 35.5
+    summary = endpoint["summary"]
+    assert summary["invocations_per_minute"] == 1234.0
+    assert summary["latency_avg_ms"] == 41.0
+    assert summary["error_5xx_pct"] == pytest.approx(100 * 12 / 1234)
+
+
+def test_batch_text_twice(seeded_moto, clean_env):
+    clean_env.update(AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="y")
+    result = run_smtop("-b", "-n", "2", "--refresh", "1", "--region", "us-east-1", "--endpoint-url", seeded_moto, env=clean_env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("their-endpoint") == 2
+    assert result.stdout.count("ENDPOINT") == 2

@@ -1,0 +1,49 @@
+"""Console tests run the real app against the simulator over HTTP."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from smtop.clock import FrozenClock
+from smtop.settings import Settings
+from tests.conftest import SIM_NOW
+
+
+@pytest.fixture
+def frozen_clock() -> FrozenClock:
+    return FrozenClock(datetime.fromtimestamp(SIM_NOW, timezone.utc))
+
+
+@pytest.fixture
+def sim_settings(sim) -> Settings:
+    return Settings(endpoint_url=sim.url, region="us-east-1", refresh=60.0)
+
+
+async def wait_for(pilot, predicate, timeout: float = 10.0) -> None:
+    """Let the app run until predicate() holds (data arrives through real HTTP)."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await pilot.pause(0.05)
+
+
+@pytest.fixture(autouse=True)
+def aws_environment(monkeypatch, tmp_path):
+    """No test may read the developer's AWS config or reach a real account."""
+    import os
+
+    for name in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    empty = tmp_path / "empty-aws-config"
+    empty.write_text("")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")

@@ -1,0 +1,167 @@
+"""The console end to end: real app, real aiobotocore, the simulator over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from textual.widgets import Input
+
+from smtop.cli import open_fleet
+from smtop.settings import Settings
+from smtop.ui.app import SmtopApp
+from smtop.ui.screens.help import HelpScreen
+from smtop.ui.screens.metric_detail import MetricDetailScreen
+from smtop.ui.widgets.endpoint_table import EndpointTable
+from smtop.ui.widgets.metric_panel import MetricPanel, MetricRow
+from smtop.ui.widgets.spark import TallSparkline
+from smtop.ui.widgets.status_bar import StatusBar
+from tests.ui.conftest import wait_for
+
+
+def make_app(settings: Settings, clock) -> SmtopApp:
+    return SmtopApp(lambda: open_fleet(settings, clock), settings, clock=clock)
+
+
+async def test_console_shows_the_fleet_with_metrics(sim_settings, frozen_clock):
+    app = make_app(sim_settings, frozen_clock)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        snapshot = app.snapshot
+        table = app.query_one(EndpointTable)
+        names = sorted(e.name for e in snapshot.endpoints)
+        assert table.visible_names == names  # sorted by name by default
+        assert len(names) >= 4
+        # Every endpoint of the fleet has traffic in the simulator's backfill.
+        for name in names:
+            assert snapshot.metrics_for(name).invocations_per_minute is not None, name
+        # The first endpoint is selected and drives the metric panel.
+        assert app.selected == names[0]
+        panel = app.query_one(MetricPanel)
+        assert names[0] in str(panel.border_title)
+        row = app.query_one("#metric-Invocations", MetricRow)
+        series = snapshot.metrics_for(names[0]).get("Invocations")
+        assert list(row.query_one(TallSparkline).data) == list(series.values)
+        assert len(series.values) >= 170  # three hours at one-minute periods
+        status = str(app.query_one(StatusBar).render())
+        assert "us-east-1" in status and "STALE" not in status
+        assert "11:06:00Z" in status  # the frozen clock's time of the refresh
+
+
+async def test_selecting_an_endpoint_drives_the_panels(sim_settings, frozen_clock):
+    app = make_app(sim_settings, frozen_clock)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        table = app.query_one(EndpointTable)
+        second = table.visible_names[1]
+        await pilot.press("down")
+        await wait_for(pilot, lambda: app.selected == second)
+        expected = app.snapshot.metrics_for(second).get("ModelLatency", "Average")
+        spark = app.query_one("#metric-ModelLatency", MetricRow).query_one(TallSparkline)
+        assert list(spark.data) == list(expected.values)
+        assert second in str(app.query_one(MetricPanel).border_title)
+
+
+async def test_filter_narrows_the_table_and_escape_clears_it(sim_settings, frozen_clock):
+    app = make_app(sim_settings, frozen_clock)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        table = app.query_one(EndpointTable)
+        everyone = table.visible_names
+        await pilot.press("slash")
+        assert app.query_one("#filter", Input).has_focus
+        await pilot.press(*"canary")
+        assert table.visible_names == [n for n in everyone if "canary" in n]
+        assert table.visible_names  # the demo fleet has a canary
+        await pilot.press("enter")
+        assert table.has_focus
+        assert table.visible_names == [n for n in everyone if "canary" in n]
+        await pilot.press("slash", "escape")
+        assert table.visible_names == everyone
+
+
+async def test_sort_cycles_columns_worst_first(sim_settings, frozen_clock):
+    app = make_app(sim_settings, frozen_clock)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        table = app.query_one(EndpointTable)
+        await pilot.press("s", "s")  # name → status → inv/min
+        assert table.sort_key == "inv"
+        rates = {e.name: app.snapshot.metrics_for(e.name).invocations_per_minute for e in app.snapshot.endpoints}
+        assert table.visible_names == sorted(rates, key=lambda n: (rates[n], n), reverse=True)
+        await pilot.press("S")
+        assert table.visible_names == sorted(rates, key=lambda n: (rates[n], n))
+
+
+async def test_enter_on_a_metric_opens_its_chart(sim_settings, frozen_clock):
+    app = make_app(sim_settings, frozen_clock)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        await pilot.press("enter")  # endpoint → metrics panel
+        assert app.query_one(MetricPanel).has_focus
+        await pilot.press("down", "down", "enter")  # Invocations → InvocationsPerInstance → ModelLatency
+        await pilot.pause()
+        assert isinstance(app.screen, MetricDetailScreen)
+        assert app.screen.metric == "ModelLatency"
+        assert app.screen.endpoint == app.selected
+        await pilot.press("escape")
+        assert not isinstance(app.screen, MetricDetailScreen)
+
+
+async def test_help_lists_the_keys(sim_settings, frozen_clock):
+    app = make_app(sim_settings, frozen_clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_polls_never_overlap(sim_settings, frozen_clock):
+    """However often `r` is pressed, one refresh runs at a time."""
+    intervals: list[tuple[float, float]] = []
+
+    class Timed:
+        def __init__(self, inner):
+            self.inner = inner
+
+        async def refresh(self):
+            start = time.monotonic()
+            try:
+                return await self.inner.refresh()
+            finally:
+                intervals.append((start, time.monotonic()))
+
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def connect():
+        async with open_fleet(sim_settings, frozen_clock) as fleet:
+            yield Timed(fleet)
+
+    app = SmtopApp(connect, sim_settings, clock=frozen_clock)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        for _ in range(15):
+            await pilot.press("r")
+            await asyncio.sleep(0.01)
+        await wait_for(pilot, lambda: not app.query_one(StatusBar).polling)
+        await pilot.pause(0.2)
+    assert len(intervals) >= 2
+    ordered = sorted(intervals)
+    for (_, end), (next_start, _) in zip(ordered, ordered[1:]):
+        assert next_start >= end
+
+
+async def test_console_fits_80x24(sim_settings, frozen_clock):
+    app = make_app(sim_settings, frozen_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        table = app.query_one(EndpointTable)
+        panel = app.query_one(MetricPanel)
+        assert table.region.height >= 4  # header + at least three endpoints
+        assert panel.region.height >= 10  # all ten metrics without scrolling
+        assert panel.region.bottom <= 23  # above the footer
+        rows = list(panel.query(MetricRow))
+        assert all(row.region.height == 1 and row.region.y < panel.region.bottom for row in rows)
+        assert not app.query_one("#detail").display or app.query_one("#detail").region.width == 0
