@@ -188,3 +188,31 @@ class FleetSnapshot:
 
     def metrics_for(self, endpoint: str) -> EndpointMetrics:
         return self.metrics.get(endpoint) or EndpointMetrics(endpoint)
+
+
+@dataclass(frozen=True, slots=True)
+class LogEvent:
+    """One CloudWatch Logs event.  ``message`` is untrusted text, kept as
+    received; renderers make it safe."""
+
+    timestamp: float
+    """Event time, epoch seconds (millisecond precision)."""
+    message: str
+    stream: str
+    event_id: str
+    group: str = ""
+    ingestion_time: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TailUpdate:
+    """What one step of a log tail delivered, in time order."""
+
+    group: str
+    events: tuple[LogEvent, ...] = ()
+    mode: str = "poll"
+    """"live" (StartLiveTail) or "poll" (FilterLogEvents)."""
+    sampled: bool = False
+    """Live Tail dropped events to keep up (the service samples busy groups)."""
+    notice: str | None = None
+    """Something the user should read (fell back to polling, reconnected…)."""
