@@ -17,8 +17,16 @@ Where and why it differs from moto 5.2.5:
 - SageMaker (:mod:`smtop.sim.patches.sagemaker`): current instance types
   (ml.g5, ml.g6, ml.inf2, ml.p4d, ml.c7i…), complete ProductionVariants in
   DescribeEndpoint, UpdateEndpoint, and resource times from the simulator's clock.
+- CloudWatch Logs (:mod:`smtop.sim.patches.logs`, :mod:`smtop.sim.filter_pattern`):
+  FilterLogEvents with the service's filter-pattern language (moto ignores JSON
+  patterns and mistreats ``?a ?b``), pages that never skip or repeat events
+  sharing a millisecond, and atomic event ids.  StartLiveTail answers
+  InvalidOperationException at once: moto cannot stream, and clients fall back
+  to polling.
 - A demo fleet (:mod:`smtop.sim.fleet`) with three hours of history and live
-  traffic (:mod:`smtop.sim.traffic`), deterministic with ``--seed``/``--now``.
+  traffic (:mod:`smtop.sim.traffic`), and container-style logs per instance
+  (:mod:`smtop.sim.logs`) whose errors coincide with the canary's metric
+  spikes, all deterministic with ``--seed``/``--now``.
 
 Not yet: metric math, CloudTrail LookupEvents, Logs Insights, alarm evaluation.
 """

@@ -81,6 +81,9 @@ class EndpointSpec:
     model_image: str
     updated_hours_ago: float | None = None
     """When set, the endpoint moved to a second config this long ago (UpdateEndpoint)."""
+    log_format: str | None = None
+    """The style of its container logs (see :mod:`smtop.sim.logs`): "gunicorn",
+    "torchserve", "json" or "python"; ``None`` writes no logs."""
 
 
 def _variant(name: str, instance_type: str, instances: int, *, weight: float = 1.0, **traffic) -> VariantSpec:
@@ -99,6 +102,7 @@ DEMO_FLEET: tuple[EndpointSpec, ...] = (
         created_days_ago=41.3,
         team="payments-risk",
         model_image="763104351884.dkr.ecr.us-east-1.amazonaws.com/xgboost-inference:1.7-1",
+        log_format="gunicorn",
     ),
     EndpointSpec(
         "llm-chat-canary",
@@ -112,6 +116,7 @@ DEMO_FLEET: tuple[EndpointSpec, ...] = (
         created_days_ago=6.2,
         team="assistant",
         model_image="763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.3-tgi2.2-gpu",
+        log_format="json",
         updated_hours_ago=26.0,
     ),
     EndpointSpec(
@@ -129,6 +134,7 @@ DEMO_FLEET: tuple[EndpointSpec, ...] = (
         created_days_ago=88.0,
         team="discovery",
         model_image="763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.4-cpu-py311",
+        log_format="torchserve",
     ),
     EndpointSpec(
         "image-embeddings",
@@ -142,6 +148,7 @@ DEMO_FLEET: tuple[EndpointSpec, ...] = (
         created_days_ago=19.5,
         team="search",
         model_image="763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.4-gpu-py311",
+        log_format="torchserve",
     ),
     EndpointSpec(
         "churn-scorer-staging",
@@ -155,6 +162,7 @@ DEMO_FLEET: tuple[EndpointSpec, ...] = (
         created_days_ago=2.7,
         team="growth",
         model_image="683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3",
+        log_format="gunicorn",
     ),
     EndpointSpec(
         "doc-summarizer",
@@ -168,6 +176,7 @@ DEMO_FLEET: tuple[EndpointSpec, ...] = (
         created_days_ago=12.0,
         team="assistant",
         model_image="763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference-neuronx:2.1-neuronx",
+        log_format="python",
     ),
 )
 

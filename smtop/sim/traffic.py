@@ -16,6 +16,9 @@ What it models, per variant:
   utilization, one value per instance.
 - The degrading canary: a variant with ``degrades`` spends about three minutes
   of every ten with latency ×5–10, 2–8 % 5XX errors and its GPU pinned at ~95 %.
+- Container logs (:mod:`smtop.sim.logs`) for endpoints with a ``log_format``:
+  the backfill writes the last 30 minutes, live traffic keeps adding lines,
+  from the same load curve and degradation schedule as the metrics.
 
 Everything drawn for the past comes from a random generator seeded by
 (seed, endpoint, variant, minute), so the same ``--seed`` and ``--now`` give
@@ -85,6 +88,21 @@ class TrafficModel:
         self.fleet = tuple(fleet)
         self.seed = seed
         self._phase = random.Random(f"{seed}/canary").uniform(0, DEGRADE_CYCLE)
+        self._logs = None
+
+    @property
+    def logs(self):
+        """The fleet's container-log writer (:class:`smtop.sim.logs.ContainerLogs`)."""
+        if self._logs is None:
+            from smtop.sim.logs import ContainerLogs
+
+            self._logs = ContainerLogs(self)
+        return self._logs
+
+    @property
+    def has_logs(self) -> bool:
+        """Whether any endpoint of the fleet writes container logs."""
+        return any(endpoint.log_format for endpoint in self.fleet)
 
     def variants(self) -> Iterable[tuple[EndpointSpec, VariantSpec]]:
         for endpoint in self.fleet:
@@ -204,6 +222,8 @@ def backfill(store: MetricStore, model: TrafficModel, now: float, seconds: float
         for minute in range(first, last + 1, 60):
             length = min(60.0, now - minute)
             model.write(store, endpoint, variant, float(minute), length, model.rng(endpoint, variant, minute))
+    if model.has_logs:
+        model.logs.backfill(now)
 
 
 class LiveTraffic(threading.Thread):
@@ -238,6 +258,8 @@ class LiveTraffic(threading.Thread):
             return
         for endpoint, variant in self._model.variants():
             self._model.write(self._store, endpoint, variant, self._since, now - self._since, self._rng)
+        if self._model.has_logs:
+            self._model.logs.write(self._since, now, self._rng)
         self._since = now
 
     def stop(self) -> None:

@@ -14,11 +14,12 @@ from smtop.sim.patches.cloudwatch import MetricStores
 
 def install_all(clock: SimClock) -> MetricStores:
     """Apply every patch and return the metric stores the patched handlers use."""
-    from smtop.sim.patches import cloudwatch, sagemaker, serialization, times
+    from smtop.sim.patches import cloudwatch, logs, sagemaker, serialization, times
 
     times.install(clock)
     stores = MetricStores(clock)
     cloudwatch.install(stores)
     sagemaker.install(clock)
+    logs.install()
     serialization.install()
     return stores

@@ -1,0 +1,126 @@
+"""CloudWatch Logs: FilterLogEvents done as the service does it, and a clear Live Tail answer.
+
+- FilterLogEvents is answered by :func:`smtop.sim.logs_search.filter_events`
+  with real filter patterns (:mod:`smtop.sim.filter_pattern`): moto ignores
+  JSON and space-delimited patterns, reads ``?ERROR ?WARN`` as two required
+  words, scans and sorts every event on every call, and ignores
+  logGroupIdentifier, logStreamNamePrefix and startFromHead.  An invalid
+  pattern is InvalidParameterException (HTTP 400) with the service's message.
+- Event ids come from an atomic counter (moto's ``+= 1`` on a class
+  attribute can hand two writer threads the same id).
+- StartLiveTail: moto serializes the whole event stream into one body (its
+  serializer joins the frames), so it cannot stream; it answers with up to
+  500 of the *oldest* stored events and closes.  A client that followed that
+  would show stale history as live.  The simulator instead validates the
+  request like the service (group exists, pattern valid) and then answers
+  InvalidOperationException at once, so a console falls back to polling
+  FilterLogEvents without waiting on a session.  (Clients only get here with
+  ``inject_host_prefix=False``: botocore sends StartLiveTail to a
+  ``stream-`` prefixed host, which a local endpoint URL does not resolve.)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import moto.logs.models as logs_models
+from moto.logs.exceptions import InvalidParameterException, LogsClientError, ResourceNotFoundException
+from moto.logs.responses import LogsResponse
+
+from smtop.sim.filter_pattern import FilterPatternError, compile_filter_pattern
+from smtop.sim.logs_search import MAX_LIMIT, filter_events, next_event_id
+
+LIVE_TAIL_UNSUPPORTED = (
+    "Live Tail is not streamed by the smtop simulator; poll FilterLogEvents instead."
+)
+
+_ARN = re.compile(r"arn:[^:]+:logs:[^:]*:[^:]*:log-group:(?P<name>[^:]+)(?::\*)?")
+
+
+class InvalidOperationException(LogsClientError):
+    def __init__(self, message: str) -> None:
+        self.code = 400
+        super().__init__("InvalidOperationException", message)
+
+
+def find_group(backend: logs_models.LogsBackend, name: str | None, identifier: str | None) -> logs_models.LogGroup:
+    """The group a request names by ``logGroupName`` or ``logGroupIdentifier`` (name or ARN)."""
+    if name and identifier:
+        raise InvalidParameterException("LogGroup name and LogGroup ARN are mutually exclusive parameters.")
+    if not name and not identifier:
+        raise InvalidParameterException("Either logGroupName or logGroupIdentifier must be specified.")
+    if identifier:
+        arn = _ARN.fullmatch(identifier)
+        name = arn.group("name") if arn else identifier
+    group = backend.groups.get(name or "")
+    if group is None:
+        raise ResourceNotFoundException("The specified log group does not exist.")
+    return group
+
+
+def _compile(pattern: str | None):
+    try:
+        return compile_filter_pattern(pattern)
+    except FilterPatternError as error:
+        raise InvalidParameterException(str(error)) from None
+
+
+def install() -> None:
+    """Route FilterLogEvents and StartLiveTail to the simulator (process-wide)."""
+
+    original_event_init = logs_models.LogEvent.__init__
+
+    def event_init(self: logs_models.LogEvent, ingestion_time: int, log_event: dict[str, Any]) -> None:
+        original_event_init(self, ingestion_time, log_event)
+        self.event_id = next_event_id()
+
+    def filter_log_events(self: LogsResponse) -> str:
+        group = find_group(self.logs_backend, self._get_param("logGroupName"), self._get_param("logGroupIdentifier"))
+        names = self._get_param("logStreamNames")
+        prefix = self._get_param("logStreamNamePrefix")
+        if names and prefix:
+            raise InvalidParameterException("logStreamNames and logStreamNamePrefix are mutually exclusive parameters.")
+        limit = self._get_param("limit") or MAX_LIMIT
+        if not 1 <= int(limit) <= MAX_LIMIT:
+            raise InvalidParameterException(
+                constraint=f"Member must have value less than or equal to {MAX_LIMIT}", parameter="limit", value=limit
+            )
+        matcher = _compile(self._get_param("filterPattern"))
+        streams = list(group.streams.values())
+        if names:
+            wanted = set(names)
+            streams = [s for s in streams if s.log_stream_name in wanted]
+        elif prefix:
+            streams = [s for s in streams if s.log_stream_name.startswith(prefix)]
+        page = filter_events(
+            streams,
+            start=self._get_param("startTime"),
+            end=self._get_param("endTime"),
+            matcher=matcher,
+            limit=int(limit),
+            token=self._get_param("nextToken"),
+            descending=self._get_param("startFromHead") is False,
+        )
+        answer: dict[str, Any] = {"events": page.events, "searchedLogStreams": []}
+        if page.next_token:
+            answer["nextToken"] = page.next_token
+        return json.dumps(answer)
+
+    def start_live_tail(self: LogsResponse) -> str:
+        identifiers = self._get_param("logGroupIdentifiers") or []
+        if not 1 <= len(identifiers) <= 10:
+            raise InvalidParameterException(
+                constraint="Member must have length less than or equal to 10",
+                parameter="logGroupIdentifiers",
+                value=identifiers,
+            )
+        for identifier in identifiers:
+            find_group(self.logs_backend, None, identifier)
+        _compile(self._get_param("logEventFilterPattern"))
+        raise InvalidOperationException(LIVE_TAIL_UNSUPPORTED)
+
+    logs_models.LogEvent.__init__ = event_init
+    LogsResponse.filter_log_events = filter_log_events
+    LogsResponse.start_live_tail = start_live_tail
