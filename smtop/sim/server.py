@@ -35,10 +35,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=None, help="seed of the simulated history (default: random)")
     parser.add_argument("--now", type=float, default=None, metavar="EPOCH", help="start the simulated clock at this epoch (default: wall clock)")
     parser.add_argument("--no-fleet", dest="fleet", action="store_false", help="start empty: no demo endpoints, no metrics")
+    parser.add_argument(
+        "--synthetic-endpoints", type=_endpoint_count, default=0, metavar="N",
+        help="instead of the demo fleet, N generated endpoints with 3 h of metrics (for benchmarks)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     # Used by SimProcess: exit when the parent closes our stdin (it died or is done).
     parser.add_argument("--exit-with-stdin", action="store_true", help=argparse.SUPPRESS)
     return parser
+
+
+def _endpoint_count(text: str) -> int:
+    limit = 10_000  # smtop.sim.synthetic.MAX_SYNTHETIC_ENDPOINTS (not imported: it imports moto)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= limit:
+        raise argparse.ArgumentTypeError(f"between 0 and {limit}, not {value}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     sim = Simulator(host=args.host, port=args.port, seed=args.seed, now=args.now)
     code = 0
     try:
-        sim.start(fleet=args.fleet, traffic=args.traffic)
+        sim.start(fleet=args.fleet, traffic=args.traffic, synthetic=args.synthetic_endpoints)
         print(f"{READY_PREFIX}{sim.url}", flush=True)
         print(
             f"  try: AWS_ENDPOINT_URL={sim.url} AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x "
@@ -115,11 +130,18 @@ class Simulator:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self, fleet: bool = True, traffic: bool = True) -> None:
+    def start(self, fleet: bool = True, traffic: bool = True, synthetic: int = 0) -> None:
         """Patch moto, listen, then seed the fleet and its history.
+
+        Args:
+            fleet: Seed a fleet at all.
+            traffic: Keep writing live traffic after the backfill.
+            synthetic: When above 0, seed this many generated endpoints
+                (:mod:`smtop.sim.synthetic`) instead of the demo fleet.
 
         Raises:
             OSError: The address could not be bound (e.g. the port is in use).
+            ValueError: ``synthetic`` is out of range.
         """
         from smtop.sim.patches import install_all
 
@@ -127,7 +149,9 @@ class Simulator:
         self._server = _MotoHttpServer(self.host, self.port)
         self.host, self.port = self._server.address
         self._server.start()
-        if fleet:
+        if fleet and synthetic > 0:
+            self._seed_synthetic(synthetic, traffic)
+        elif fleet:
             self._seed_fleet(traffic)
 
     def _seed_fleet(self, traffic: bool) -> None:
@@ -141,6 +165,19 @@ class Simulator:
         backfill(store, model, now)
         if traffic:
             self._traffic = LiveTraffic(store, model, self.clock.time, since=now)
+            self._traffic.start()
+
+    def _seed_synthetic(self, count: int, traffic: bool) -> None:
+        from smtop.sim.synthetic import backfill_synthetic, create_endpoints, synthetic_fleet
+        from smtop.sim.traffic import LiveTraffic, TrafficModel
+
+        now = self.started_at
+        fleet = synthetic_fleet(count, self.seed)
+        create_endpoints(fleet, self.clock, now)
+        store = self.stores.get()
+        backfill_synthetic(store, fleet, now, self.seed)
+        if traffic:
+            self._traffic = LiveTraffic(store, TrafficModel(fleet, self.seed), self.clock.time, since=now)
             self._traffic.start()
 
     def stop(self) -> None:
