@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import AbstractContextManager, AsyncExitStack
+from datetime import datetime, timezone
 from typing import Any, Awaitable, Iterable, Literal, TypeVar
 
 from smtop.aws import readonly
@@ -37,6 +38,15 @@ async def gather_or_raise(calls: Iterable[Awaitable[T]]) -> list[T]:
         if isinstance(result, BaseException):
             raise result
     return results  # type: ignore[return-value]
+
+
+def parse_timestamp(value: Any) -> datetime:
+    """botocore's timestamp parser, fast for the epoch numbers JSON APIs send."""
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value, timezone.utc)
+    from botocore.utils import parse_timestamp as botocore_parse
+
+    return botocore_parse(value)
 
 
 class AwsSession:
@@ -101,6 +111,12 @@ class AwsSession:
 
         with self.errors():
             self._session = AioSession(profile=self._profile)
+            # botocore turns every timestamp into a local-time datetime through
+            # dateutil (~40 us each): most of a first metric fill's time.
+            # Epoch numbers become UTC datetimes directly (same instant).
+            self._session.get_component("response_parser_factory").set_parser_defaults(
+                timestamp_parser=parse_timestamp
+            )
             if self._region is None:
                 self._region = self._session.get_config_variable("region")
         self._stack = AsyncExitStack()

@@ -104,3 +104,22 @@ async def test_read_only_refusal_never_touches_the_network(test_credentials):
             await sagemaker.delete_endpoint(EndpointName="prod")
         with pytest.raises(ConnectionFailedError), aws.errors("sagemaker", "ListEndpoints"):
             await sagemaker.list_endpoints()
+
+
+async def test_timestamps_parse_to_the_same_instant_in_utc(aws, seed, boto):
+    """The fast parser (epoch → UTC datetime) agrees with botocore's own."""
+    seed("ts")
+    expected = boto("sagemaker").describe_endpoint(EndpointName="ts")["CreationTime"]
+    sagemaker = await aws.client("sagemaker")
+    got = (await sagemaker.describe_endpoint(EndpointName="ts"))["CreationTime"]
+    assert got.tzinfo is not None and got.utcoffset().total_seconds() == 0
+    assert got == expected  # same instant, whatever zone botocore chose
+
+
+def test_parse_timestamp_handles_strings_too():
+    from datetime import datetime, timezone
+
+    from smtop.aws.session import parse_timestamp
+
+    assert parse_timestamp(1_795_000_000.5) == datetime(2026, 11, 18, 11, 6, 40, 500000, tzinfo=timezone.utc)
+    assert parse_timestamp("2026-11-18T11:06:40Z") == datetime(2026, 11, 18, 11, 6, 40, tzinfo=timezone.utc)
