@@ -92,13 +92,13 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 @asynccontextmanager
-async def open_fleet(settings: Settings, clock: Clock) -> AsyncIterator["FleetMonitor"]:  # noqa: F821
-    """The data source of the console and of batch mode: one session, one monitor.
+async def open_fleet(settings: Settings, clock: Clock) -> AsyncIterator["ConsoleData"]:  # noqa: F821
+    """The data source of the console and of batch mode, over one session.
 
     With --demo the simulator is started here, inside the source, so the
     console paints its first frame at once and fills in when the simulator is up.
     """
-    from smtop.aws.fleet import FleetMonitor
+    from smtop.aws.console import ConsoleData
     from smtop.aws.session import AwsSession
 
     async with AsyncExitStack() as stack:
@@ -122,7 +122,7 @@ async def open_fleet(settings: Settings, clock: Clock) -> AsyncIterator["FleetMo
                 read_only=settings.read_only,
             )
         )
-        yield FleetMonitor(
+        yield ConsoleData(
             aws,
             clock,
             window=settings.window,

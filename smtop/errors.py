@@ -72,3 +72,15 @@ class ServiceError(SmtopError):
     @property
     def retryable(self) -> bool:
         return True
+
+
+class InvalidFilterPatternError(SmtopError):
+    """CloudWatch Logs rejected a filter pattern; ``pattern`` is what the user typed.
+
+    Not retryable: the same pattern fails again, so the log panel shows the
+    message and waits for a new pattern.
+    """
+
+    def __init__(self, message: str, *, pattern: str = "", **kw) -> None:
+        super().__init__(message, **kw)
+        self.pattern = pattern

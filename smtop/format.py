@@ -56,11 +56,22 @@ def clock_time(moment: datetime | None) -> str:
     return moment.astimezone(timezone.utc).strftime("%H:%M:%SZ") if moment else MISSING
 
 
-_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0))}
-_CONTROL[ord("\t")] = " "
+# C0/C1 controls and DEL would reach the terminal as escape sequences (ESC
+# starts ANSI and OSC ones, BEL/BS rewrite the line); bidi overrides and
+# zero-width marks would silently reorder or hide what the user reads.
+_INVISIBLE = (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2070), 0xFEFF)
+_CONTROL = {c: (f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in _INVISIBLE}
+_CONTROL[ord("\t")] = "    "
 
 
 def printable(text: str) -> str:
-    """Text from AWS made safe for a plain terminal: control characters
-    (ESC, BEL, C1 …) become visible escapes, so no sequence reaches the tty."""
-    return text.translate(_CONTROL)
+    """Text from AWS made safe for a terminal: control, bidi and zero-width
+    characters become visible escapes (``\\x1b``), so no sequence reaches the
+    tty and nothing is hidden; lone surrogates (from invalid UTF-8) become U+FFFD."""
+    safe = text.translate(_CONTROL)
+    if not safe.isascii():
+        try:
+            safe.encode("utf-8")
+        except UnicodeEncodeError:
+            safe = safe.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return safe

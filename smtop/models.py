@@ -216,3 +216,15 @@ class TailUpdate:
     """Live Tail dropped events to keep up (the service samples busy groups)."""
     notice: str | None = None
     """Something the user should read (fell back to polling, reconnected…)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LogGroup:
+    """A CloudWatch Logs group, as DescribeLogGroups reports it."""
+
+    name: str
+    arn: str = ""
+    """The ARN without the trailing ``:*`` (what StartLiveTail wants)."""
+    created: datetime | None = None
+    stored_bytes: int | None = None
+    retention_days: int | None = None

@@ -90,6 +90,11 @@ def test_unreachable_endpoint_url(clean_env):
     assert_one_clear_line(result, f"127.0.0.1:{port}")
 
 
+# moto keeps its state per process, shared by every server in it: a region of
+# its own keeps other tests' endpoints out of this one.
+SEEDED_REGION = "ap-southeast-2"
+
+
 @pytest.fixture
 def seeded_moto():
     """A plain moto server seeded by 'someone else' with boto3."""
@@ -97,7 +102,7 @@ def seeded_moto():
     server.start()
     host, port = server.get_host_and_port()
     url = f"http://{host}:{port}"
-    kw = dict(endpoint_url=url, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y", config=Config(retries={"max_attempts": 1}))
+    kw = dict(endpoint_url=url, region_name=SEEDED_REGION, aws_access_key_id="x", aws_secret_access_key="y", config=Config(retries={"max_attempts": 1}))
     sm = boto3.client("sagemaker", **kw)
     cw = boto3.client("cloudwatch", **kw)
     sm.create_model(ModelName="m", ExecutionRoleArn="arn:aws:iam::123456789012:role/sm", PrimaryContainer={"Image": "img"})
@@ -126,7 +131,7 @@ def seeded_moto():
 
 def test_batch_json_shows_exactly_what_someone_else_put(seeded_moto, clean_env):
     clean_env.update(AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="y")
-    result = run_smtop("--batch", "--json", "--region", "us-east-1", "--endpoint-url", seeded_moto, env=clean_env)
+    result = run_smtop("--batch", "--json", "--region", SEEDED_REGION, "--endpoint-url", seeded_moto, env=clean_env)
     assert result.returncode == 0, result.stderr
     snapshot = json.loads(result.stdout.splitlines()[0])
     (endpoint,) = snapshot["endpoints"]
@@ -147,7 +152,7 @@ def test_batch_json_shows_exactly_what_someone_else_put(seeded_moto, clean_env):
 
 def test_batch_text_twice(seeded_moto, clean_env):
     clean_env.update(AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="y")
-    result = run_smtop("-b", "-n", "2", "--refresh", "1", "--region", "us-east-1", "--endpoint-url", seeded_moto, env=clean_env)
+    result = run_smtop("-b", "-n", "2", "--refresh", "1", "--region", SEEDED_REGION, "--endpoint-url", seeded_moto, env=clean_env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("their-endpoint") == 2
     assert result.stdout.count("ENDPOINT") == 2

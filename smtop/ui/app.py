@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from pathlib import Path
-from typing import Callable, Protocol
+from datetime import timedelta
+from typing import AsyncIterator, Callable, Protocol
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -21,13 +22,16 @@ from textual.worker import Worker, WorkerState
 
 from smtop.clock import Clock, SystemClock
 from smtop.errors import ConfigurationError, ConnectionFailedError, CredentialsError, SmtopError
-from smtop.models import EndpointMetrics, FleetSnapshot
+from smtop.models import EndpointMetrics, FleetSnapshot, TailUpdate
 from smtop.settings import Settings
 from smtop.ui.messages import RefreshFailed, SnapshotReady
 from smtop.ui.screens.help import HelpScreen
+from smtop.ui.screens.log_event import LogEventScreen
 from smtop.ui.screens.metric_detail import MetricDetailScreen
 from smtop.ui.widgets.endpoint_detail import EndpointDetail
 from smtop.ui.widgets.endpoint_table import EndpointTable
+from smtop.ui.widgets.log_panel import LogPanel
+from smtop.ui.widgets.log_view import LogView
 from smtop.ui.widgets.metric_panel import MetricPanel
 from smtop.ui.widgets.status_bar import StatusBar
 
@@ -36,24 +40,32 @@ from smtop.ui.widgets.status_bar import StatusBar
 _FATAL_AT_START = (ConfigurationError, CredentialsError, ConnectionFailedError)
 
 
-class FleetSource(Protocol):
-    """What the console needs from the data layer."""
+class ConsoleSource(Protocol):
+    """What the console needs from the data layer (smtop.aws.console.ConsoleData)."""
 
     async def refresh(self) -> FleetSnapshot: ...
 
+    def tail(self, group: str, *, filter_pattern: str | None, since: timedelta) -> AsyncIterator[TailUpdate]: ...
 
-FleetConnector = Callable[[], AbstractAsyncContextManager[FleetSource]]
+    async def log_groups(self, prefix: str) -> list[str]: ...
+
+
+FleetConnector = Callable[[], AbstractAsyncContextManager[ConsoleSource]]
 
 
 class SmtopApp(App[int]):
     CSS_PATH = Path(__file__).with_name("smtop.tcss")
     TITLE = "smtop"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    # Below 36 rows metrics and logs take turns (`l`); above, both are shown.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall"), (56, "-huge")]
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("r", "refresh_now", "Refresh"),
+        Binding("l", "toggle_logs", "Logs"),
+        Binding("f", "follow_logs", "Follow", show=False),
         Binding("escape", "back", "Back", show=False),
     ]
 
@@ -63,7 +75,8 @@ class SmtopApp(App[int]):
         self.settings = settings
         self.clock = clock or SystemClock()
         self._stack = AsyncExitStack()
-        self._source: FleetSource | None = None
+        self._source: ConsoleSource | None = None
+        self._follow_selection: Timer | None = None
         self._next_poll: Timer | None = None
         self.snapshot: FleetSnapshot | None = None
         self.selected: str | None = None
@@ -79,6 +92,7 @@ class SmtopApp(App[int]):
         with Horizontal(id="lower"):
             yield MetricPanel(id="metrics")
             yield EndpointDetail(id="detail")
+        yield LogPanel(id="logs")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -89,6 +103,11 @@ class SmtopApp(App[int]):
         self.query_one("#empty-note").display = False
         self.query_one(EndpointTable).focus()
         self._start()
+
+    @property
+    def source(self) -> ConsoleSource | None:
+        """The connected data source (None until connected)."""
+        return self._source
 
     async def on_unmount(self) -> None:
         if self._next_poll is not None:
@@ -196,6 +215,15 @@ class SmtopApp(App[int]):
         self._show_selected()
         if message.confirmed:
             self.query_one(MetricPanel).focus()
+        # Every cursor move would restart the log tail; wait until the cursor rests.
+        if self._follow_selection is not None:
+            self._follow_selection.stop()
+        self._follow_selection = self.set_timer(0.3, self._tail_selected)
+
+    def _tail_selected(self) -> None:
+        snapshot = self.snapshot
+        endpoint = next((e for e in snapshot.endpoints if e.name == self.selected), None) if snapshot else None
+        self.query_one(LogPanel).group = endpoint.log_group if endpoint else None
 
     def _show_selected(self) -> None:
         snapshot = self.snapshot
@@ -230,7 +258,21 @@ class SmtopApp(App[int]):
         event.input.display = bool(event.value)
         table.focus()
 
+    @on(LogView.Opened)
+    def _log_line_opened(self, message: LogView.Opened) -> None:
+        self.push_screen(LogEventScreen(message.event))
+
+    def action_toggle_logs(self) -> None:
+        self.screen.toggle_class("-logs")
+        if self.screen.has_class("-logs"):
+            self.query_one(LogView).focus()
+
+    def action_follow_logs(self) -> None:
+        self.query_one(LogView).action_toggle_follow()
+
     def action_back(self) -> None:
+        if self.query_one(LogPanel).cancel_pattern_edit():
+            return
         box = self.query_one("#filter", Input)
         if box.has_focus or box.display:
             box.value = ""

@@ -8,40 +8,67 @@ from __future__ import annotations
 
 from smtop.cli import open_fleet
 from smtop.ui.app import SmtopApp
+from smtop.ui.widgets.log_panel import LogPanel
 from tests.ui.conftest import wait_for
+from tests.ui.test_logs_panel import filtered_count
 
 
 def console(settings, clock) -> SmtopApp:
     return SmtopApp(lambda: open_fleet(settings, clock), settings, clock=clock)
 
 
-async def _data_arrived(app: SmtopApp, pilot) -> None:
+async def settled(sim, app: SmtopApp, pilot) -> None:
+    """Metrics in, and the log panel's tail settled: every event of its window
+    shown (the count the service itself gives), and fallen back to polling
+    (the simulator offers no Live Tail)."""
     await wait_for(pilot, lambda: app.snapshot is not None)
+    panel = app.query_one(LogPanel)
+    # Settled even where the panel is hidden (80x24): it tails all the same.
+    await wait_for(pilot, lambda: app.selected and panel.group == f"/aws/sagemaker/Endpoints/{app.selected}")
+    expected = filtered_count(sim, panel.group, "", panel.since)
+    await wait_for(
+        pilot,
+        lambda: panel.received == expected and panel.mode == "poll" and "polling every" in (panel.last_notice or ""),
+    )
     await pilot.pause()
 
 
-def test_main_screen(snap_compare, sim_settings, frozen_clock):
+def test_main_screen(snap_compare, sim, sim_settings, frozen_clock):
     app = console(sim_settings, frozen_clock)
-    assert snap_compare(app, terminal_size=(140, 40), run_before=lambda pilot: _data_arrived(app, pilot))
+    assert snap_compare(app, terminal_size=(140, 40), run_before=lambda pilot: settled(sim, app, pilot))
 
 
-def test_main_screen_80x24(snap_compare, sim_settings, frozen_clock):
+def test_main_screen_80x24(snap_compare, sim, sim_settings, frozen_clock):
     app = console(sim_settings, frozen_clock)
 
     async def canary_selected(pilot):
-        await _data_arrived(app, pilot)
+        await settled(sim, app, pilot)
         await pilot.press("down", "down", "down", "down")  # llm-chat-canary, sorted by name
-        await pilot.pause()
+        await settled(sim, app, pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=canary_selected)
 
 
-def test_metric_chart(snap_compare, sim_settings, frozen_clock):
+def test_logs_at_80x24(snap_compare, sim, sim_settings, frozen_clock):
+    """Short terminals: `l` gives the logs the metrics' place."""
+    app = console(sim_settings, frozen_clock)
+
+    async def logs_shown(pilot):
+        await settled(sim, app, pilot)
+        await pilot.press("l")
+        await settled(sim, app, pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=logs_shown)
+
+
+def test_metric_chart(snap_compare, sim, sim_settings, frozen_clock):
     app = console(sim_settings, frozen_clock)
 
     async def open_latency_chart(pilot):
-        await _data_arrived(app, pilot)
-        await pilot.press("down", "down", "down", "down", "enter", "down", "down", "enter")
+        await settled(sim, app, pilot)
+        await pilot.press("down", "down", "down", "down")
+        await settled(sim, app, pilot)
+        await pilot.press("enter", "down", "down", "enter")
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 36), run_before=open_latency_chart)

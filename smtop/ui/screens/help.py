@@ -23,6 +23,16 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("endpoints", "enter", "go to the endpoint's metrics"),
     ("metrics", "↑ ↓", "select a metric"),
     ("metrics", "enter", "open the metric's chart with a time axis"),
+    ("everywhere", "l", "show the logs (short terminals) / give them the metrics' room"),
+    ("everywhere", "f", "follow / pause the logs"),
+    ("logs", "↑ ↓ pgup pgdn home", "move through the lines (pauses following)"),
+    ("logs", "end", "back to the newest line, following"),
+    ("logs", "/", "CloudWatch filter pattern, applied by the service: ERROR  \"a phrase\"  ?ERROR ?WARN  -health  { $.level = \"ERROR\" }"),
+    ("logs", "t", "since: 5m → 15m → 1h → 3h → 12h"),
+    ("logs", "enter", "the whole event (JSON pretty-printed)"),
+    ("logs", "w / T", "wrap long lines / show times"),
+    ("logs", "g", "tail another log group (training, processing jobs…)"),
+    ("logs", "s", "save the buffer to ./smtop-<group>.log"),
 )
 
 

@@ -1,0 +1,241 @@
+"""The LOGS panel: tails the selected endpoint's log group.
+
+The tail runs in one exclusive worker per panel; switching endpoint, filter
+pattern, time range or group cancels it and starts a new one.  Updates reach
+the view only through messages.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.reactive import reactive
+from textual.timer import Timer
+from textual.widgets import Input, Static
+
+from smtop.errors import NotFoundError, SmtopError
+from smtop.format import printable
+from smtop.models import TailUpdate
+from smtop.ui.widgets.log_view import LogView
+
+SINCE_PRESETS: tuple[tuple[str, timedelta], ...] = (
+    ("5m", timedelta(minutes=5)),
+    ("15m", timedelta(minutes=15)),
+    ("1h", timedelta(hours=1)),
+    ("3h", timedelta(hours=3)),
+    ("12h", timedelta(hours=12)),
+)
+DEFAULT_SINCE = 1  # 15 minutes
+RETRY_SECONDS = 10.0
+
+
+class LogPanel(Vertical):
+    """Title with the tail's state, a filter-pattern input, the view, a notice line."""
+
+    BINDINGS = [
+        Binding("slash", "edit_pattern", "Filter pattern", key_display="/"),
+        Binding("t", "cycle_since", "Since"),
+        Binding("g", "pick_group", "Log group"),
+        Binding("s", "save", "Save"),
+    ]
+
+    group: reactive[str | None] = reactive(None)
+    """The log group tailed (None: nothing selected)."""
+    pattern: reactive[str] = reactive("")
+    """The CloudWatch filter pattern applied by the service ("" = everything)."""
+    since_index: reactive[int] = reactive(DEFAULT_SINCE)
+    """Which of SINCE_PRESETS the tail started from."""
+    mode: reactive[str] = reactive("")
+    """"live" or "poll" once the tail has said which."""
+
+    class Tailed(Message):
+        """One update from the tail worker."""
+
+        def __init__(self, generation: int, update: TailUpdate) -> None:
+            super().__init__()
+            self.generation = generation
+            self.update = update
+
+    class TailFailed(Message):
+        def __init__(self, generation: int, error: SmtopError) -> None:
+            super().__init__()
+            self.generation = generation
+            self.error = error
+
+    def __init__(self, capacity: int = 10_000, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._capacity = capacity
+        self._generation = 0
+        self._retry: Timer | None = None
+        self.received = 0
+        """Events received by the current tail (for tests and the title)."""
+        self.last_notice: str | None = None
+        """The last notice the current tail gave (fell back to polling, throttled…)."""
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="CloudWatch filter pattern: ERROR  \"quoted phrase\"  ?ERROR ?WARN  -health  { $.level = \"ERROR\" }", id="log-pattern")
+        yield LogView(self._capacity, id="log-view")
+        yield Static(id="log-notice")
+
+    def on_mount(self) -> None:
+        self.query_one("#log-pattern").display = False
+        self.query_one("#log-notice").display = False
+        self._update_title()
+
+    @property
+    def view(self) -> LogView:
+        return self.query_one(LogView)
+
+    @property
+    def since(self) -> timedelta:
+        return SINCE_PRESETS[self.since_index][1]
+
+    # -- starting and stopping the tail -------------------------------------
+    def watch_group(self) -> None:
+        self.restart()
+
+    def restart(self) -> None:
+        """Start a new tail for the current group/pattern/since (cancels the old one)."""
+        if not self.is_mounted:
+            return
+        self._generation += 1
+        if self._retry is not None:
+            self._retry.stop()
+            self._retry = None
+        self.view.clear()
+        self.received = 0
+        self.last_notice = None
+        self.mode = ""
+        self._notice(None)
+        self._update_title()
+        if self.group is None:
+            self.workers.cancel_group(self, "tail")
+            return
+        self._tail(self._generation, self.group, self.pattern or None, self.since)
+
+    @work(exclusive=True, group="tail", exit_on_error=False)
+    async def _tail(self, generation: int, group: str, pattern: str | None, since: timedelta) -> None:
+        source = self.app.source  # type: ignore[attr-defined]
+        try:
+            async for update in source.tail(group, filter_pattern=pattern, since=since):
+                self.post_message(self.Tailed(generation, update))
+        except SmtopError as error:
+            self.post_message(self.TailFailed(generation, error))
+
+    @on(Tailed)
+    def _tailed(self, message: Tailed) -> None:
+        if message.generation != self._generation:
+            return  # from a tail that was replaced
+        update = message.update
+        self.view.add_events(update.events)
+        self.received += len(update.events)
+        self.mode = update.mode
+        if update.notice or update.sampled:
+            notice = update.notice or "Live Tail is sampling this busy group: not every event is shown."
+            self.last_notice = notice
+            self._notice(notice, error=False)
+        elif update.events:
+            self._notice(None)
+        self._update_title()
+
+    @on(TailFailed)
+    def _failed(self, message: TailFailed) -> None:
+        if message.generation != self._generation:
+            return
+        error = message.error
+        text = str(error)
+        if isinstance(error, NotFoundError):
+            text = f"{text} — the group appears once the endpoint writes its first log line."
+        if error.retryable or isinstance(error, NotFoundError):
+            text += f" Retrying in {RETRY_SECONDS:g}s."
+            self._retry = self.set_timer(RETRY_SECONDS, self.restart)
+        self._notice(text, error=True)
+        self._update_title()
+
+    # -- title and notices ----------------------------------------------------
+    def _update_title(self) -> None:
+        if not self.is_mounted:
+            return
+        view = self.view
+        state = "follow" if view.follow else f"paused · {len(view.pending):,} new"
+        parts = [state, f"since {SINCE_PRESETS[self.since_index][0]}"]
+        if self.mode:
+            parts.append(self.mode)
+        if self.pattern:
+            parts.append(f"filter: {self.pattern}")
+        parts.append(f"{len(view.lines):,} lines")
+        if view.dropped:
+            parts.append(f"{view.dropped:,} dropped")
+        group = self.group or "no endpoint selected"
+        # Border titles are markup: the group and the pattern are user/AWS text, so escape them.
+        self.border_title = Text.assemble("LOGS ", (printable(group), "bold"), f"  ({' · '.join(parts)})").markup
+
+    def _notice(self, text: str | None, *, error: bool = False) -> None:
+        notice = self.query_one("#log-notice", Static)
+        notice.display = text is not None
+        notice.set_class(error, "-error")
+        if text is not None:
+            notice.update(Text(printable(text)))
+
+    @on(LogView.FollowChanged)
+    def _follow_changed(self) -> None:
+        self._update_title()
+
+    # -- keys -------------------------------------------------------------
+    def action_edit_pattern(self) -> None:
+        box = self.query_one("#log-pattern", Input)
+        box.value = self.pattern
+        box.display = True
+        box.focus()
+
+    @on(Input.Submitted, "#log-pattern")
+    def _pattern_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        event.input.display = False
+        self.view.focus()
+        if event.value.strip() != self.pattern:
+            self.pattern = event.value.strip()
+            self.restart()
+
+    def cancel_pattern_edit(self) -> bool:
+        """Escape in the pattern box: close it, keep the tail as it is."""
+        box = self.query_one("#log-pattern", Input)
+        if not box.display:
+            return False
+        box.display = False
+        self.view.focus()
+        return True
+
+    def action_cycle_since(self) -> None:
+        self.since_index = (self.since_index + 1) % len(SINCE_PRESETS)
+        self.restart()
+
+    def action_pick_group(self) -> None:
+        from smtop.ui.screens.log_groups import LogGroupScreen
+
+        def chosen(group: str | None) -> None:
+            if group:
+                self.group = group
+
+        self.app.push_screen(LogGroupScreen(self.app.source, current=self.group), chosen)  # type: ignore[attr-defined]
+
+    def action_save(self) -> None:
+        lines = self.view.text_lines()
+        if not lines:
+            self.notify("Nothing to save yet.", timeout=3)
+            return
+        name = (self.group or "logs").strip("/").replace("/", "_")
+        path = Path.cwd() / f"smtop-{name}.log"
+        try:
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        except OSError as error:
+            self.notify(f"Could not save the log: {error}", severity="error")
+            return
+        self.notify(f"Saved {len(lines):,} lines to {path}", timeout=5)

@@ -1,0 +1,80 @@
+"""LogTail against the simulator: the demo fleet's endpoint log groups, filter patterns included.
+
+The session's simulator is shared and deterministic (``SIM_NOW``, fixed
+seed, no live traffic); these tests only read.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from smtop.aws.logs import LogTail, list_log_groups
+from smtop.aws.session import AwsSession
+from smtop.clock import FrozenClock
+from tests.conftest import SIM_NOW
+
+pytestmark = pytest.mark.slow
+
+CANARY = "/aws/sagemaker/Endpoints/llm-chat-canary"
+
+
+async def fill(aws, **kw):
+    tail = LogTail(
+        aws,
+        CANARY,
+        since=timedelta(hours=3),
+        clock=FrozenClock(datetime.fromtimestamp(SIM_NOW, timezone.utc)),
+        poll_interval=0.05,
+        fill_pages=1_000,
+        max_pages=1_000,
+        fill_limit=100_000,
+        **{"live": False, **kw},
+    )
+    updates = tail.updates()
+    try:
+        first = await updates.__anext__()
+        return tail, first, updates
+    except BaseException:
+        await updates.aclose()
+        raise
+
+
+async def test_filter_patterns_and_small_pages_agree(sim, test_credentials):
+    async with AwsSession(region="us-east-1", endpoint_url=sim.url, max_attempts=1, read_only=True) as aws:
+        groups = [g.name for g in await list_log_groups(aws, "/aws/sagemaker/")]
+        everything = {}
+        for pattern in (None, "ERROR", "?ERROR ?WARN"):
+            for page_limit in (None, 50):
+                tail, first, updates = await fill(aws, filter_pattern=pattern, page_limit=page_limit)
+                await updates.aclose()
+                ids = Counter(e.event_id for e in first.events)
+                assert all(n == 1 for n in ids.values())
+                assert [e.timestamp for e in first.events] == sorted(e.timestamp for e in first.events)
+                everything[pattern, page_limit] = [e.event_id for e in first.events]
+                if page_limit:
+                    assert tail.stats.pages > 1 or len(first.events) <= page_limit
+
+    assert {CANARY, "/aws/sagemaker/TrainingJobs", "/aws/sagemaker/ProcessingJobs"} <= set(groups)
+    for pattern in (None, "ERROR", "?ERROR ?WARN"):
+        assert everything[pattern, None] == everything[pattern, 50]
+    assert everything[None, None], "the canary's group has history"
+    assert 0 < len(everything["ERROR", None]) < len(everything["?ERROR ?WARN", None]) < len(everything[None, None])
+    assert set(everything["ERROR", None]) <= set(everything[None, None])
+
+
+async def test_live_tail_against_the_simulator_falls_back_to_polling(sim, test_credentials):
+    async with AwsSession(region="us-east-1", endpoint_url=sim.url, max_attempts=1, read_only=True) as aws:
+        tail, first, updates = await fill(aws, live=True, filter_pattern="ERROR")
+        began = time.perf_counter()
+        try:
+            second = await updates.__anext__()
+        finally:
+            await updates.aclose()
+    assert first.events
+    assert second.notice and "Live Tail is not available" in second.notice
+    assert time.perf_counter() - began < 2.0
+    assert tail.mode == "poll"
