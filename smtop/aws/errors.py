@@ -128,6 +128,9 @@ def translate(
         return ConnectionFailedError(f"The connection failed while {doing}: {error or type(error).__name__}.", **where)
     if isinstance(error, boto.BotoCoreError):
         return ServiceError(f"The AWS SDK failed while {doing}: {error}", **where)
+    if _is_garbled_reply(error):
+        first = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+        return ServiceError(f"The answer could not be read while {doing} ({first}); is the endpoint URL an AWS API?", **where)
     return ServiceError(f"Unexpected error while {doing}: {error!r}", **where)
 
 
@@ -151,9 +154,16 @@ def aws_errors(
     except (boto.BotoCoreError, boto.ClientError, asyncio.TimeoutError, OSError) as error:
         raise translate(error, service=service, operation=operation, profile=profile) from error
     except Exception as error:
-        if not _is_aiohttp_error(error):
+        if not (_is_aiohttp_error(error) or _is_garbled_reply(error)):
             raise  # a bug of ours: let it show as one
         raise translate(error, service=service, operation=operation, profile=profile) from error
+
+
+def _is_garbled_reply(error: BaseException) -> bool:
+    # botocore's ResponseParserError is no BotoCoreError: an answer that is not
+    # what the API returns (a proxy's HTML page, a cut-off body).
+    parsers = sys.modules.get("botocore.parsers")
+    return parsers is not None and isinstance(error, parsers.ResponseParserError)
 
 
 def _is_aiohttp_error(error: BaseException) -> bool:

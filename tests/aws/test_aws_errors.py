@@ -127,3 +127,25 @@ def test_our_own_bugs_are_not_disguised():
     with pytest.raises(KeyError):
         with aws_errors("sagemaker", "ListEndpoints"):
             raise KeyError("bug")
+
+
+async def test_a_garbled_answer_is_a_service_error_not_a_crash(test_credentials):
+    """A 200 whose body is not the API's (a captive portal, a wrong URL)."""
+    from aiohttp import web
+
+    async def portal(request: web.Request) -> web.Response:
+        return web.Response(text="<html><body>Welcome to the hotel wifi", content_type="text/xml")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", portal)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    try:
+        async with AwsSession(region=REGION, endpoint_url=f"http://127.0.0.1:{port}", max_attempts=1) as aws:
+            with pytest.raises(ServiceError, match="could not be read while .*GetCallerIdentity"):
+                await aws.whoami()  # STS speaks XML, which botocore must parse
+    finally:
+        await runner.cleanup()
