@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from datetime import datetime, timezone
 
+from rich.text import Text
+
 from smtop.catalog import METRICS
 
 MISSING = "—"
@@ -50,6 +52,15 @@ def metric_value(metric: str, value: float | None, *, period: int = 60) -> str:
     return f"{compact(shown)} {spec.unit}"
 
 
+def iso_utc(moment: datetime | float | None, *, timespec: str = "auto") -> str | None:
+    """ISO 8601 in UTC with a Z (epoch seconds or a datetime); None stays None."""
+    if moment is None:
+        return None
+    if not isinstance(moment, datetime):
+        moment = datetime.fromtimestamp(moment, timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat(timespec=timespec).replace("+00:00", "Z")
+
+
 def clock_time(moment: datetime | None) -> str:
     """Times are shown in UTC, as CloudWatch and CloudTrail record them, so a
     team spread over time zones reads the same minute."""
@@ -75,3 +86,9 @@ def printable(text: str) -> str:
         except UnicodeEncodeError:
             safe = safe.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
     return safe
+
+
+def safe_text(text: str, style: str = "") -> Text:
+    """Untrusted text (from AWS or the user) ready for any widget: printable,
+    and a Text, so nothing in it is ever parsed as markup."""
+    return Text(printable(text), style=style)
