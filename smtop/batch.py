@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from datetime import timezone
 from typing import Any, Callable, TextIO
 
 from smtop import format as fmt
@@ -68,12 +67,6 @@ def _summary(metrics: EndpointMetrics) -> dict[str, float | None]:
     }
 
 
-def _iso(ts: float | None) -> str | None:
-    from datetime import datetime
-
-    return None if ts is None else datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")
-
-
 def _endpoint_json(endpoint: Endpoint, metrics: EndpointMetrics) -> dict[str, Any]:
     latest: dict[str, Any] = {}
     for spec in METRICS.values():
@@ -82,7 +75,7 @@ def _endpoint_json(endpoint: Endpoint, metrics: EndpointMetrics) -> dict[str, An
             series = metrics.get(spec.name, stat)
             entry[stat] = None if series is None else series.latest
             if series is not None and series.latest_at is not None:
-                entry["timestamp"] = _iso(series.latest_at)
+                entry["timestamp"] = fmt.iso_utc(series.latest_at)
         latest[spec.name] = entry
     return {
         "name": endpoint.name,
@@ -105,7 +98,7 @@ def _endpoint_json(endpoint: Endpoint, metrics: EndpointMetrics) -> dict[str, An
 
 def snapshot_json(snapshot: FleetSnapshot, settings: Settings) -> dict[str, Any]:
     return {
-        "taken_at": snapshot.taken_at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
+        "taken_at": fmt.iso_utc(snapshot.taken_at),
         "profile": settings.profile_label,
         "region": settings.region,
         "period_seconds": snapshot.period,

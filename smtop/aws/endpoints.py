@@ -14,7 +14,6 @@ net an endpoint is re-described when its description is older than
 from __future__ import annotations
 
 import asyncio
-import fnmatch
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Mapping
@@ -23,22 +22,7 @@ from smtop.aws.session import AwsSession, gather_or_raise
 from smtop.clock import Clock, SystemClock
 from smtop.errors import NotFoundError
 from smtop.models import Endpoint, Variant
-
-_GLOB_CHARS = frozenset("*?[")
-
-
-def name_matcher(pattern: str | None):
-    """Return a predicate for endpoint names.
-
-    A pattern with glob characters (``*``, ``?``, ``[``) is a glob on the
-    whole name; anything else is a case-insensitive substring.
-    """
-    if not pattern:
-        return lambda name: True
-    if _GLOB_CHARS & set(pattern):
-        return lambda name: fnmatch.fnmatchcase(name, pattern)
-    needle = pattern.lower()
-    return lambda name: needle in name.lower()
+from smtop.names import matches
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +38,7 @@ class EndpointInventory:
     Args:
         aws: the open session.
         clock: the source of "now" for ``max_age``.
-        pattern: optional glob or substring filter on endpoint names.
+        pattern: optional filter on endpoint names (:func:`smtop.names.matches`).
         concurrency: how many Describe calls run at once.
         max_age: re-describe an unchanged endpoint after this long anyway
             (instance counts can move without a status change being seen
@@ -71,7 +55,7 @@ class EndpointInventory:
     ) -> None:
         self._aws = aws
         self._clock = clock or SystemClock()
-        self._matches = name_matcher(pattern)
+        self._pattern = pattern or ""
         self._limit = asyncio.Semaphore(concurrency)
         self._max_age = max_age
         self._described: dict[str, _Described] = {}
@@ -109,7 +93,7 @@ class EndpointInventory:
         listed = []
         with self._aws.errors("sagemaker", "ListEndpoints"):
             async for page in sagemaker.get_paginator("list_endpoints").paginate(PaginationConfig={"PageSize": 100}):
-                listed.extend(e for e in page.get("Endpoints", []) if self._matches(e["EndpointName"]))
+                listed.extend(e for e in page.get("Endpoints", []) if matches(self._pattern, e["EndpointName"]))
         return listed
 
     async def _describe(self, summary: Mapping[str, Any], now: datetime) -> _Described | None:

@@ -93,6 +93,7 @@ from smtop.errors import (
     SmtopError,
     ThrottledError,
 )
+from smtop.format import clock_time
 from smtop.models import LogEvent, LogGroup, TailUpdate
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ def _seconds(delay: float) -> str:
 
 
 def _clock_text(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%H:%M:%S UTC")
+    return clock_time(datetime.fromtimestamp(ms / 1000, timezone.utc))
 
 
 class TailCursor:
@@ -550,21 +551,37 @@ class LogTail:
         self.stats.events_shown += len(events)
         yield TailUpdate(self.group, events, mode="poll", notice=notice)
 
+    async def _poll_retrying(self) -> AsyncIterator[TailUpdate]:
+        """One successful :meth:`_poll`, retrying failures after a backoff.
+
+        Yields each failure's notice (with the events of the pages read
+        before it).  Afterwards :attr:`_backlog` says whether the scan has
+        more pages.
+        """
+        while True:
+            try:
+                await self._poll(self.max_pages)
+                return
+            except SmtopError as error:
+                update, delay = await self._failed(error)
+            if update is not None:
+                yield update
+            await asyncio.sleep(delay)
+
+    @property
+    def _backlog(self) -> bool:
+        # _poll ends the scan when its last page is read.
+        return self._scan is not None
+
     async def _follow_polling(self) -> AsyncIterator[TailUpdate]:
         self.mode = "poll"
         while True:
-            try:
-                more = await self._poll(self.max_pages)
-            except SmtopError as error:
-                update, delay = await self._failed(error)
-                if update is not None:
-                    yield update
-                await asyncio.sleep(delay)
-                continue
+            async for update in self._poll_retrying():
+                yield update
             update = self._take(notice=self._recovered())
             if update is not None:
                 yield update
-            if not more:
+            if not self._backlog:
                 await asyncio.sleep(self.poll_interval)
 
     # -- Live Tail -----------------------------------------------------------
@@ -668,19 +685,13 @@ class LogTail:
     async def _catch_up(self, first: bool) -> AsyncIterator[TailUpdate]:
         """Poll until the current scan is complete (after a session starts)."""
         while True:
-            try:
-                more = await self._poll(self.max_pages)
-            except SmtopError as error:
-                update, delay = await self._failed(error)
-                if update is not None:
-                    yield update
-                await asyncio.sleep(delay)
-                continue
+            async for update in self._poll_retrying():
+                yield update
             update = self._take(notice="Following with Live Tail." if first else None)
             first = False
             if update is not None:
                 yield update
-            if not more:
+            if not self._backlog:
                 return
 
     async def _start_live(self, arn: str) -> Any:

@@ -278,10 +278,17 @@ class MetricPoller:
 
     def endpoint_metrics(self, endpoints: Sequence[Endpoint]) -> dict[str, EndpointMetrics]:
         """Endpoint-level series for the last poll (variants combined)."""
-        newest = [b.latest_at for b in self._buffers.values() if b.latest_at is not None]
-        # Counts are 0 where missing, up to the newest period seen; CloudWatch
-        # lags a minute or two, so filling up to "now" would show false zeros.
-        fleet_horizon = max(newest) if newest else self._end - self.period
+        # Counts are 0 where missing, up to the newest period a count was seen
+        # in.  CloudWatch lags a minute or two, and the instance metrics
+        # (CPU…) often arrive before Invocations: filling up to "now", or up
+        # to the newest CPU point, would show false zeros (0/min, 0 % errors).
+        # An endpoint without counts takes the fleet's count horizon; a fleet
+        # without any counts (all idle) the newest period of any metric.
+        fleet_horizon = _newest(b for k, b in self._buffers.items() if k.stat == "Sum")
+        if fleet_horizon is None:
+            fleet_horizon = _newest(self._buffers.values())
+        if fleet_horizon is None:
+            fleet_horizon = self._end - self.period
         by_endpoint: dict[str, dict[tuple[str, str, str], SeriesBuffer]] = {}
         for key, buffer in self._buffers.items():
             by_endpoint.setdefault(key.endpoint, {})[(key.variant, key.metric, key.stat)] = buffer
@@ -289,8 +296,9 @@ class MetricPoller:
         metrics = {}
         for endpoint in endpoints:
             own = by_endpoint.get(endpoint.name, {})
-            latest = [b.latest_at for b in own.values() if b.latest_at is not None]
-            horizon = max(latest) if latest else fleet_horizon
+            horizon = _newest(b for (_, _, stat), b in own.items() if stat == "Sum")
+            if horizon is None:
+                horizon = fleet_horizon
             grid = grids.get(horizon)
             if grid is None:
                 grid = grids[horizon] = tuple(
@@ -343,3 +351,8 @@ class MetricPoller:
                 if not token:
                     return results, pages
                 request["NextToken"] = token
+
+
+def _newest(buffers: Iterable[SeriesBuffer]) -> float | None:
+    """The start of the newest period any of ``buffers`` holds a value for."""
+    return max((b.latest_at for b in buffers if b.latest_at is not None), default=None)

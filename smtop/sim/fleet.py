@@ -224,6 +224,17 @@ def seed_fleet(endpoint_url: str, clock: SimClock, now: float, fleet: tuple[Endp
         client.close()
 
 
+def production_variant(variant: VariantSpec, model: str) -> dict[str, object]:
+    """The ``ProductionVariants`` entry of CreateEndpointConfig for ``variant``."""
+    return {
+        "VariantName": variant.name,
+        "ModelName": model,
+        "InstanceType": variant.instance_type,
+        "InitialInstanceCount": variant.instances,
+        "InitialVariantWeight": variant.weight,
+    }
+
+
 def _create_models_and_config(client, endpoint: EndpointSpec, config: str) -> None:
     version = config.rsplit("-", 1)[-1]
     variants = []
@@ -234,13 +245,5 @@ def _create_models_and_config(client, endpoint: EndpointSpec, config: str) -> No
             ExecutionRoleArn=ROLE_ARN,
             PrimaryContainer={"Image": endpoint.model_image, "ModelDataUrl": f"s3://ml-models/{endpoint.name}/{version}/model.tar.gz"},
         )
-        variants.append(
-            {
-                "VariantName": variant.name,
-                "ModelName": model,
-                "InstanceType": variant.instance_type,
-                "InitialInstanceCount": variant.instances,
-                "InitialVariantWeight": variant.weight,
-            }
-        )
+        variants.append(production_variant(variant, model))
     client.create_endpoint_config(EndpointConfigName=config, ProductionVariants=variants)

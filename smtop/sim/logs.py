@@ -36,12 +36,9 @@ import random
 import time
 from collections.abc import Iterable
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
 
 from smtop.sim.fleet import REGION, EndpointSpec, VariantSpec
-
-if TYPE_CHECKING:
-    from smtop.sim.traffic import TrafficModel
+from smtop.sim.traffic import TrafficModel, poisson
 
 LOG_BACKFILL_SECONDS = 30 * 60
 """How much log history the simulator starts with: enough to fill a tail panel."""
@@ -72,19 +69,6 @@ def instance_ids(seed: int, endpoint: EndpointSpec, variant: VariantSpec) -> lis
 def _lines_per_second(calls_per_second: float) -> float:
     # Busy endpoints log a sample of their requests, quiet ones every request.
     return min(calls_per_second, 0.3 * math.sqrt(calls_per_second) + 0.1, 1.2)
-
-
-def _poisson(rng: random.Random, mean: float) -> int:
-    if mean <= 0:
-        return 0
-    if mean > 30:
-        return max(0, round(rng.gauss(mean, math.sqrt(mean))))
-    limit, k, p = math.exp(-mean), 0, 1.0
-    while True:
-        p *= rng.random()
-        if p <= limit:
-            return k
-        k += 1
 
 
 def _draw(rng: random.Random, low: int, high: int) -> int:
@@ -340,7 +324,7 @@ class ContainerLogs:
             stream = stream or streams[int(rng.random() * len(streams))]
             pending.setdefault((group, stream), []).append((int(at * 1000), message))
 
-        for _ in range(_poisson(rng, _lines_per_second(calls_per_second) * seconds)):
+        for _ in range(poisson(rng, _lines_per_second(calls_per_second) * seconds)):
             at = rng.uniform(start, end)
             latency = median_ms * math.exp(rng.gauss(0.0, variant.latency_sigma))
             roll = rng.random()
@@ -355,19 +339,19 @@ class ContainerLogs:
         # The errors of a bad spell that the access sample above missed: every
         # failed request of the canary leaves an ERROR line, as its 5XX metric counts.
         if bad:
-            for _ in range(_poisson(rng, calls_per_second * seconds * error_5xx * 0.25)):
+            for _ in range(poisson(rng, calls_per_second * seconds * error_5xx * 0.25)):
                 at = rng.uniform(start, end)
                 for message in lines.failure(rng, int(at * 1000)):
                     put(at, message)
-            for _ in range(_poisson(rng, seconds / 20)):
+            for _ in range(poisson(rng, seconds / 20)):
                 at = rng.uniform(start, end)
                 put(at, lines.gpu_warning(rng, int(at * 1000)))
         for stream in streams:
             # Health checks and periodic stats, per instance.
-            for _ in range(_poisson(rng, seconds / PING_EVERY)):
+            for _ in range(poisson(rng, seconds / PING_EVERY)):
                 at = rng.uniform(start, end)
                 put(at, lines.access(rng, int(at * 1000), "/ping", 200, rng.uniform(0.4, 2.5)), stream)
-            for _ in range(_poisson(rng, seconds / 120)):
+            for _ in range(poisson(rng, seconds / 120)):
                 at = rng.uniform(start, end)
                 put(at, lines.info(rng, int(at * 1000), stream.split("/", 1)[1], median_ms), stream)
 

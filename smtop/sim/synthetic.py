@@ -32,7 +32,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from smtop.sim.clock import SimClock
-from smtop.sim.fleet import REGION, ROLE_ARN, EndpointSpec, VariantSpec
+from smtop.sim.fleet import REGION, ROLE_ARN, EndpointSpec, VariantSpec, production_variant
 from smtop.sim.metric_store import MetricStore, Minute, Series
 from smtop.sim.traffic import BACKFILL_SECONDS, TrafficModel, backfill
 
@@ -135,15 +135,7 @@ def create_endpoints(fleet: Sequence[EndpointSpec], clock: SimClock, now: float,
                     containers=None,
                     tags=None,
                 )
-                variants.append(
-                    {
-                        "VariantName": variant.name,
-                        "ModelName": model,
-                        "InstanceType": variant.instance_type,
-                        "InitialInstanceCount": variant.instances,
-                        "InitialVariantWeight": variant.weight,
-                    }
-                )
+                variants.append(production_variant(variant, model))
             backend.create_endpoint_config(
                 endpoint_config_name=config,
                 production_variants=variants,

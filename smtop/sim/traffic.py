@@ -62,7 +62,8 @@ def _snap(microseconds: float) -> float:
     return float(round(math.exp(round(math.log(max(microseconds, 1.0)) / _GRID) * _GRID)))
 
 
-def _poisson(rng: random.Random, mean: float) -> int:
+def poisson(rng: random.Random, mean: float) -> int:
+    """A Poisson draw: how many of a rare thing (calls, errors, log lines) happen."""
     if mean <= 0:
         return 0
     if mean > 30:
@@ -140,10 +141,10 @@ class TrafficModel:
         bad = self.degraded(variant, at)
         load = self._load(variant, at)
 
-        calls = _poisson(rng, variant.invocations_per_minute / 60.0 * seconds * load * rng.gauss(1.0, 0.03))
-        errors_4xx = _poisson(rng, calls * variant.error_4xx_rate)
+        calls = poisson(rng, variant.invocations_per_minute / 60.0 * seconds * load * rng.gauss(1.0, 0.03))
+        errors_4xx = poisson(rng, calls * variant.error_4xx_rate)
         error_5xx_rate = rng.uniform(0.02, 0.08) if bad else 0.00005
-        errors_5xx = _poisson(rng, calls * error_5xx_rate)
+        errors_5xx = poisson(rng, calls * error_5xx_rate)
 
         put = store.put
         ns = INVOCATION_NAMESPACE

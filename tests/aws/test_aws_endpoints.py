@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smtop.aws.endpoints import EndpointInventory, name_matcher
+from smtop.aws.endpoints import EndpointInventory
 from tests.aws.conftest import record_calls
 
 
@@ -81,19 +81,3 @@ async def test_pattern_filters_names(aws, seed):
         seed(name)
     assert [e.name for e in await EndpointInventory(aws, pattern="*-prod").refresh()] == ["fraud-prod", "llm-prod"]
     assert [e.name for e in await EndpointInventory(aws, pattern="FRAUD").refresh()] == ["fraud-canary", "fraud-prod"]
-
-
-@pytest.mark.parametrize(
-    ("pattern", "name", "matches"),
-    [
-        (None, "anything", True),
-        ("prod", "fraud-prod-1", True),
-        ("Prod", "fraud-prod-1", True),
-        ("fraud-*", "fraud-prod", True),
-        ("fraud-*", "my-fraud-prod", False),
-        ("ep-?", "ep-1", True),
-        ("ep-[12]", "ep-3", False),
-    ],
-)
-def test_name_matcher(pattern, name, matches):
-    assert name_matcher(pattern)(name) is matches

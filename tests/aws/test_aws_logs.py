@@ -99,6 +99,16 @@ class Reader:
                 raise AssertionError(f"timed out; notices: {self.notices}; got {len(self.messages)} events")
             await asyncio.sleep(0.02)
 
+    async def more_polls(self, count: int = 3) -> None:
+        """Wait until the tail has begun ``count`` more polls.
+
+        Polls, not wall time: on a loaded machine a fixed sleep may see no
+        poll at all.  A poll begins only after the updates of the one before
+        it were taken, so all but the last have been seen.
+        """
+        target = self.tail.stats.polls + count
+        await self.until(lambda: self.tail.stats.polls >= target)
+
     async def stop(self) -> None:
         self.task.cancel()
         await asyncio.gather(self.task, return_exceptions=True)
@@ -134,7 +144,7 @@ async def test_small_pages_many_polls_and_a_new_stream_lose_nothing(aws, boto):
         if round_ == 1:
             await writer.aput("AllTraffic/i-0d4-new", 25)
     await reader.until(lambda: len(reader.messages) >= len(writer.sent))
-    await asyncio.sleep(0.3)  # a few more polls: nothing may come twice
+    await reader.more_polls()  # nothing may come twice
     await reader.stop()
 
     assert_exactly_once(reader.messages, writer.sent)
@@ -184,7 +194,7 @@ async def test_dropped_connections_lose_nothing(dropping_proxy, boto):
             for stream in STREAMS:
                 await writer.aput(stream, 30)
         await reader.until(lambda: len(reader.messages) >= len(writer.sent))
-        await asyncio.sleep(0.3)
+        await reader.more_polls(4)  # some of them dropped: nothing may come twice
         await reader.stop()
 
     assert dropping_proxy.dropped >= 5
@@ -203,8 +213,10 @@ async def test_throttling_backs_off_with_a_notice_and_loses_nothing(fault_proxy,
         await reader.until(lambda: len(reader.messages) == 50)
         fault_proxy.fail("FilterLogEvents", 400, "ThrottlingException", "Rate exceeded")
         asked = fault_proxy.seen.count("FilterLogEvents")
+        began = time.monotonic()
         await writer.aput(STREAMS[1], 30)
-        await asyncio.sleep(1.0)
+        await reader.until(lambda: fault_proxy.seen.count("FilterLogEvents") - asked >= 6)
+        elapsed = time.monotonic() - began
         during = fault_proxy.seen.count("FilterLogEvents") - asked
         fault_proxy.heal()
         await reader.until(lambda: len(reader.messages) == 80)
@@ -212,9 +224,9 @@ async def test_throttling_backs_off_with_a_notice_and_loses_nothing(fault_proxy,
 
     throttled = [n for n in reader.notices if "throttling" in n]
     assert throttled and "retrying in" in throttled[0]
-    # Backoff 0.05 s doubling to 0.2 s with jitter: at most ~12 tries in 1 s,
-    # where a tight loop would make hundreds.
-    assert 2 <= during <= 14
+    # Backoff 0.05 s doubling to 0.2 s, jittered ×0.5–1: after three tries
+    # they are at least 0.1 s apart, where a tight loop would try every few ms.
+    assert during <= 4 + elapsed / 0.1, (during, elapsed)
     assert_exactly_once(reader.messages, writer.sent)
 
 
@@ -266,8 +278,8 @@ async def test_initial_fill_of_a_busy_group_jumps_ahead(aws, boto):
         aws, GROUP, since=timedelta(minutes=5), fill_limit=100, page_limit=100, fill_pages=3, max_pages=3, **FAST
     )
     reader = Reader(tail)
-    await reader.until(lambda: reader.updates)
-    await asyncio.sleep(0.5)
+    await reader.until(lambda: writer.sent[-1] in reader.messages)
+    await reader.more_polls()
     await reader.stop()
     first = reader.updates[0]
     assert first.notice and "Too many events" in first.notice
@@ -311,7 +323,7 @@ async def test_live_tail_session_that_ends_at_once_falls_back_without_repeats(aw
     await reader.until(lambda: any("Live Tail is not available" in n for n in reader.notices))
     await writer.aput(STREAMS[1], 10)
     await reader.until(lambda: len(reader.messages) == 40)
-    await asyncio.sleep(0.2)
+    await reader.more_polls()
     await reader.stop()
     assert tail.stats.live_sessions == 1
     assert any("ended after" in n for n in reader.notices)
@@ -433,8 +445,11 @@ async def test_live_tail_renews_sessions_and_catches_up_without_gaps_or_repeats(
             await asyncio.sleep(0.15)
         live_proxy.sampled = True
         await asyncio.to_thread(put_and_push, STREAMS[0], 5, True)
-        await reader.until(lambda: len(reader.messages) >= len(writer.sent), timeout=5)
-        await asyncio.sleep(0.6)  # at least one more renewal: nothing may come twice
+        await reader.until(lambda: len(reader.messages) >= len(writer.sent))
+        # Two more sessions: the catch-up poll after the first of them is
+        # done by the time the second starts, and nothing may come twice.
+        sessions = tail.stats.live_sessions
+        await reader.until(lambda: tail.stats.live_sessions >= sessions + 2)
         await reader.stop()
 
     assert live_proxy.started >= 3  # renewed before the (shortened) session limit

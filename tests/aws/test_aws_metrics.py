@@ -105,6 +105,23 @@ async def test_incremental_window_new_and_late_data(aws, clock, seed, put_metric
     assert second.metrics_for("fraud").latest("CPUUtilization") == 60.0
 
 
+async def test_counts_lagging_instance_metrics_are_not_read_as_zero(aws, clock, seed, put_metric):
+    # CloudWatch often has CPUUtilization for a minute before Invocations.
+    seed("fraud")
+    put_metric("fraud", "AllTraffic", "Invocations", at(2), 120.0)  # 11:58
+    put_metric("fraud", "AllTraffic", "Invocation5XXErrors", at(2), 6.0)
+    put_metric("fraud", "AllTraffic", "CPUUtilization", at(2), 40.0)
+    put_metric("fraud", "AllTraffic", "CPUUtilization", at(1), 45.0)  # 11:59: counts still lagging
+
+    metrics = (await monitor(aws, clock).refresh()).metrics_for("fraud")
+
+    invocations = metrics.get("Invocations")
+    assert invocations.latest_at == epoch(2)
+    assert metrics.invocations_per_minute == 120.0  # not a filled-in 0/min for 11:59
+    assert metrics.error_5xx_pct == 5.0
+    assert metrics.latest("CPUUtilization") == 45.0
+
+
 async def test_unchanged_refresh_reuses_the_built_series(aws, clock, seed, put_metric):
     seed("fraud")
     put_metric("fraud", "AllTraffic", "Invocations", at(1), 7.0)

@@ -7,7 +7,6 @@ scroll position never jump under the user's hands.
 
 from __future__ import annotations
 
-import fnmatch
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -17,7 +16,9 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from smtop import format as fmt
+from smtop.format import printable
 from smtop.models import Endpoint, EndpointMetrics, FleetSnapshot
+from smtop.names import matches
 
 _STATUS_STYLE = {
     "InService": "green",
@@ -61,10 +62,8 @@ def _num(render: Callable[[float | None], str], get: Callable[[Endpoint, Endpoin
             style = "yellow"
         return Text(render(value), style=style, justify="right")
 
-    def sort_value(endpoint: Endpoint, metrics: EndpointMetrics):
-        value = get(endpoint, metrics)
-        # Missing values sort below every number in either direction's start.
-        return (value is not None, value or 0.0)
+    def sort_value(endpoint: Endpoint, metrics: EndpointMetrics) -> float | None:
+        return get(endpoint, metrics)  # None (no data) goes last either way: see _redraw
 
     return cell, sort_value
 
@@ -75,10 +74,12 @@ def _util(metric: str):
 
 def _columns() -> tuple[Column, ...]:
     def name_cell(endpoint: Endpoint, _m) -> Text:
-        return Text(" " + endpoint.name, no_wrap=True, overflow="ellipsis")  # literal: names are untrusted
+        return Text(" " + printable(endpoint.name), no_wrap=True, overflow="ellipsis")  # names are untrusted
 
     def status_cell(endpoint: Endpoint, _m) -> Text:
-        return Text(_STATUS_SHORT.get(endpoint.status, endpoint.status), style=_STATUS_STYLE.get(endpoint.status, ""))
+        # The leading space keeps a cut name ("churn-scorer-s…") off the status.
+        status = _STATUS_SHORT.get(endpoint.status, printable(endpoint.status))
+        return Text(" " + status, style=_STATUS_STYLE.get(endpoint.status, ""))
 
     def instances_cell(endpoint: Endpoint, _m) -> Text:
         variants = len(endpoint.variants)
@@ -100,7 +101,7 @@ def _columns() -> tuple[Column, ...]:
     ]
     columns = [
         Column("name", "ENDPOINT", NAME_MIN_WIDTH, name_cell, lambda e, _m: e.name.lower()),
-        Column("status", "status", 7, status_cell, lambda e, _m: e.status),
+        Column("status", " status", 8, status_cell, lambda e, _m: e.status),
     ]
     for key, label, width, render, get, warn, bad in spec:
         cell, sort_value = _num(render, get, warn, bad)
@@ -112,18 +113,12 @@ def _columns() -> tuple[Column, ...]:
 COLUMNS = _columns()
 
 
-def matches(pattern: str, name: str) -> bool:
-    """Case-insensitive substring, or a glob when the pattern has wildcards."""
-    pattern, name = pattern.lower(), name.lower()
-    if any(ch in pattern for ch in "*?["):
-        return fnmatch.fnmatchcase(name, pattern)
-    return pattern in name
-
-
 class EndpointTable(DataTable):
     """Endpoints with their latest metrics; sortable and filterable."""
 
     BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
         Binding("s", "cycle_sort", "Sort"),
         Binding("S", "reverse_sort", "Reverse", show=False),
     ]
@@ -228,7 +223,12 @@ class EndpointTable(DataTable):
             for endpoint in snapshot.endpoints
             if not self.filter_text or matches(self.filter_text, endpoint.name)
         ]
-        rows.sort(key=lambda row: (sort_column.sort_value(*row), row[0].name), reverse=self.sort_reverse)
+        # Rows without a value sort after the others in either direction.
+        known = [row for row in rows if sort_column.sort_value(*row) is not None]
+        unknown = [row for row in rows if sort_column.sort_value(*row) is None]
+        known.sort(key=lambda row: (sort_column.sort_value(*row), row[0].name), reverse=self.sort_reverse)
+        unknown.sort(key=lambda row: row[0].name)
+        rows = known + unknown
         order = [endpoint.name for endpoint, _ in rows]
         for column in COLUMNS:
             self.columns[column.key].label = self._header(column)
