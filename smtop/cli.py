@@ -13,11 +13,14 @@ import asyncio
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
-from typing import AsyncIterator, Sequence
+from typing import TYPE_CHECKING, AsyncIterator, Sequence
 
 from smtop import __version__
 from smtop.clock import Clock, SystemClock
 from smtop.settings import DEFAULT_REFRESH, DEMO_REFRESH, Settings
+
+if TYPE_CHECKING:  # imported for real only when the console starts (aiobotocore is slow to import)
+    from smtop.aws.console import ConsoleData
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -92,7 +95,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 @asynccontextmanager
-async def open_fleet(settings: Settings, clock: Clock) -> AsyncIterator["ConsoleData"]:  # noqa: F821
+async def open_fleet(settings: Settings, clock: Clock) -> AsyncIterator[ConsoleData]:
     """The data source of the console and of batch mode, over one session.
 
     With --demo the simulator is started here, inside the source, so the
@@ -104,16 +107,18 @@ async def open_fleet(settings: Settings, clock: Clock) -> AsyncIterator["Console
     async with AsyncExitStack() as stack:
         if settings.demo:
             from smtop.errors import ConfigurationError
-            from smtop.sim.process import SimStartError, spawn_sim
+            from smtop.sim.process import SimStartError, start_sim
 
+            sim = start_sim(traffic=True)
+            # Registered before waiting: quitting during start-up stops it too.
+            stack.callback(sim.stop)
             try:
-                sim = await asyncio.to_thread(spawn_sim, traffic=True)
+                url = await asyncio.to_thread(sim.wait_ready, 20.0)
             except SimStartError as error:
                 first_line = str(error).splitlines()[0]
                 raise ConfigurationError(f"the demo simulator did not start: {first_line}") from None
-            stack.callback(sim.stop)
             _demo_environment()
-            settings = replace(settings, endpoint_url=sim.url, region="us-east-1")
+            settings = replace(settings, endpoint_url=url, region="us-east-1")
         aws = await stack.enter_async_context(
             AwsSession(
                 profile=settings.profile,

@@ -44,6 +44,15 @@ class ConsoleData:
         self.fleet = FleetMonitor(aws, clock, window=window, period=period, endpoint_pattern=endpoint_pattern)
         self.log_buffer = log_buffer
 
+    @property
+    def region(self) -> str | None:
+        """The region the session resolved (from --region, the env or the profile)."""
+        return self.aws.region
+
+    @property
+    def profile(self) -> str | None:
+        return self.aws.profile
+
     async def refresh(self) -> FleetSnapshot:
         """Endpoints and their metrics, incrementally (see FleetMonitor)."""
         return await self.fleet.refresh()
@@ -57,6 +66,7 @@ class ConsoleData:
             since=since,
             clock=self.clock,
             fill_limit=self.log_buffer,
+            poll_interval=1.0,  # as `aws logs tail` and awslogs do; one tail stays far below the 5 TPS quota
         ).updates()
 
     async def log_groups(self, prefix: str) -> list[str]:

@@ -38,21 +38,43 @@ class SimProcess:
         now: The epoch its clock started at (``None`` for the wall clock).
     """
 
-    def __init__(
-        self,
-        popen: subprocess.Popen,
-        url: str,
-        stderr_file,
-        seed: int | None,
-        now: float | None,
-        reader: threading.Thread,
-    ) -> None:
+    def __init__(self, popen: subprocess.Popen, stderr_file, seed: int | None, now: float | None) -> None:
         self.popen = popen
-        self.url = url
+        self.url: str | None = None
+        """Set once the simulator printed its "listening" line."""
         self.seed = seed
         self.now = now
         self._stderr = stderr_file
-        self._reader = reader  # drains and finally closes the child's stdout
+        self._ready = threading.Event()
+        # Drains and finally closes the child's stdout, so it never blocks on a full pipe.
+        self._reader = threading.Thread(target=self._read_stdout, name="smtop-sim-stdout", daemon=True)
+        self._reader.start()
+
+    def _read_stdout(self) -> None:
+        with self.popen.stdout:
+            for raw in self.popen.stdout:
+                line = raw.decode("utf-8", "replace").strip()
+                if self.url is None and line.startswith(READY_PREFIX):
+                    self.url = line[len(READY_PREFIX) :]
+                    self._ready.set()
+        self._ready.set()  # EOF: it exited (or was stopped) before or after getting ready
+
+    def wait_ready(self, timeout: float = 20.0) -> str:
+        """Block until the simulator listens; return its URL.
+
+        Raises:
+            SimStartError: it exited, or was not ready within ``timeout`` s.
+        """
+        self._ready.wait(timeout)
+        if self.url is not None:
+            return self.url
+        try:
+            reason = f"exited with code {self.popen.wait(1.0)}"
+        except subprocess.TimeoutExpired:
+            reason = f"was not ready after {timeout:g} s"
+        tail = self.stderr_tail(20)
+        self.stop()
+        raise SimStartError(f"The simulator {reason}." + (f"\n{tail}" if tail else ""))
 
     @property
     def pid(self) -> int:
@@ -122,6 +144,27 @@ def spawn_sim(
     Raises:
         SimStartError: The child exited or did not get ready within ``timeout``.
     """
+    process = start_sim(port=port, traffic=traffic, seed=seed, now=now, extra_args=extra_args)
+    try:
+        process.wait_ready(timeout)
+    except BaseException:
+        process.stop()
+        raise
+    return process
+
+
+def start_sim(
+    port: int = 0,
+    traffic: bool = True,
+    seed: int | None = None,
+    now: float | None = None,
+    extra_args: list[str] | None = None,
+) -> SimProcess:
+    """Start the simulator and return at once; :meth:`SimProcess.wait_ready` waits.
+
+    Whoever starts it can register :meth:`SimProcess.stop` before waiting, so a
+    console quit during start-up never leaves a simulator behind.
+    """
     command = [sys.executable, "-m", "smtop.sim", "--port", str(port), "--exit-with-stdin"]
     if not traffic:
         command.append("--no-traffic")
@@ -131,7 +174,8 @@ def spawn_sim(
         command += ["--now", repr(float(now))]
     command += extra_args or []
 
-    env = dict(os.environ)
+    # The simulator needs no credentials: none of the user's reach it.
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
     # The child must import this very smtop, installed or not.
     root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
@@ -146,35 +190,7 @@ def spawn_sim(
         env=env,
         start_new_session=True,  # a Ctrl-C meant for the console must not hit the simulator first
     )
-    ready = threading.Event()
-    found: list[str] = []
-
-    def read_stdout() -> None:
-        # Keep draining after the ready line so the child never blocks on a full pipe.
-        with popen.stdout:
-            for raw in popen.stdout:
-                line = raw.decode("utf-8", "replace").strip()
-                if not found and line.startswith(READY_PREFIX):
-                    found.append(line[len(READY_PREFIX) :])
-                    ready.set()
-        ready.set()
-
-    reader = threading.Thread(target=read_stdout, name="smtop-sim-stdout", daemon=True)
-    reader.start()
-    ready.wait(timeout)
-    if not found:
-        try:
-            reason = f"exited with code {popen.wait(1.0)}"
-        except subprocess.TimeoutExpired:
-            popen.kill()
-            popen.wait(5)
-            reason = f"was not ready after {timeout:g} s"
-        reader.join(5)
-        tail = _tail(stderr_file, 20)
-        stderr_file.close()
-        popen.stdin.close()
-        raise SimStartError(f"The simulator {reason}." + (f"\n{tail}" if tail else ""))
-    return SimProcess(popen, found[0], stderr_file, seed, now, reader)
+    return SimProcess(popen, stderr_file, seed, now)
 
 
 def _tail(stream, lines: int) -> str:

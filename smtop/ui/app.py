@@ -16,11 +16,15 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
+from rich.text import Text
+
 from smtop.clock import Clock, SystemClock
+from smtop.format import safe_text
 from smtop.errors import ConfigurationError, ConnectionFailedError, CredentialsError, SmtopError
 from smtop.models import EndpointMetrics, FleetSnapshot, TailUpdate
 from smtop.settings import Settings
@@ -42,6 +46,9 @@ _FATAL_AT_START = (ConfigurationError, CredentialsError, ConnectionFailedError)
 
 class ConsoleSource(Protocol):
     """What the console needs from the data layer (smtop.aws.console.ConsoleData)."""
+
+    region: str | None
+    profile: str | None
 
     async def refresh(self) -> FleetSnapshot: ...
 
@@ -77,6 +84,9 @@ class SmtopApp(App[int]):
         self._stack = AsyncExitStack()
         self._source: ConsoleSource | None = None
         self._follow_selection: Timer | None = None
+        # Kept, not looked up: messages still arrive while the app shuts down,
+        # after the screen stack is already empty.
+        self._main_screen: Screen | None = None
         self._next_poll: Timer | None = None
         self.snapshot: FleetSnapshot | None = None
         self.selected: str | None = None
@@ -96,13 +106,20 @@ class SmtopApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#endpoints-box").border_title = "ENDPOINTS"
-        self.query_one("#metrics").border_title = "METRICS"
-        self.query_one("#detail").border_title = "ENDPOINT"
-        self.query_one("#filter", Input).display = False
-        self.query_one("#empty-note").display = False
-        self.query_one(EndpointTable).focus()
-        self._start()
+        self._main_screen = self.screen
+        self.main.query_one("#endpoints-box").border_title = "ENDPOINTS"
+        self.main.query_one("#metrics").border_title = "METRICS"
+        self.main.query_one("#detail").border_title = "ENDPOINT"
+        self.main.query_one("#filter", Input).display = False
+        self.main.query_one("#empty-note").display = False
+        self.main.query_one(EndpointTable).focus()
+        self._begin_poll()
+
+    @property
+    def main(self) -> Screen:
+        """The console's own screen.  App.query_one would search whatever is on
+        top (help, a chart), so everything here looks in the main screen."""
+        return self._main_screen or self.screen
 
     @property
     def source(self) -> ConsoleSource | None:
@@ -115,23 +132,24 @@ class SmtopApp(App[int]):
         await self._stack.aclose()
 
     # -- polling -------------------------------------------------------------
-    @work(exclusive=True, group="poll", exit_on_error=False)
-    async def _start(self) -> None:
-        try:
-            self._source = await self._stack.enter_async_context(self._connect())
-        except SmtopError as error:
-            self.post_message(RefreshFailed(error))
-            return
-        await self._poll_once()
+    def _begin_poll(self) -> None:
+        """The one way a refresh starts (first connect, the timer, `r`).
+
+        The pending timer is stopped and the flag set before the worker runs, so
+        a key press and the timer can never start two refreshes.
+        """
+        if self._next_poll is not None:
+            self._next_poll.stop()
+            self._next_poll = None
+        self.main.query_one(StatusBar).polling = True
+        self._poll()
 
     @work(exclusive=True, group="poll", exit_on_error=False)
     async def _poll(self) -> None:
-        await self._poll_once()
-
-    async def _poll_once(self) -> None:
-        assert self._source is not None
-        self.query_one(StatusBar).polling = True
         try:
+            if self._source is None:
+                self._source = await self._stack.enter_async_context(self._connect())
+                self.main.query_one(StatusBar).where = (self._source.profile, self._source.region)
             snapshot = await self._source.refresh()
         except SmtopError as error:
             self.post_message(RefreshFailed(error))
@@ -142,41 +160,32 @@ class SmtopApp(App[int]):
     def _worker_finished(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "poll" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
             return
-        self.query_one(StatusBar).polling = False
+        self.main.query_one(StatusBar).polling = False
         self.polls += 1
         if event.state == WorkerState.ERROR:
             # A bug, not an AWS failure: show it, keep the console alive, try again later.
             error = event.worker.error
             self.log.error("poll failed", error=repr(error))
             self.post_message(RefreshFailed(SmtopError(f"internal error: {type(error).__name__}: {error}")))
-        if self._source is not None:
-            self._schedule_next()
-
-    def _schedule_next(self) -> None:
-        if self._next_poll is not None:
-            self._next_poll.stop()
-        self._next_poll = self.set_timer(self.settings.refresh, self._poll)
+        if self.is_running:
+            self._next_poll = self.set_timer(self.settings.refresh, self._begin_poll)
 
     def action_refresh_now(self) -> None:
-        if self.query_one(StatusBar).polling:
+        if self.main.query_one(StatusBar).polling:
             self.notify("A refresh is already running.", timeout=2)
             return
-        if self._source is None:
-            self._start()
-        else:
-            self._poll()
+        self._begin_poll()
 
     # -- data arrives ----------------------------------------------------------
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         snapshot = message.snapshot
         self.snapshot = snapshot
-        bar = self.query_one(StatusBar)
+        bar = self.main.query_one(StatusBar)
         bar.snapshot = snapshot
         bar.stale_reason = None
         bar.stale_since = None
-        self.screen.remove_class("-stale")
-        self.query_one("#endpoints-box").remove_class("-stale")
-        self.query_one(EndpointTable).show(snapshot)
+        self.main.query_one("#endpoints-box").remove_class("-stale")
+        self.main.query_one(EndpointTable).show(snapshot)
         self._show_empty_note(snapshot)
         self._show_selected()
         for screen in self.screen_stack:
@@ -186,17 +195,18 @@ class SmtopApp(App[int]):
     def on_refresh_failed(self, message: RefreshFailed) -> None:
         error = message.error
         if self.snapshot is None and isinstance(error, _FATAL_AT_START):
-            self.exit(return_code=2, message=f"smtop: {error}")
+            # Printed by Rich after the app ends: a Text, so AWS text is not markup.
+            self.exit(return_code=2, message=safe_text(f"smtop: {error}"))
             return
-        bar = self.query_one(StatusBar)
+        bar = self.main.query_one(StatusBar)
         if bar.stale_reason is None:
             bar.stale_since = self.clock.now()
         retry = f" — retrying in {self.settings.refresh:g}s"
         bar.stale_reason = f"{error}{retry}"
-        self.query_one("#endpoints-box").add_class("-stale")
+        self.main.query_one("#endpoints-box").add_class("-stale")
 
     def _show_empty_note(self, snapshot: FleetSnapshot) -> None:
-        note = self.query_one("#empty-note", Static)
+        note = self.main.query_one("#empty-note", Static)
         empty = not snapshot.endpoints
         note.display = empty
         if empty:
@@ -204,8 +214,10 @@ class SmtopApp(App[int]):
             where = f"region {s.region or 'from your AWS config'}, profile {s.profile_label}"
             scope = f" matching {s.endpoint_pattern!r}" if s.endpoint_pattern else ""
             note.update(
-                f"No SageMaker endpoints{scope} in {where}.\n"
-                "Check --region and --profile (or --endpoints), then press r to refresh."
+                safe_text(
+                    f"No SageMaker endpoints{scope} in {where}.\n"
+                    "Check --region and --profile (or --endpoints), then press r to refresh."
+                )
             )
 
     # -- selection -----------------------------------------------------------
@@ -214,7 +226,7 @@ class SmtopApp(App[int]):
         self.selected = message.name
         self._show_selected()
         if message.confirmed:
-            self.query_one(MetricPanel).focus()
+            self.main.query_one(MetricPanel).focus()
         # Every cursor move would restart the log tail; wait until the cursor rests.
         if self._follow_selection is not None:
             self._follow_selection.stop()
@@ -223,7 +235,7 @@ class SmtopApp(App[int]):
     def _tail_selected(self) -> None:
         snapshot = self.snapshot
         endpoint = next((e for e in snapshot.endpoints if e.name == self.selected), None) if snapshot else None
-        self.query_one(LogPanel).group = endpoint.log_group if endpoint else None
+        self.main.query_one(LogPanel).group = endpoint.log_group if endpoint else None
 
     def _show_selected(self) -> None:
         snapshot = self.snapshot
@@ -231,10 +243,14 @@ class SmtopApp(App[int]):
             return
         endpoint = next((e for e in snapshot.endpoints if e.name == self.selected), None)
         metrics = snapshot.metrics_for(self.selected) if self.selected else EndpointMetrics("")
-        panel = self.query_one(MetricPanel)
-        panel.border_title = f"METRICS {self.selected} ({_window_label(self.settings)})" if self.selected else "METRICS"
+        panel = self.main.query_one(MetricPanel)
+        panel.border_title = (
+            Text.assemble("METRICS ", safe_text(self.selected), f" ({_window_label(self.settings)})")
+            if self.selected
+            else "METRICS"
+        )
         panel.show(metrics, endpoint.has_gpu if endpoint else False)
-        self.query_one(EndpointDetail).show(endpoint)
+        self.main.query_one(EndpointDetail).show(endpoint)
 
     @on(MetricPanel.Opened)
     def _metric_opened(self, message: MetricPanel.Opened) -> None:
@@ -244,17 +260,17 @@ class SmtopApp(App[int]):
 
     # -- filter ----------------------------------------------------------------
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self.main.query_one("#filter", Input)
         box.display = True
         box.focus()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.query_one(EndpointTable).set_filter(event.value)
+        self.main.query_one(EndpointTable).set_filter(event.value)
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
-        table = self.query_one(EndpointTable)
+        table = self.main.query_one(EndpointTable)
         event.input.display = bool(event.value)
         table.focus()
 
@@ -263,21 +279,21 @@ class SmtopApp(App[int]):
         self.push_screen(LogEventScreen(message.event))
 
     def action_toggle_logs(self) -> None:
-        self.screen.toggle_class("-logs")
-        if self.screen.has_class("-logs"):
-            self.query_one(LogView).focus()
+        self.main.toggle_class("-logs")
+        if self.main.has_class("-logs"):
+            self.main.query_one(LogView).focus()
 
     def action_follow_logs(self) -> None:
-        self.query_one(LogView).action_toggle_follow()
+        self.main.query_one(LogView).action_toggle_follow()
 
     def action_back(self) -> None:
-        if self.query_one(LogPanel).cancel_pattern_edit():
+        if self.main.query_one(LogPanel).cancel_pattern_edit():
             return
-        box = self.query_one("#filter", Input)
+        box = self.main.query_one("#filter", Input)
         if box.has_focus or box.display:
             box.value = ""
             box.display = False
-            self.query_one(EndpointTable).focus()
+            self.main.query_one(EndpointTable).focus()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -125,6 +125,9 @@ async def test_polls_never_overlap(sim_settings, frozen_clock):
         def __init__(self, inner):
             self.inner = inner
 
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
         async def refresh(self):
             start = time.monotonic()
             try:
@@ -165,3 +168,46 @@ async def test_console_fits_80x24(sim_settings, frozen_clock):
         rows = list(panel.query(MetricRow))
         assert all(row.region.height == 1 and row.region.y < panel.region.bottom for row in rows)
         assert not app.query_one("#detail").display or app.query_one("#detail").region.width == 0
+
+
+async def test_help_fits_80x24_and_lists_every_binding(sim_settings, frozen_clock):
+    from smtop.ui.screens.help import KEYS
+    from smtop.ui.widgets.log_panel import LogPanel
+    from smtop.ui.widgets.log_view import LogView
+
+    app = make_app(sim_settings, frozen_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        help_box = app.screen.query_one("#help")
+        assert help_box.region.width >= 60 and help_box.region.height >= 15
+    listed = {token.strip(",") for _, keys, _ in KEYS for token in keys.split()}
+    names = {"question_mark": "?", "slash": "/", "pageup": "pgup", "pagedown": "pgdn", "up": "↑", "down": "↓"}
+    bound = {
+        names.get(binding.key, binding.key)
+        for owner in (SmtopApp, EndpointTable, MetricPanel, LogPanel, LogView)
+        for binding in owner.BINDINGS
+    }
+    # Textual's own keys that the help documents (focus moves, list selection).
+    builtin = {"tab", "shift+tab", "enter", "↑", "↓", "pgup", "pgdn", "home", "end", "escape"}
+    assert bound - listed == set(), "bound but missing from ? help"
+    assert listed - bound - builtin == set(), "in ? help but bound to nothing"
+
+
+async def test_refreshes_and_log_switches_land_while_a_modal_is_open(sim_settings, frozen_clock):
+    """Data arriving under the help screen or a chart must reach the main screen."""
+    app = make_app(sim_settings, frozen_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        await pilot.press("question_mark")
+        polls = app.polls
+        app.action_refresh_now()
+        await wait_for(pilot, lambda: app.polls > polls)
+        await pilot.pause(0.5)  # the debounced log switch fires under the modal too
+        assert app.is_running and isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.press("enter", "enter")  # metrics → chart of Invocations
+        assert isinstance(app.screen, MetricDetailScreen)
+        polls = app.polls
+        app.action_refresh_now()
+        await wait_for(pilot, lambda: app.polls > polls)
+        assert app.is_running and isinstance(app.screen, MetricDetailScreen)

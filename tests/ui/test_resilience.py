@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 
 from moto.server import ThreadedMotoServer
@@ -78,3 +79,77 @@ async def test_unreachable_at_start_exits_with_one_line(frozen_clock, capsys):
     message = capsys.readouterr().err.strip()
     assert message.startswith("smtop: Could not connect") and f"127.0.0.1:{port}" in message
     assert "Traceback" not in message
+
+
+async def test_markup_in_user_and_aws_text_is_shown_literally(frozen_clock):
+    """--endpoints with markup-like text, shown in the empty-fleet note, must not
+    be parsed (Textual would crash on `[/bold]` or swallow `[ab]`)."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        settings = Settings(endpoint_url=f"http://{host}:{port}", region="eu-west-3", endpoint_pattern="x[/bold]-[ab]*")
+        app = SmtopApp(lambda: open_fleet(settings, frozen_clock), settings, clock=frozen_clock)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(pilot, lambda: app.snapshot is not None)
+            await pilot.pause()
+            assert app.is_running
+            assert "'x[/bold]-[ab]*'" in str(app.query_one("#empty-note").render())
+    finally:
+        server.stop()
+
+
+async def test_hostile_error_text_reaches_the_screen_as_text(frozen_clock, capsys):
+    """An error message carrying markup and an escape sequence (AWS text) in the
+    stale header and in the one line printed at exit."""
+    from smtop.errors import ConnectionFailedError
+    from smtop.ui.messages import RefreshFailed
+
+    port = free_port()
+    settings = Settings(endpoint_url=f"http://127.0.0.1:{port}", region="us-east-1")
+    app = SmtopApp(lambda: open_fleet(settings, frozen_clock), settings, clock=frozen_clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: not app.is_running, timeout=20)
+    hostile = ConnectionFailedError("boom [/bold] [red]x\x1b]0;owned\x07")
+    app2 = SmtopApp(lambda: open_fleet(settings, frozen_clock), settings, clock=frozen_clock)
+    async with app2.run_test(size=(100, 30)) as pilot:
+        app2.snapshot = object()  # pretend data had arrived: the failure is then "stale", not fatal
+        app2.post_message(RefreshFailed(hostile))
+        await pilot.pause()
+        bar = app2.query_one(StatusBar)
+        rendered = str(bar.render())
+        assert "[/bold] [red]x" in rendered and "\x1b" not in rendered and "\\x1b]0;owned\\x07" in rendered
+        assert app2.is_running
+    capsys.readouterr()
+    app3 = SmtopApp(lambda: open_fleet(settings, frozen_clock), settings, clock=frozen_clock)
+    async with app3.run_test(size=(100, 30)) as pilot:
+        app3.post_message(RefreshFailed(hostile))
+        await wait_for(pilot, lambda: not app3.is_running, timeout=20)
+    printed = capsys.readouterr().err
+    assert "boom [/bold] [red]x" in printed and "\x1b" not in printed
+
+
+async def test_quitting_the_demo_during_start_up_stops_the_simulator(frozen_clock):
+    import psutil
+
+    settings = Settings(demo=True, refresh=5.0)
+    app = SmtopApp(lambda: open_fleet(settings, frozen_clock), settings, clock=frozen_clock)
+    me = psutil.Process()
+
+    def simulators():
+        return [p for p in me.children(recursive=True) if "smtop.sim" in " ".join(p.cmdline()) and p.pid not in before]
+
+    before: set[int] = set()
+    before = {p.pid for p in simulators()}  # the session's own simulator, if started
+
+    saved = dict(os.environ)  # the demo points this process's AWS config at the simulator
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(pilot, lambda: simulators(), timeout=10)
+            started = simulators()
+            await pilot.press("q")
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    gone, alive = psutil.wait_procs(started, timeout=10)
+    assert not alive, "the demo simulator outlived the console"

@@ -12,6 +12,7 @@ from textual.widgets import Footer, Label
 from textual_plotext import PlotextPlot
 
 from smtop import format as fmt
+from smtop.format import safe_text
 from smtop.catalog import METRICS
 from smtop.models import EndpointMetrics
 
@@ -44,12 +45,12 @@ class MetricDetailScreen(ModalScreen[None]):
         spec = METRICS[self.metric]
         unit = spec.unit
         title = self.query_one("#metric-detail-title", Label)
-        title.update(f"{spec.name} · {self.endpoint} · {spec.description} ({unit})")
+        title.update(safe_text(f"{spec.name} · {self.endpoint} · {spec.description} ({unit})"))
         plot = self.query_one(PlotextPlot)
         plt = plot.plt
         plt.clear_data()
         plt.clear_figure()
-        plt.date_form("H:M")
+        plt.date_form("Y-m-d H:M", "H:M")  # full dates in, so a window across midnight stays in order
         plt.xlabel("time (UTC)")
         plt.ylabel(unit)
         plotted = False
@@ -58,7 +59,7 @@ class MetricDetailScreen(ModalScreen[None]):
             if series is None or not series.values:
                 continue
             scale = spec.scale * (60.0 / series.period if spec.is_count else 1.0)
-            times = [datetime.fromtimestamp(ts, timezone.utc).strftime("%H:%M") for ts in series.timestamps]
+            times = [datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M") for ts in series.timestamps]
             plt.plot(times, [v * scale for v in series.values], label=f"{stat} (now {fmt.compact(series.latest * scale)})", marker="braille")
             plotted = True
         if not plotted:

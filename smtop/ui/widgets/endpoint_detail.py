@@ -7,6 +7,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from smtop import format as fmt
+from smtop.format import safe_text
 from smtop.models import Endpoint
 
 
@@ -21,13 +22,13 @@ class EndpointDetail(Static):
         table.add_column(no_wrap=True, min_width=9)
         table.add_column(no_wrap=True, overflow="ellipsis")
         # Every value here came from AWS: Text(), never markup.
-        table.add_row(Text("status", style="dim"), Text(endpoint.status))
+        table.add_row(Text("status", style="dim"), safe_text(endpoint.status))
         if endpoint.failure_reason:
-            table.add_row(Text("failure", style="dim"), Text(endpoint.failure_reason, style="red"))
-        table.add_row(Text("config", style="dim"), Text(endpoint.config_name or fmt.MISSING))
+            table.add_row(Text("failure", style="dim"), safe_text(endpoint.failure_reason, "red"))
+        table.add_row(Text("config", style="dim"), safe_text(endpoint.config_name or fmt.MISSING))
         if endpoint.last_modified:
             table.add_row(Text("modified", style="dim"), Text(endpoint.last_modified.strftime("%Y-%m-%d %H:%MZ")))
-        table.add_row(Text("logs", style="dim"), Text(endpoint.log_group))
+        table.add_row(Text("logs", style="dim"), safe_text(endpoint.log_group))
         variants = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
         variants.add_column("variant", no_wrap=True, overflow="ellipsis")
         variants.add_column("type", no_wrap=True)
@@ -38,7 +39,7 @@ class EndpointDetail(Static):
             if variant.desired_instance_count not in (None, variant.current_instance_count):
                 count += f"→{variant.desired_instance_count}"
             weight = fmt.MISSING if variant.current_weight is None else f"{variant.current_weight:g}"
-            variants.add_row(Text(variant.name), Text(variant.instance_type or fmt.MISSING), count, weight)
+            variants.add_row(safe_text(variant.name), safe_text(variant.instance_type or fmt.MISSING), count, weight)
         outer = Table.grid()
         outer.add_row(table)
         outer.add_row(variants)

@@ -49,16 +49,16 @@ class TallSparkline(Widget):
         super().__init__(**kwargs)
         self.set_reactive(TallSparkline.data, tuple(data))
         self._columns: list[float] = []
-        self._columns_for: tuple[int, int] = (-1, -1)
+        self._columns_for: tuple[tuple[float, ...] | None, int] = (None, -1)
 
     def render_line(self, y: int) -> Strip:
         width, height = self.size
         if width <= 0 or not self.data:
             return Strip.blank(width, self.rich_style)
-        key = (id(self.data), width)
-        if key != self._columns_for:
-            self._columns = bucket(self.data, width)
-            self._columns_for = key
+        data, bucketed_for, bucketed_width = self.data, *self._columns_for
+        if data is not bucketed_for or width != bucketed_width:
+            self._columns = bucket(data, width)
+            self._columns_for = (data, width)
         columns = self._columns
         # Every metric smtop shows is non-negative: bars start at zero so noise
         # on a steady series looks steady and a real spike stands out.

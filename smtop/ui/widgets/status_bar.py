@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from smtop.format import clock_time
+from smtop.format import clock_time, printable
 from smtop.models import FleetSnapshot
 
 
@@ -27,6 +27,8 @@ class StatusBar(Widget):
     """When data first went stale."""
     polling: reactive[bool] = reactive(False)
     """A refresh is in flight."""
+    where: reactive[tuple[str | None, str | None]] = reactive((None, None))
+    """(profile, region) as the AWS session resolved them, once connected."""
 
     def __init__(self, *, profile: str, region: str, refresh: float, read_only: bool, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -41,7 +43,9 @@ class StatusBar(Widget):
     def render(self) -> Text:
         text = Text()
         text.append(" smtop ", style="bold reverse")
-        text.append(f" profile {self.aws_profile} · {self.aws_region} · every {self.refresh_seconds:g}s")
+        profile, region = self.where
+        text.append(f" profile {printable(profile or self.aws_profile)} · {printable(region or self.aws_region)}")
+        text.append(f" · every {self.refresh_seconds:g}s")
         if self.read_only:
             text.append(" · read-only", style="bold")
         snapshot = self.snapshot
@@ -55,5 +59,5 @@ class StatusBar(Widget):
             since = clock_time(self.stale_since)
             # The reason comes from AWS error text: appended as plain text, never markup.
             text.append(f"  STALE since {since}: ", style="bold")
-            text.append(self.stale_reason)
+            text.append(printable(self.stale_reason))
         return text
