@@ -119,3 +119,29 @@ async def test_wrap_and_timestamps_toggle():
         assert any("END" in line for line in screen_text(view))
         await pilot.press("T")
         assert not view.timestamps
+
+
+async def test_a_batch_larger_than_the_buffer_keeps_its_newest_lines():
+    app = Harness(capacity=100)
+    async with app.run_test(size=(120, 20)):
+        view = app.query_one(LogView)
+        view.add_events([event(i, f"line {i}") for i in range(1_000)])
+        assert len(view.lines) == 100 and view.dropped == 900
+        assert view.lines[0].text == "line 900" and view.lines[-1].text == "line 999"
+
+
+async def test_wrap_index_follows_appends_and_evictions():
+    app = Harness(capacity=20)
+    async with app.run_test(size=(60, 10)) as pilot:
+        view = app.query_one(LogView)
+        view.focus()
+        await pilot.press("w")
+        for batch in range(10):
+            view.add_events([event(batch * 5 + i, f"{batch}-{i} " + "w" * 50) for i in range(5)])
+        await pilot.pause()
+        # Every line wraps to two rows; the index holds exactly the buffered lines.
+        assert len(view.lines) == 20 and view.virtual_size.height == 40
+        rows = ["".join(s.text for s in view.render_line(y)) for y in range(view.size.height)]
+        assert any("9-4" in row for row in rows)  # the newest line is on screen
+        view._visual = None  # a full rebuild must agree with the incremental index
+        assert view._visual_count() == 40

@@ -81,7 +81,7 @@ async def test_filter_pattern_narrows_server_side_and_bad_pattern_is_kept(sim, s
         assert 0 < expected < everything
         await wait_for(pilot, lambda: panel.pattern == '{ $.level = "ERROR" }' and panel.received == expected)
         assert all('"level":"ERROR"' in line.event.message for line in panel.view.lines if line.first)
-        assert 'filter: { $.level = "ERROR" }' in str(panel.border_title)
+        assert 'filter: { $.level = "ERROR" }' in str(panel.border_subtitle)
 
         await pilot.press("slash", "ctrl+u", *"{ $.level = ", "enter")
         notice = panel.query_one("#log-notice")
@@ -101,12 +101,12 @@ async def test_follow_pause_and_since(sim, sim_settings, frozen_clock):
         fifteen = filtered_count(sim, panel.group, "", timedelta(minutes=15))
         await wait_for(pilot, lambda: panel.received == fifteen)
         await pilot.press("f")
-        assert not panel.view.follow and "paused" in str(panel.border_title)
+        assert not panel.view.follow and "paused" in str(panel.border_subtitle)
         await pilot.press("f")
-        assert panel.view.follow and "follow" in str(panel.border_title)
+        assert panel.view.follow and "follow" in str(panel.border_subtitle)
         panel.view.focus()
         await pilot.press("t")  # 15m → 1h (more than the simulator's 30 min of logs)
-        assert "since 1h" in str(panel.border_title)
+        assert "since 1h" in str(panel.border_subtitle)
         hour = filtered_count(sim, panel.group, "", timedelta(hours=1))
         assert hour > fifteen
         await wait_for(pilot, lambda: panel.received == hour)

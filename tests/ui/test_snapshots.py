@@ -6,11 +6,19 @@ Regenerate after an intended visual change with
 
 from __future__ import annotations
 
+import pytest
+
 from smtop.cli import open_fleet
 from smtop.ui.app import SmtopApp
 from smtop.ui.widgets.log_panel import LogPanel
 from tests.ui.conftest import wait_for
 from tests.ui.test_logs_panel import filtered_count
+
+
+@pytest.fixture(autouse=True)
+def notices_stay(monkeypatch):
+    """Notices fade after seconds of wall time: keep them for a stable picture."""
+    monkeypatch.setattr(LogPanel, "NOTICE_SECONDS", 3600.0)
 
 
 def console(settings, clock) -> SmtopApp:

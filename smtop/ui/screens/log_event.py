@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from smtop.format import printable
+from smtop.format import iso_utc, printable
 from smtop.models import LogEvent
 
 MAX_SHOWN = 200_000
@@ -45,9 +44,9 @@ class LogEventScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         event = self.event
         body, is_json = pretty(event.message[:MAX_SHOWN])
-        when = datetime.fromtimestamp(event.timestamp, timezone.utc).isoformat(timespec="milliseconds")
+        when = iso_utc(event.timestamp, timespec="milliseconds")
         header = Text.assemble(
-            (when.replace("+00:00", "Z"), "bold"),
+            (when, "bold"),
             "  ",
             (printable(event.stream), "cyan"),
             "  ",

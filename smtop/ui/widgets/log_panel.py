@@ -19,9 +19,10 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Input, Static
+from textual.worker import Worker, WorkerState
 
-from smtop.errors import NotFoundError, SmtopError
-from smtop.format import printable
+from smtop.errors import NotFoundError, ServiceError, SmtopError
+from smtop.format import safe_text
 from smtop.models import TailUpdate
 from smtop.ui.widgets.log_view import LogView
 
@@ -33,6 +34,7 @@ SINCE_PRESETS: tuple[tuple[str, timedelta], ...] = (
     ("12h", timedelta(hours=12)),
 )
 DEFAULT_SINCE = 1  # 15 minutes
+ENDPOINT_GROUP_PREFIX = "/aws/sagemaker/Endpoints/"
 RETRY_SECONDS = 10.0
 
 
@@ -69,9 +71,13 @@ class LogPanel(Vertical):
             self.generation = generation
             self.error = error
 
+    NOTICE_SECONDS = 10.0
+    """How long a notice that is not an error stays (fell back to polling, reconnected…)."""
+
     def __init__(self, capacity: int = 10_000, **kwargs) -> None:
         super().__init__(**kwargs)
         self._capacity = capacity
+        self._notice_timer: Timer | None = None
         self._generation = 0
         self._retry: Timer | None = None
         self.received = 0
@@ -110,6 +116,7 @@ class LogPanel(Vertical):
             self._retry.stop()
             self._retry = None
         self.view.clear()
+        self.view.follow = True  # a new tail starts at its newest line, even if the last was paused
         self.received = 0
         self.last_notice = None
         self.mode = ""
@@ -145,6 +152,15 @@ class LogPanel(Vertical):
             self._notice(None)
         self._update_title()
 
+    @on(Worker.StateChanged)
+    def _tail_crashed(self, event: Worker.StateChanged) -> None:
+        """A bug in the tail (not an AWS failure): say so and start over, never freeze."""
+        if event.worker.group != "tail" or event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        self.log.error("log tail failed", error=repr(error))
+        self.post_message(self.TailFailed(self._generation, ServiceError(f"The log tail failed: {type(error).__name__}: {error}.")))
+
     @on(TailFailed)
     def _failed(self, message: TailFailed) -> None:
         if message.generation != self._generation:
@@ -174,15 +190,22 @@ class LogPanel(Vertical):
         if view.dropped:
             parts.append(f"{view.dropped:,} dropped")
         group = self.group or "no endpoint selected"
+        endpoint_group = group.removeprefix(ENDPOINT_GROUP_PREFIX)
         # Border titles are markup: the group and the pattern are user/AWS text, so escape them.
-        self.border_title = Text.assemble("LOGS ", (printable(group), "bold"), f"  ({' · '.join(parts)})").markup
+        self.border_title = Text.assemble("LOGS ", safe_text(endpoint_group, "bold"))
+        self.border_subtitle = safe_text(" · ".join(parts))
 
     def _notice(self, text: str | None, *, error: bool = False) -> None:
         notice = self.query_one("#log-notice", Static)
         notice.display = text is not None
         notice.set_class(error, "-error")
+        if self._notice_timer is not None:
+            self._notice_timer.stop()
+            self._notice_timer = None
         if text is not None:
-            notice.update(Text(printable(text)))
+            notice.update(safe_text(text))
+            if not error:  # information fades; an error stays until it is resolved
+                self._notice_timer = self.set_timer(self.NOTICE_SECONDS, lambda: self._notice(None))
 
     @on(LogView.FollowChanged)
     def _follow_changed(self) -> None:
@@ -220,6 +243,10 @@ class LogPanel(Vertical):
     def action_pick_group(self) -> None:
         from smtop.ui.screens.log_groups import LogGroupScreen
 
+        if self.app.source is None:  # type: ignore[attr-defined]
+            self.notify("Not connected to AWS yet.", timeout=3)
+            return
+
         def chosen(group: str | None) -> None:
             if group:
                 self.group = group
@@ -236,6 +263,6 @@ class LogPanel(Vertical):
         try:
             path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         except OSError as error:
-            self.notify(f"Could not save the log: {error}", severity="error")
+            self.notify(f"Could not save the log: {error}", severity="error", markup=False)
             return
-        self.notify(f"Saved {len(lines):,} lines to {path}", timeout=5)
+        self.notify(f"Saved {len(lines):,} lines to {path}", timeout=5, markup=False)

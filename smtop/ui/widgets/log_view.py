@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Iterable, Iterator
+from collections import deque
+from typing import Iterator, Sequence
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -24,7 +25,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from smtop.format import printable
+from smtop.format import iso_utc, printable
 from smtop.models import LogEvent
 
 STREAM_WIDTH = 19
@@ -33,8 +34,15 @@ STREAM_WIDTH = 19
 MAX_LINE_CHARS = 4_000
 """Longer lines are cut on screen (the detail view shows the whole event)."""
 
-_ERROR = re.compile(r"\b(ERROR|CRITICAL|FATAL|Traceback|Exception|OutOfMemory|out of memory|panic)\b|\"level\":\s*\"(error|critical|fatal)\"", re.I)
-_WARN = re.compile(r"\b(WARN|WARNING)\b|\"level\":\s*\"warn(ing)?\"", re.I)
+# One pass finds the first level word; it is looked for in the head of the
+# message only (levels come first; a 1 MB line must not cost a 1 MB scan).
+_LEVEL = re.compile(
+    r"\b(?P<error>ERROR|CRITICAL|FATAL|Traceback|Exception|OutOfMemory|out of memory|panic)\b"
+    r"|\"level\":\s*\"(?P<jerror>error|critical|fatal)\""
+    r"|\b(?P<warn>WARN|WARNING)\b|\"level\":\s*\"(?P<jwarn>warn|warning)\"",
+    re.I,
+)
+LEVEL_SCAN_CHARS = 2_000
 
 
 class Ring:
@@ -92,17 +100,19 @@ class LogLine:
 
 
 def level_of(message: str) -> str:
-    if _ERROR.search(message):
-        return "error"
-    if _WARN.search(message):
-        return "warn"
-    return ""
+    """"error", "warn" or "": the most severe level word in the message's head."""
+    level = ""
+    for match in _LEVEL.finditer(message, 0, LEVEL_SCAN_CHARS):
+        if match.group("error") or match.group("jerror"):
+            return "error"
+        level = "warn"
+    return level
 
 
 def lines_of(event: LogEvent) -> list[LogLine]:
     """Split an event into printable screen lines."""
     message = event.message.rstrip("\n")
-    level = level_of(message[:MAX_LINE_CHARS * 4])
+    level = level_of(message)
     lines = []
     for index, raw in enumerate(message.split("\n") or [""]):
         text = printable(raw.rstrip("\r"))
@@ -134,6 +144,8 @@ class LogView(ScrollView, can_focus=True):
         Binding("enter", "open_line", "Show line"),
         Binding("up", "cursor_up", show=False),
         Binding("down", "cursor_down", show=False),
+        Binding("k", "cursor_up", show=False),
+        Binding("j", "cursor_down", show=False),
         Binding("pageup", "page_up", show=False),
         Binding("pagedown", "page_down", show=False),
         Binding("home", "cursor_home", show=False),
@@ -170,7 +182,9 @@ class LogView(ScrollView, can_focus=True):
         self.lines = Ring(capacity)
         self.pending: Ring = Ring(capacity)
         """Lines that arrived while paused (shown on resume)."""
-        self._visual: list[tuple[int, int]] | None = None  # wrap mode: (line seq, start col)
+        self._visual: deque[tuple[int, int]] | None = None  # wrap mode: (line seq, start col)
+        self._visual_width = 0
+        self._skipped = 0  # lines of a batch cut before they entered the ring (still "dropped")
         self._widest = 0
         self._streams: dict[str, str] = {}
 
@@ -178,26 +192,40 @@ class LogView(ScrollView, can_focus=True):
     @property
     def dropped(self) -> int:
         """Lines pushed out of the buffer (or out of the paused backlog)."""
-        return self.lines.evicted + self.pending.evicted
+        return self.lines.evicted + self.pending.evicted + self._skipped
 
-    def add_events(self, events: Iterable[LogEvent]) -> int:
-        """Append events; returns the number of screen lines added."""
+    def add_events(self, events: Sequence[LogEvent]) -> int:
+        """Append events; returns the number of screen lines added.
+
+        A batch larger than the buffer is cut first: only its newest events,
+        those that can still be seen, are split and made printable; the rest
+        count as dropped without costing anything.
+        """
         target = self.lines if self.follow else self.pending
+        events = list(events)
+        keep_from, room = len(events), target.capacity
+        while keep_from > 0 and room > 0:
+            keep_from -= 1
+            room -= events[keep_from].message.count("\n", 0, 100_000) + 1
+        skipped = sum(e.message.count("\n", 0, 100_000) + 1 for e in events[:keep_from])
+        self._skipped += skipped
         added = 0
-        for event in events:
+        widest = self._widest
+        for event in events[keep_from:]:
             for line in lines_of(event):
                 target.append(line)
                 added += 1
-                if target is self.lines:
-                    self._widest = max(self._widest, cell_len(line.text))
-        if target is self.lines and added:
-            self._layout_changed()
+                widest = max(widest, len(line.text) if line.text.isascii() else cell_len(line.text))
+        if target is self.lines:
+            self._widest = widest
+            if added or skipped:
+                self._layout_changed(appended=added)
         return added
 
     def clear(self) -> None:
         self.lines.clear()
         self.pending.clear()
-        self.lines.evicted = self.pending.evicted = 0
+        self.lines.evicted = self.pending.evicted = self._skipped = 0
         self._widest = 0
         self.cursor = -1
         self._layout_changed()
@@ -205,8 +233,10 @@ class LogView(ScrollView, can_focus=True):
     def _flush_pending(self) -> None:
         for line in self.pending:
             self.lines.append(line)
-            self._widest = max(self._widest, cell_len(line.text))
+            self._widest = max(self._widest, len(line.text) if line.text.isascii() else cell_len(line.text))
+        self._skipped += self.pending.evicted
         self.pending.clear()
+        self.pending.evicted = 0
         self._layout_changed()
 
     # -- geometry ----------------------------------------------------------
@@ -218,8 +248,13 @@ class LogView(ScrollView, can_focus=True):
         # Narrow terminals give the message the room: the id's last digits suffice.
         return STREAM_WIDTH if self.size.width >= 120 else 11
 
-    def _layout_changed(self) -> None:
-        self._visual = None
+    def _layout_changed(self, appended: int | None = None) -> None:
+        """Recompute the scrollable size; ``appended`` lines at the end can
+        extend the wrap index instead of rebuilding it."""
+        if appended is None or not self.wrap or self._visual is None:
+            self._visual = None
+        else:
+            self._extend_visual(appended)
         height = self._visual_count()
         width = self._prefix_width() + (0 if self.wrap else self._widest)
         self.virtual_size = Size(width, height)
@@ -230,19 +265,37 @@ class LogView(ScrollView, can_focus=True):
     def _text_width(self) -> int:
         return max(10, self.scrollable_content_region.width - self._prefix_width())
 
-    def _visual_index(self) -> list[tuple[int, int]]:
-        """Wrap mode only: screen rows as (line index, start column)."""
+    def _visual_index(self) -> deque[tuple[int, int]]:
+        """Wrap mode only: screen rows as (line sequence number, start column).
+
+        Sequence numbers count every line ever added (index + evicted), so
+        evicting old lines drops rows from the left and appending adds rows at
+        the right: the index grows with the lines added, not with the buffer.
+        """
         if self._visual is None:
-            width = self._text_width()
-            rows = []
-            for index, line in enumerate(self.lines):
-                length = max(1, len(line.text))
-                rows.extend((index, start) for start in range(0, length, width))
-            self._visual = rows
+            self._visual = deque()
+            self._visual_width = self._text_width()
+            self._extend_visual(len(self.lines))
         return self._visual
+
+    def _extend_visual(self, appended: int) -> None:
+        visual, width, first = self._visual, self._visual_width, self.lines.evicted
+        while visual and visual[0][0] < first:
+            visual.popleft()
+        for index in range(max(0, len(self.lines) - appended), len(self.lines)):
+            length = max(1, len(self.lines[index].text))
+            visual.extend((first + index, start) for start in range(0, length, width))
 
     def _visual_count(self) -> int:
         return len(self._visual_index()) if self.wrap else len(self.lines)
+
+    def _visual_row(self, row: int) -> tuple[int, int] | None:
+        """Wrap mode: (line index, start column) of a screen row."""
+        visual = self._visual_index()
+        if row >= len(visual):
+            return None
+        seq, start = visual[row]
+        return seq - self.lines.evicted, start
 
     def on_resize(self) -> None:
         self._layout_changed()
@@ -254,10 +307,10 @@ class LogView(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         base = self.rich_style
         if self.wrap:
-            visual = self._visual_index()
-            if row >= len(visual):
+            found = self._visual_row(row)
+            if found is None:
                 return Strip.blank(width, base)
-            index, start = visual[row]
+            index, start = found
             line = self.lines[index]
             text = line.text[start : start + self._text_width()]
             first = line.first and start == 0
@@ -335,7 +388,8 @@ class LogView(ScrollView, can_focus=True):
     def _scroll_to_cursor(self) -> None:
         row = self.cursor
         if self.wrap:
-            row = next((i for i, (index, start) in enumerate(self._visual_index()) if index == self.cursor), 0)
+            seq = self.cursor + self.lines.evicted
+            row = next((i for i, (s, _) in enumerate(self._visual_index()) if s == seq), 0)
         height = self.scrollable_content_region.height
         if row < self.scroll_y:
             self.scroll_to(y=row, animate=False)
@@ -370,6 +424,6 @@ class LogView(ScrollView, can_focus=True):
         """The buffer as plain text lines, for saving to a file."""
         out = []
         for line in self.lines:
-            stamp = datetime.fromtimestamp(line.event.timestamp, timezone.utc).isoformat(timespec="milliseconds")
+            stamp = iso_utc(line.event.timestamp, timespec="milliseconds")
             out.append(f"{stamp} {printable(line.event.stream)} {line.text}" if line.first else f"{'':>29} {line.text}")
         return out
