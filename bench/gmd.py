@@ -19,11 +19,6 @@ simulator's own CPU time during the refresh says how much of the wall time
 is the server's, the client's CPU time how much is ours, and the longest
 stall of the client's event loop (a ticker every 10 ms, late by how much)
 what the console's UI would suffer, since the poll runs on its loop.
-
-Optionally one size is measured again with a faster botocore timestamp
-parser (an experiment, not what smtop ships): botocore turns every datapoint's
-epoch into a datetime via ``dateutil``'s ``tzlocal()``, and that is where most
-of the client's first-fill time goes.
 """
 
 from __future__ import annotations
@@ -127,7 +122,6 @@ class SizeResult:
     sim_ready_s: float
     first: RefreshCost
     steady: list[RefreshCost]
-    fast_timestamps: bool = False
 
 
 @contextmanager
@@ -151,28 +145,22 @@ def dummy_credentials():
         os.environ.update(saved)
 
 
-def measure(
-    sizes: list[int], steady_refreshes: int = 3, fast_timestamps_at: int | None = None, log=print
-) -> list[SizeResult]:
+def measure(sizes: list[int], steady_refreshes: int = 3, log=print) -> list[SizeResult]:
     """Run the section for every fleet size, one simulator each.
 
     Args:
         sizes: fleet sizes (endpoints).
         steady_refreshes: incremental refreshes after the first fill.
-        fast_timestamps_at: also measure this size with the faster timestamp parser.
     """
-    runs = [(size, False) for size in sizes]
-    if fast_timestamps_at:
-        runs.append((fast_timestamps_at, True))
     results = []
     with dummy_credentials():
-        for size, fast in runs:
-            log(f"  GetMetricData: {size} endpoints{' (fast timestamp parser)' if fast else ''} …")
-            results.append(_measure_size(size, steady_refreshes, fast))
+        for size in sizes:
+            log(f"  GetMetricData: {size} endpoints …")
+            results.append(_measure_size(size, steady_refreshes))
     return results
 
 
-def _measure_size(size: int, steady_refreshes: int, fast_timestamps: bool = False) -> SizeResult:
+def _measure_size(size: int, steady_refreshes: int) -> SizeResult:
     # The simulator's history ends where the monitor's last refresh will be, so
     # every incremental refresh finds its new minute (the synthetic backfill
     # reaches 15 minutes further back than three hours for this).
@@ -183,18 +171,16 @@ def _measure_size(size: int, steady_refreshes: int, fast_timestamps: bool = Fals
     )
     ready = time.perf_counter() - began
     try:
-        return asyncio.run(_refreshes(sim, ready, steady_refreshes, fast_timestamps))
+        return asyncio.run(_refreshes(sim, ready, steady_refreshes))
     finally:
         sim.stop()
 
 
-async def _refreshes(sim, ready: float, steady_refreshes: int, fast_timestamps: bool) -> SizeResult:
+async def _refreshes(sim, ready: float, steady_refreshes: int) -> SizeResult:
     server = psutil.Process(sim.pid)
     clock = FrozenClock(datetime.fromtimestamp(NOW, timezone.utc))
     counter = CallCounter()
     async with AwsSession(region="us-east-1", endpoint_url=sim.url) as aws:
-        if fast_timestamps:
-            _use_fast_timestamps(aws)
         for service in ("sagemaker", "cloudwatch"):
             counter.attach(await aws.client(service))
         monitor = FleetMonitor(aws, clock)
@@ -214,21 +200,7 @@ async def _refreshes(sim, ready: float, steady_refreshes: int, fast_timestamps: 
         sim_ready_s=ready,
         first=first,
         steady=steady,
-        fast_timestamps=fast_timestamps,
     )
-
-
-def _use_fast_timestamps(aws: AwsSession) -> None:
-    """The experiment: epoch numbers become UTC datetimes directly (before any client exists)."""
-    from botocore.utils import parse_timestamp
-
-    def parse(value):
-        if isinstance(value, (int, float)):
-            return datetime.fromtimestamp(value, timezone.utc)
-        return parse_timestamp(value)
-
-    factory = aws._session.get_component("response_parser_factory")  # noqa: SLF001 - bench only
-    factory.set_parser_defaults(timestamp_parser=parse)
 
 
 def _time_inventory(monitor: FleetMonitor) -> list[float]:
@@ -308,7 +280,6 @@ def rows(results: list[SizeResult]) -> list[list[object]]:
                     r.endpoints,
                     f"{r.variants} ({r.gpu_variants})",
                     cost.kind
-                    + (", fast ts" if r.fast_timestamps else "")
                     + ("" if cost.incremental == (cost is not r.first) else " (!)"),
                     cost.gmd_calls,
                     math.ceil(r.endpoints * METRICS_PER_ENDPOINT / MAX_QUERIES_PER_CALL),
@@ -352,18 +323,12 @@ def notes(results: list[SizeResult]) -> list[str]:
             "timeout while the client's event loop was busy parsing another response)."
         )
     if results:
-        ready = ", ".join(
-            f"{r.endpoints}{' (fast ts)' if r.fast_timestamps else ''}: {r.sim_ready_s:.1f} s" for r in results
-        )
+        ready = ", ".join(f"{r.endpoints}: {r.sim_ready_s:.1f} s" for r in results)
         lines.append(f"Simulator start-up with `--synthetic-endpoints N` (spawn to ready line): {ready}.")
     lines.append(
         f"steady = the median of {len(results[0].steady) if results else 0} incremental refreshes after the first fill, "
         f"each {REFRESH_STEP:g} s later on the monitor's frozen clock; inventory = List/Describe calls, "
         "GMD = the metric poll (`PollStats.seconds`), total also includes merging variants into endpoint series."
-    )
-    lines.append(
-        "fast ts = the same run with botocore's timestamp parser replaced by `datetime.fromtimestamp(v, timezone.utc)` "
-        "(an experiment in the bench, not in smtop)."
     )
     lines.append(
         "Q counts (variant × metric × statistic): 11 per CPU variant, 12 per GPU variant; "

@@ -1,7 +1,8 @@
 """smtop's benchmarks: one command, markdown tables on stdout and in bench/RESULTS.md.
 
-    .venv/bin/python bench/run.py            # full run, ~5 minutes on 2 cores
-    .venv/bin/python bench/run.py --quick    # smoke run, ~1.5 minutes
+    .venv/bin/python bench/run.py            # full run, ~7 minutes on 2 cores
+    .venv/bin/python bench/run.py --quick    # smoke run, ~2 minutes
+    .venv/bin/python bench/run.py --sections logs [--quick]
     .venv/bin/python bench/run.py --sections gmd --sizes 10 100
     .venv/bin/python bench/run.py --sizes 10 100 500 1000   # + 1,000 endpoints, ~1.5 min more
 
@@ -9,6 +10,8 @@ Sections (see each module's docstring for what is measured and why):
   gmd      GetMetricData cost per refresh for N endpoints (bench/gmd.py)
   startup  smtop --demo: first frame and first data under a pty (bench/startup.py)
   steady   CPU % and RSS of smtop --demo against a bare Textual baseline (bench/steady.py)
+  logs     log panel ingest vs key latency, LogView RSS after 1M lines, LogTail vs awslogs
+           end to end on the simulator (bench/logs.py; installs awslogs into /tmp/awslogs-venv)
 
 Everything runs against the local simulator; nothing reaches AWS.  Not part
 of the pytest suite.
@@ -27,13 +30,32 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # the sibling modules, when run as a script
 
 import gmd  # noqa: E402
+import logs  # noqa: E402
 import report  # noqa: E402
 import startup  # noqa: E402
 import steady  # noqa: E402
 
-SECTIONS = ("gmd", "startup", "steady")
-FULL = {"sizes": [10, 100, 500], "steady_refreshes": 2, "fast_ts": 100, "repeats": 5, "duration": 60.0}
-QUICK = {"sizes": [10, 100], "steady_refreshes": 2, "fast_ts": 100, "repeats": 2, "duration": 30.0}
+SECTIONS = ("gmd", "startup", "steady", "logs")
+LOGS_FULL = {
+    "log_rates": [0, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000],
+    "log_phase": 4.0,
+    "log_interval": 1.0,
+    "log_rss": [(10_000, 1_000_000), (100_000, 300_000)],
+    "log_events": 50_000,
+    "log_live_rates": [200, 2_000],
+    "log_live_seconds": 5.0,
+}
+LOGS_QUICK = {
+    "log_rates": [0, 1_000, 5_000, 20_000],
+    "log_phase": 2.0,
+    "log_interval": 1.0,
+    "log_rss": [(10_000, 120_000), (100_000, 110_000)],
+    "log_events": 10_000,
+    "log_live_rates": [1_000],
+    "log_live_seconds": 3.0,
+}
+FULL = {"sizes": [10, 100, 500], "steady_refreshes": 2, "repeats": 5, "duration": 60.0, **LOGS_FULL}
+QUICK = {"sizes": [10, 100], "steady_refreshes": 2, "repeats": 2, "duration": 30.0, **LOGS_QUICK}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,7 +63,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="smoke mode: small fleets, 2 start-ups, 30 s steady state")
     parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS), help="sections to run (default: all)")
     parser.add_argument("--sizes", nargs="+", type=int, metavar="N", help="fleet sizes for gmd (default 10 100 500; quick: 10 100)")
-    parser.add_argument("--fast-ts", type=int, metavar="N", help="also measure N endpoints with a fast timestamp parser (0: skip)")
     parser.add_argument("--repeats", type=int, help="start-ups to time (default 5; quick: 2)")
     parser.add_argument("--duration", type=float, help="seconds of steady state per app (default 60; quick: 30)")
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md", help="markdown file to write (default: %(default)s)")
@@ -54,8 +75,6 @@ def options(args: argparse.Namespace) -> dict:
     for name in ("sizes", "repeats", "duration"):
         if getattr(args, name) is not None:
             chosen[name] = getattr(args, name)
-    if args.fast_ts is not None:
-        chosen["fast_ts"] = args.fast_ts or None
     return chosen
 
 
@@ -64,7 +83,7 @@ def log(message: str) -> None:
 
 
 def run_gmd(opts: dict) -> str:
-    results = gmd.measure(opts["sizes"], opts["steady_refreshes"], opts["fast_ts"], log=log)
+    results = gmd.measure(opts["sizes"], opts["steady_refreshes"], log=log)
     notes = "\n".join(f"- {line}" for line in gmd.notes(results))
     return f"## GetMetricData cost per refresh\n\n{report.table(gmd.HEADERS, gmd.rows(results))}\n\n{notes}\n"
 
@@ -88,7 +107,11 @@ def run_steady(opts: dict) -> str:
     )
 
 
-RUNNERS = {"gmd": run_gmd, "startup": run_startup, "steady": run_steady}
+def run_logs(opts: dict) -> str:
+    return logs.render(logs.measure(opts, log=log), report.table)
+
+
+RUNNERS = {"gmd": run_gmd, "startup": run_startup, "steady": run_steady, "logs": run_logs}
 
 
 def main(argv: list[str] | None = None) -> int:
