@@ -7,6 +7,7 @@ one has finished, so polls never overlap however slow AWS is.
 
 from __future__ import annotations
 
+import functools
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from pathlib import Path
 from datetime import timedelta
@@ -38,6 +39,19 @@ from smtop.ui.widgets.log_panel import LogPanel
 from smtop.ui.widgets.log_view import LogView
 from smtop.ui.widgets.metric_panel import MetricPanel
 from smtop.ui.widgets.status_bar import StatusBar
+
+def _while_running(handler):
+    """Messages still arrive while the app shuts down and its widgets go away:
+    a handler that would query them then does nothing."""
+
+    @functools.wraps(handler)
+    def guarded(self, message):
+        if self.is_running:
+            return handler(self, message)
+        return None
+
+    return guarded
+
 
 # Errors that, before any data has ever arrived, mean the console cannot work
 # at all: better one clear line in the shell than an empty screen.
@@ -157,6 +171,7 @@ class SmtopApp(App[int]):
             self.post_message(SnapshotReady(snapshot))
 
     @on(Worker.StateChanged)
+    @_while_running
     def _worker_finished(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "poll" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
             return
@@ -177,6 +192,7 @@ class SmtopApp(App[int]):
         self._begin_poll()
 
     # -- data arrives ----------------------------------------------------------
+    @_while_running
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         snapshot = message.snapshot
         self.snapshot = snapshot
@@ -192,6 +208,7 @@ class SmtopApp(App[int]):
             if isinstance(screen, MetricDetailScreen):
                 screen.show(snapshot.metrics_for(screen.endpoint))
 
+    @_while_running
     def on_refresh_failed(self, message: RefreshFailed) -> None:
         error = message.error
         if self.snapshot is None and isinstance(error, _FATAL_AT_START):
@@ -222,6 +239,7 @@ class SmtopApp(App[int]):
 
     # -- selection -----------------------------------------------------------
     @on(EndpointTable.Selected)
+    @_while_running
     def _endpoint_selected(self, message: EndpointTable.Selected) -> None:
         self.selected = message.name
         self._show_selected()
@@ -233,6 +251,8 @@ class SmtopApp(App[int]):
         self._follow_selection = self.set_timer(0.3, self._tail_selected)
 
     def _tail_selected(self) -> None:
+        if not self.is_running:
+            return
         snapshot = self.snapshot
         endpoint = next((e for e in snapshot.endpoints if e.name == self.selected), None) if snapshot else None
         self.main.query_one(LogPanel).group = endpoint.log_group if endpoint else None
@@ -253,6 +273,7 @@ class SmtopApp(App[int]):
         self.main.query_one(EndpointDetail).show(endpoint)
 
     @on(MetricPanel.Opened)
+    @_while_running
     def _metric_opened(self, message: MetricPanel.Opened) -> None:
         if self.snapshot is None or self.selected is None:
             return
@@ -275,6 +296,7 @@ class SmtopApp(App[int]):
         table.focus()
 
     @on(LogView.Opened)
+    @_while_running
     def _log_line_opened(self, message: LogView.Opened) -> None:
         self.push_screen(LogEventScreen(message.event))
 

@@ -160,6 +160,7 @@ async def test_console_fits_80x24(sim_settings, frozen_clock):
     app = make_app(sim_settings, frozen_clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: app.snapshot is not None)
+        await pilot.pause()  # let the layout take the rows in
         table = app.query_one(EndpointTable)
         panel = app.query_one(MetricPanel)
         assert table.region.height >= 4  # header + at least three endpoints
