@@ -36,7 +36,7 @@ async def test_console_shows_the_fleet_with_metrics(sim_settings, frozen_clock):
         for name in names:
             assert snapshot.metrics_for(name).invocations_per_minute is not None, name
         # The first endpoint is selected and drives the metric panel.
-        assert app.selected == names[0]
+        await wait_for(pilot, lambda: app.selected == names[0])
         panel = app.query_one(MetricPanel)
         assert names[0] in str(panel.border_title)
         row = app.query_one("#metric-Invocations", MetricRow)

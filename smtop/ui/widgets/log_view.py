@@ -131,6 +131,9 @@ def stream_label(stream: str, width: int = STREAM_WIDTH) -> str:
     return label if len(label) <= width else "…" + label[-(width - 1) :]
 
 
+_KIND_STYLES = {"error": Style(color="red", bold=True), "warn": Style(color="yellow"), "": Style(), "dim": Style(dim=True)}
+_REVERSE = Style(reverse=True)
+
 _STREAM_COLORS = ("cyan", "magenta", "green", "blue", "yellow", "bright_cyan", "bright_magenta", "bright_green")
 
 
@@ -185,6 +188,10 @@ class LogView(ScrollView, can_focus=True):
         self._visual: deque[tuple[int, int]] | None = None  # wrap mode: (line seq, start col)
         self._visual_width = 0
         self._skipped = 0  # lines of a batch cut before they entered the ring (still "dropped")
+        self._repaint_count = 0
+        self._base_for: tuple | None = None
+        self._base = Style()
+        self._styles: dict[tuple[Style, str], Style] = {}
         self._widest = 0
         self._streams: dict[str, str] = {}
 
@@ -305,7 +312,7 @@ class LogView(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         row = scroll_y + y
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self._base_style()
         if self.wrap:
             found = self._visual_row(row)
             if found is None:
@@ -322,24 +329,41 @@ class LogView(ScrollView, can_focus=True):
             text, first = line.text, line.first
         highlighted = self.cursor == index and not self.follow
         segments = self._prefix(line, first, base)
-        style = base + Style(color="red", bold=True) if line.level == "error" else base + Style(color="yellow") if line.level == "warn" else base
-        segments.append(Segment(text, style))
+        segments.append(Segment(text, self._style(base, line.level)))
         strip = Strip(segments)
         if not self.wrap:
             strip = strip.crop(scroll_x, scroll_x + width)
         strip = strip.extend_cell_length(width, base)
         if highlighted:
-            strip = strip.apply_style(Style(reverse=True))
+            strip = strip.apply_style(_REVERSE)
         return strip
+
+    def _base_style(self) -> Style:
+        """The widget's own style, computed once per frame rather than per line
+        (it walks the ancestors: a third of a line's cost)."""
+        key = (self._repaint_count, self.has_focus)
+        if self._base_for != key:
+            self._base_for, self._base = key, self.rich_style
+        return self._base
+
+    def _style(self, base: Style, kind: str) -> Style:
+        style = self._styles.get((base, kind))
+        if style is None:
+            style = self._styles[(base, kind)] = base + _KIND_STYLES[kind] if kind in _KIND_STYLES else base + Style(color=kind)
+        return style
+
+    def refresh(self, *args, **kwargs):
+        self._repaint_count += 1
+        return super().refresh(*args, **kwargs)
 
     def _prefix(self, line: LogLine, first: bool, base: Style) -> list[Segment]:
         segments = []
         if self.timestamps:
             stamp = datetime.fromtimestamp(line.event.timestamp, timezone.utc).strftime("%H:%M:%S") if first else ""
-            segments.append(Segment(f"{stamp:<9} ", base + Style(dim=True)))
+            segments.append(Segment(f"{stamp:<9} ", self._style(base, "dim")))
         width = self._stream_width
         label = stream_label(line.event.stream, width) if first else ""
-        segments.append(Segment(f"{label:<{width}} ", base + Style(color=self._stream_color(line.event.stream), dim=not first)))
+        segments.append(Segment(f"{label:<{width}} ", self._style(base, self._stream_color(line.event.stream))))
         return segments
 
     def _stream_color(self, stream: str) -> str:
