@@ -627,12 +627,24 @@ class LogTail:
                     if remaining <= 0:
                         ended_by = "renew"
                         break
+                    # Not asyncio.wait_for: on cancellation it waits for the read
+                    # to finish cancelling, and a read inside the event stream can
+                    # ignore that; the tail would then never stop.  The read is
+                    # abandoned instead, and closing the stream ends it.
+                    read = asyncio.ensure_future(events.__anext__())
+                    read.add_done_callback(_retrieve)
                     try:
-                        item = await asyncio.wait_for(events.__anext__(), remaining)
-                    except StopAsyncIteration:
-                        break
-                    except asyncio.TimeoutError:
+                        done, _ = await asyncio.wait({read}, timeout=remaining)
+                    except asyncio.CancelledError:
+                        read.cancel()
+                        raise
+                    if not done:
+                        read.cancel()
                         ended_by = "renew"
+                        break
+                    try:
+                        item = read.result()
+                    except StopAsyncIteration:
                         break
                     session = item.get("sessionUpdate")
                     if not session:
@@ -745,6 +757,12 @@ def _is_connection_error(error: BaseException) -> bool:
         or (aiohttp is not None and isinstance(error, aiohttp.ClientError))
         or (parsers is not None and isinstance(error, parsers.ResponseParserError))
     )
+
+
+def _retrieve(read: asyncio.Future) -> None:
+    # An abandoned read's outcome is not wanted; fetching it keeps asyncio quiet.
+    if not read.cancelled():
+        read.exception()
 
 
 def _close(stream: Any) -> None:
