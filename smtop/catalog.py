@@ -32,6 +32,12 @@ class MetricSpec:
         """Convert a value in CloudWatch's unit to the unit shown."""
         return None if value is None else value * self.scale
 
+    def shown(self, value: float, period: int) -> float:
+        """A datapoint as the user reads it: counts (a Sum per period) per
+        minute whatever the period, everything else in its display unit."""
+        scaled = value * self.scale
+        return scaled * 60.0 / period if self.is_count else scaled
+
     def from_display(self, value: float) -> float:
         """Convert a value typed by the user back to CloudWatch's unit."""
         return value / self.scale

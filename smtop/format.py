@@ -41,14 +41,14 @@ def metric_value(metric: str, value: float | None, *, period: int = 60) -> str:
 
     Counts (Sum per period) are shown per minute whatever the period.
     """
-    spec = METRICS[metric]
-    shown = spec.to_display(value)
-    if shown is None:
+    if value is None:
         return MISSING
+    spec = METRICS[metric]
+    shown = spec.shown(value, period)
     if spec.unit == "%":
         return f"{shown:.0f}%"
     if spec.is_count:
-        return f"{compact(shown * 60.0 / period)}/min"
+        return f"{compact(shown)}/min"
     return f"{compact(shown)} {spec.unit}"
 
 

@@ -139,7 +139,7 @@ class EndpointMetrics:
         series = self.get(metric)
         if series is None or series.latest is None:
             return None
-        return series.latest * 60.0 / series.period
+        return series.spec.shown(series.latest, series.period)
 
     def _error_pct(self, metric: str) -> float | None:
         errors = self.get(metric)

@@ -58,9 +58,9 @@ class MetricDetailScreen(ModalScreen[None]):
             series = metrics.get(self.metric, stat)
             if series is None or not series.values:
                 continue
-            scale = spec.scale * (60.0 / series.period if spec.is_count else 1.0)
             times = [datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M") for ts in series.timestamps]
-            plt.plot(times, [v * scale for v in series.values], label=f"{stat} (now {fmt.compact(series.latest * scale)})", marker="braille")
+            values = [spec.shown(v, series.period) for v in series.values]
+            plt.plot(times, values, label=f"{stat} (now {fmt.compact(values[-1])})", marker="braille")
             plotted = True
         if not plotted:
             plt.title("no datapoints in the window")
