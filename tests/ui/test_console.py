@@ -212,3 +212,17 @@ async def test_refreshes_and_log_switches_land_while_a_modal_is_open(sim_setting
         app.action_refresh_now()
         await wait_for(pilot, lambda: app.polls > polls)
         assert app.is_running and isinstance(app.screen, MetricDetailScreen)
+
+
+async def test_the_sort_arrow_fits_every_column(sim_settings, frozen_clock):
+    from smtop.ui.widgets.endpoint_table import COLUMNS
+
+    app = make_app(sim_settings, frozen_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        table = app.query_one(EndpointTable)
+        for column in COLUMNS:
+            table.sort_key = column.key
+            label = table._header(column)
+            assert label.plain.rstrip().endswith(("▲", "▼"))
+            assert label.cell_len <= column.width or column.key == "name", column.key

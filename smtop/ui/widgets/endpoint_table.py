@@ -209,7 +209,8 @@ class EndpointTable(DataTable):
     def _header(self, column: Column) -> Text:
         label = " " + column.label if column.key == "name" else column.label
         if column.key == self.sort_key:
-            label += " ▼" if self.sort_reverse else " ▲"
+            # No space before the arrow: it must fit the column's width too.
+            label += "▼" if self.sort_reverse else "▲"
         return Text(label, style="bold", justify="left" if column.key in ("name", "status") else "right")
 
     def _redraw(self) -> None:
