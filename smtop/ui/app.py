@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from rich.text import Text
@@ -87,6 +87,9 @@ class SmtopApp(App[int]):
         Binding("r", "refresh_now", "Refresh"),
         Binding("l", "toggle_logs", "Logs"),
         Binding("f", "follow_logs", "Follow", show=False),
+        Binding("d", "side('side-detail')", "Endpoint", show=False),
+        Binding("i", "side('side-insights')", "Insights"),
+        Binding("A", "side('side-alarms')", "Alarms", key_display="A"),
         Binding("escape", "back", "Back", show=False),
     ]
 
@@ -115,7 +118,15 @@ class SmtopApp(App[int]):
             yield Input(placeholder="filter endpoints (substring or glob) — enter keeps, escape clears", id="filter")
         with Horizontal(id="lower"):
             yield MetricPanel(id="metrics")
-            yield EndpointDetail(id="detail")
+            # The side panel: one tab per view of the selected endpoint.  On
+            # narrow terminals it takes the metrics' place when asked for.
+            with TabbedContent(id="side", initial="side-detail"):
+                with TabPane("Endpoint", id="side-detail"):
+                    yield EndpointDetail(id="detail")
+                with TabPane("Insights", id="side-insights"):
+                    yield Static("Saved Logs Insights queries: coming in issue 4.", id="insights-placeholder")
+                with TabPane("Alarms", id="side-alarms"):
+                    yield Static("Alarms: coming in issue 6.", id="alarms-placeholder")
         yield LogPanel(id="logs")
         yield Footer()
 
@@ -123,7 +134,6 @@ class SmtopApp(App[int]):
         self._main_screen = self.screen
         self.main.query_one("#endpoints-box").border_title = "ENDPOINTS"
         self.main.query_one("#metrics").border_title = "METRICS"
-        self.main.query_one("#detail").border_title = "ENDPOINT"
         self.main.query_one("#filter", Input).display = False
         self.main.query_one("#empty-note").display = False
         self.main.query_one(EndpointTable).focus()
@@ -305,11 +315,30 @@ class SmtopApp(App[int]):
         if self.main.has_class("-logs"):
             self.main.query_one(LogView).focus()
 
+    def action_side(self, pane: str) -> None:
+        """Show one tab of the side panel and focus it; on narrow terminals the
+        side panel takes the metrics' place until escape."""
+        side = self.main.query_one("#side", TabbedContent)
+        side.active = pane
+        self.main.add_class("-side")
+        if self.main.has_class("-logs"):
+            self.main.remove_class("-logs")
+        self.call_after_refresh(self._focus_side, pane)
+
+    def _focus_side(self, pane: str) -> None:
+        tab = self.main.query_one(f"#{pane}", TabPane)
+        focusable = [w for w in tab.query("*") if w.focusable]
+        (focusable[0] if focusable else self.main.query_one("#side", TabbedContent)).focus()
+
     def action_follow_logs(self) -> None:
         self.main.query_one(LogView).action_toggle_follow()
 
     def action_back(self) -> None:
         if self.main.query_one(LogPanel).cancel_pattern_edit():
+            return
+        if self.main.has_class("-side") and self.main.query_one("#side").has_focus_within:
+            self.main.remove_class("-side")
+            self.main.query_one(EndpointTable).focus()
             return
         box = self.main.query_one("#filter", Input)
         if box.has_focus or box.display:

@@ -25,6 +25,7 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("metrics", "enter", "open the metric's chart with a time axis"),
     ("everywhere", "l", "show the logs (short terminals) / give them the metrics' room"),
     ("everywhere", "f", "follow / pause the logs"),
+    ("everywhere", "d, i, A", "side panel: endpoint detail / Logs Insights queries / alarms"),
     ("logs", "↑ ↓ j k pgup pgdn home", "move through the lines (pauses following)"),
     ("logs", "end", "back to the newest line, following"),
     ("logs", "/", "CloudWatch filter pattern, applied by the service: ERROR  \"a phrase\"  ?ERROR ?WARN  -health  { $.level = \"ERROR\" }"),
