@@ -1,0 +1,204 @@
+"""The CLOUDTRAIL strip: who changed what, just before it broke.
+
+The feed polls in its own exclusive worker; the next poll is scheduled only
+when the last one finished, so polls never overlap (the data layer also
+paces every LookupEvents request of the app to CloudTrail's 2 per second).
+Each poll's :class:`TrailSnapshot` travels in :class:`TrailFeed.Updated`, which
+bubbles on to the app, where deployments become markers on the charts.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.reactive import reactive
+from textual.timer import Timer
+from textual.widgets import DataTable, Static
+from textual.worker import Worker, WorkerState
+
+from smtop.errors import AccessDeniedError, ServiceError, SmtopError, ThrottledError, UnsupportedOperationError
+from smtop.format import safe_text
+from smtop.models.cloudtrail import TrailEvent, TrailSnapshot
+
+POLL_SECONDS = 15.0
+"""Between polls: two LookupEvents requests each, far below the account's 2 per second."""
+THROTTLED_SECONDS = 30.0
+"""After a poll that stayed throttled: give the rest of the team's tools room."""
+DENIED_SECONDS = 120.0
+"""After AccessDenied: the permission may be granted meanwhile."""
+
+_COLUMNS = ("time", "event", "who", "resource", "error", "source IP")
+"""The error code before the source IP: at 80 columns it is the one that must show."""
+
+
+class TrailFeed(Vertical):
+    """Recent CloudTrail events, newest first, for the selected endpoint or all."""
+
+    BINDINGS = [Binding("e", "toggle_scope", "Endpoint/all")]
+
+    endpoint: reactive[str | None] = reactive(None)
+    """The selected endpoint (the feed shows its events unless showing all)."""
+    show_all: reactive[bool] = reactive(False)
+    """Show every event of the account's SageMaker and CloudWatch, not just the endpoint's."""
+
+    class Updated(Message):
+        """A poll finished; bubbles on to the app (deploy markers)."""
+
+        def __init__(self, snapshot: TrailSnapshot) -> None:
+            super().__init__()
+            self.snapshot = snapshot
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.snapshot = TrailSnapshot()
+        self.shown: tuple[TrailEvent, ...] = ()
+        """The events in the table, top to bottom (what the scope lets through)."""
+        self.error: SmtopError | None = None
+        self._next_poll: Timer | None = None
+        self._started = False
+
+    def compose(self) -> ComposeResult:
+        table: DataTable = DataTable(id="trail-table", cursor_type="row", zebra_stripes=False, show_header=True)
+        for label in _COLUMNS:
+            table.add_column(label, key=label)
+        yield table
+        yield Static(id="trail-notice")
+
+    def on_mount(self) -> None:
+        self.query_one("#trail-notice").display = False
+        self._update_title()
+
+    # -- polling -------------------------------------------------------------
+    def start(self) -> None:
+        """Begin polling (once the app is connected); later calls do nothing."""
+        if self._started or getattr(self.app, "source", None) is None:
+            return
+        self._started = True
+        self._poll()
+
+    @work(exclusive=True, group="trail", exit_on_error=False)
+    async def _poll(self) -> TrailSnapshot | SmtopError:
+        source = self.app.source  # type: ignore[attr-defined]
+        try:
+            return await source.trail_events()
+        except SmtopError as error:
+            return error
+
+    @on(Worker.StateChanged)
+    def _poll_finished(self, event: Worker.StateChanged) -> None:
+        """The one place a poll ends: show what it brought, schedule the next."""
+        if event.worker.group != "trail" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
+        if event.state == WorkerState.ERROR:  # a bug of ours: say so, keep polling
+            error = event.worker.error
+            self.log.error("trail poll failed", error=repr(error))
+            result: TrailSnapshot | SmtopError = ServiceError(f"The CloudTrail feed failed: {type(error).__name__}: {error}.")
+        else:
+            result = event.worker.result
+        if isinstance(result, SmtopError):
+            self._schedule(self._show_failure(result))
+        else:
+            self.post_message(self.Updated(result))
+            self._schedule(POLL_SECONDS)
+
+    def _schedule(self, seconds: float) -> None:
+        if self._next_poll is not None:
+            self._next_poll.stop()
+        if self.is_attached:
+            self._next_poll = self.set_timer(seconds, self._poll)
+
+    @on(Updated)
+    def _updated(self, message: Updated) -> None:
+        self.snapshot = message.snapshot
+        self.error = None
+        self._notice(None)
+        self._render_rows()
+
+    def _show_failure(self, error: SmtopError) -> float:
+        """Say what failed in words a person acts on; return when to poll again."""
+        self.error = error
+        if isinstance(error, ThrottledError):
+            wait = THROTTLED_SECONDS
+            text = f"CloudTrail throttled LookupEvents (2 requests/s per account and region); retrying in {wait:g}s."
+        elif isinstance(error, AccessDeniedError):
+            wait = DENIED_SECONDS
+            text = f"{error} The rest of smtop works without it; retrying in {wait:g}s."
+        elif isinstance(error, UnsupportedOperationError):
+            wait = DENIED_SECONDS
+            text = f"{error} No CloudTrail events can be shown."
+        else:
+            wait = POLL_SECONDS
+            text = f"{error} Retrying in {wait:g}s."
+        self._notice(text)
+        return wait
+
+    # -- showing -------------------------------------------------------------
+    def watch_endpoint(self) -> None:
+        self._render_rows()
+
+    def watch_show_all(self) -> None:
+        self._render_rows()
+
+    def action_toggle_scope(self) -> None:
+        self.show_all = not self.show_all
+
+    def _render_rows(self) -> None:
+        if not self.is_mounted:
+            return
+        scope = None if self.show_all else self.endpoint
+        events = tuple(e for e in self.snapshot.events if e.concerns(scope))
+        table = self.query_one(DataTable)
+        keep = table.cursor_row
+        selected = self.shown[keep].event_id if 0 <= keep < len(self.shown) else None
+        table.clear()
+        for event in events:
+            table.add_row(*_cells(event), key=event.event_id)
+        self.shown = events
+        if selected is not None:
+            index = next((i for i, e in enumerate(events) if e.event_id == selected), 0)
+            table.move_cursor(row=index, animate=False)
+        self._update_title()
+
+    def _update_title(self) -> None:
+        scope = "all endpoints" if self.show_all or self.endpoint is None else self.endpoint
+        self.border_title = Text.assemble("CLOUDTRAIL ", safe_text(scope, "bold"))
+        count = f"{len(self.shown)} events · e: endpoint/all"
+        self.border_subtitle = count
+
+    def _notice(self, text: str | None) -> None:
+        notice = self.query_one("#trail-notice", Static)
+        notice.display = text is not None
+        if text is not None:
+            notice.update(safe_text(text))
+
+    @property
+    def notice(self) -> str:
+        """The notice line's text ("" when none), for tests and the title."""
+        notice = self.query_one("#trail-notice", Static)
+        return str(notice.render()) if notice.display else ""
+
+    @on(DataTable.RowSelected)
+    def _opened(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        from smtop.ui.screens.trail_event import TrailEventScreen
+
+        index = event.cursor_row
+        if 0 <= index < len(self.shown):
+            self.app.push_screen(TrailEventScreen(self.shown[index]))
+
+
+def _cells(event: TrailEvent) -> tuple[Text, ...]:
+    """One row: every field from AWS rendered literally (Text, printable); the
+    seed's key events stand out, a failed call's error code is red."""
+    return (
+        Text(event.time.strftime("%H:%M:%SZ"), style="dim"),
+        safe_text(event.name, "bold yellow" if event.is_key else ""),
+        safe_text(event.who),
+        safe_text(event.resource),
+        safe_text(event.error_code or "", "bold red"),
+        safe_text(event.source_ip, "dim"),
+    )

@@ -1,0 +1,252 @@
+"""CloudTrail in the simulator: calls are recorded as CloudTrail records them, and
+LookupEvents answers like the service (attributes, time range, pages, 2 TPS).
+
+Everything goes over HTTP with boto3.  Each test writes in a region of its own
+that no other test uses, so it sees exactly the events it caused (and has its
+own LookupEvents quota).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from smtop.sim.fleet import DEMO_FLEET
+from smtop.sim.people import ALICE, BOB, episodes
+from smtop.sim.traffic import TrafficModel
+from tests.conftest import SIM_NOW, SIM_SEED
+
+ROLE = "arn:aws:iam::123456789012:role/test"
+_last_lookup: dict[str, float] = {}
+
+
+def client(sim, service: str, region: str, key: str = "testing"):
+    return boto3.client(
+        service,
+        endpoint_url=sim.url,
+        region_name=region,
+        aws_access_key_id=key,
+        aws_secret_access_key="secret",
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+def lookup(trail, **params) -> dict:
+    """One LookupEvents call, spaced from the previous one in the region (2 per second)."""
+    region = trail.meta.region_name
+    wait = _last_lookup.get(region, 0.0) + 0.55 - time.monotonic()
+    if wait > 0:
+        time.sleep(wait)
+    try:
+        return trail.lookup_events(**params)
+    finally:
+        _last_lookup[region] = time.monotonic()
+
+
+def variants(model: str) -> list[dict]:
+    return [{"VariantName": "AllTraffic", "ModelName": model, "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}]
+
+
+def test_management_calls_are_recorded_with_the_callers_identity(sim):
+    region = "me-south-1"
+    alice = client(sim, "sagemaker", region, ALICE.access_key_id)
+    stranger = client(sim, "sagemaker", region, "AKIASTRANGEREXAMPLE9")
+    alice.create_model(ModelName="m", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "img"})
+    alice.create_endpoint_config(EndpointConfigName="c", ProductionVariants=variants("m"))
+    alice.create_endpoint(EndpointName="ep", EndpointConfigName="c")
+    alice.describe_endpoint(EndpointName="ep")  # read-only: not in event history
+    alice.list_endpoints()
+    with pytest.raises(ClientError):
+        alice.create_endpoint(EndpointName="ep2", EndpointConfigName="missing")
+    stranger.create_model(ModelName="m2", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "img"})
+
+    events = lookup(client(sim, "cloudtrail", region))["Events"]
+
+    assert [(e["EventName"], e["Username"]) for e in events] == [
+        ("CreateModel", "AKIASTRANGEREXAMPLE9"),
+        ("CreateEndpoint", "alice"),
+        ("CreateEndpoint", "alice"),
+        ("CreateEndpointConfig", "alice"),
+        ("CreateModel", "alice"),
+    ]
+    records = [json.loads(e["CloudTrailEvent"]) for e in events]
+    stranger_record, failed, created = records[0], records[1], records[2]
+    assert created["userIdentity"]["type"] == "IAMUser"
+    assert created["userIdentity"]["arn"] == "arn:aws:iam::123456789012:user/alice"
+    assert created["userIdentity"]["accessKeyId"] == ALICE.access_key_id
+    assert created["sourceIPAddress"] == ALICE.source_ip
+    assert created["eventSource"] == "sagemaker.amazonaws.com"
+    assert created["awsRegion"] == region
+    assert created["readOnly"] is False and created["eventType"] == "AwsApiCall"
+    assert created["requestParameters"] == {"endpointName": "ep", "endpointConfigName": "c"}
+    assert created["responseElements"]["endpointArn"].endswith(":endpoint/ep")
+    assert "errorCode" not in created
+    assert failed["errorCode"] == "ValidationException"
+    assert "missing" in failed["errorMessage"]
+    assert failed["responseElements"] is None
+    assert stranger_record["userIdentity"]["userName"] == "AKIASTRANGEREXAMPLE9"
+    assert {"ResourceType": "AWS::SageMaker::Endpoint", "ResourceName": "ep"} in events[2]["Resources"]
+    assert len({e["EventId"] for e in events}) == len(events)
+    # eventTime comes from the simulator's clock, which started at SIM_NOW.
+    assert all(e["EventTime"] >= datetime.fromtimestamp(SIM_NOW, timezone.utc) for e in events)
+
+
+def test_a_key_made_in_iam_shows_its_user(sim):
+    region = "af-south-1"
+    iam = client(sim, "iam", region)
+    iam.create_user(UserName="carol")
+    key = iam.create_access_key(UserName="carol")["AccessKey"]["AccessKeyId"]
+    client(sim, "sagemaker", region, key).create_model(ModelName="m", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "img"})
+    found = lookup(client(sim, "cloudtrail", region), LookupAttributes=[{"AttributeKey": "AccessKeyId", "AttributeValue": key}])
+    assert [(e["EventName"], e["Username"]) for e in found["Events"]] == [("CreateModel", "carol")]
+
+
+def test_lookup_attributes_and_pages_newest_first(sim):
+    region = "ap-northeast-3"
+    callers = {ALICE.name: client(sim, "sagemaker", region, ALICE.access_key_id), BOB.name: client(sim, "sagemaker", region, BOB.access_key_id)}
+    made = []
+    for i in range(12):
+        who = "alice" if i % 2 == 0 else "bob"
+        callers[who].create_model(ModelName=f"model-{i}", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "img"})
+        made.append((f"model-{i}", who))
+    trail = client(sim, "cloudtrail", region)
+
+    pages, token = [], None
+    while True:
+        page = lookup(trail, MaxResults=5, **({"NextToken": token} if token else {}))
+        pages.append(page["Events"])
+        token = page.get("NextToken")
+        if not token:
+            break
+    assert [len(p) for p in pages] == [5, 5, 2]
+    listed = [e for p in pages for e in p]
+    assert [e["Resources"][0]["ResourceName"] for e in listed] == [name for name, _ in reversed(made)]
+
+    bobs = lookup(trail, LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": "bob"}])["Events"]
+    assert [e["Resources"][0]["ResourceName"] for e in bobs] == [n for n, who in reversed(made) if who == "bob"]
+    one = lookup(trail, LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": "model-3"}])["Events"]
+    assert [(e["EventName"], e["Username"]) for e in one] == [("CreateModel", "bob")]
+    by_id = lookup(trail, LookupAttributes=[{"AttributeKey": "EventId", "AttributeValue": listed[7]["EventId"]}])["Events"]
+    assert [e["EventId"] for e in by_id] == [listed[7]["EventId"]]
+
+
+def test_time_range_matches_the_peoples_schedule(sim):
+    """The demo trail (us-east-1, read only here) holds exactly the scheduled calls of the window."""
+    model = TrafficModel(DEMO_FLEET, SIM_SEED)
+    start, end = SIM_NOW - 3 * 3600, SIM_NOW
+    played = [ep for ep in episodes(model, start, end) if ep[-1].at < end - 10]
+    window = (SIM_NOW - 5400, SIM_NOW - 1800)
+    expected = sorted(
+        ((int(a.at), a.operation, a.who.name) for ep in played for a in ep if window[0] <= int(a.at) <= window[1]),
+        reverse=True,
+    )
+    trail = client(sim, "cloudtrail", "us-east-1")
+    found, token = [], None
+    while True:
+        params = {
+            "LookupAttributes": [{"AttributeKey": "EventSource", "AttributeValue": "sagemaker.amazonaws.com"}],
+            "StartTime": datetime.fromtimestamp(window[0], timezone.utc),
+            "EndTime": datetime.fromtimestamp(window[1], timezone.utc),
+        }
+        page = lookup(trail, **params, **({"NextToken": token} if token else {}))
+        found += [(int(e["EventTime"].timestamp()), e["EventName"], e["Username"]) for e in page["Events"]]
+        token = page.get("NextToken")
+        if not token:
+            break
+    assert len(expected) > 10
+    assert sorted(found, reverse=True) == expected
+    assert [t for t, _, _ in found] == sorted((t for t, _, _ in found), reverse=True)
+
+
+def test_invalid_requests_and_the_two_per_second_quota(sim):
+    trail = client(sim, "cloudtrail", "il-central-1")
+    cases = [
+        ({"MaxResults": 51}, "InvalidMaxResultsException"),
+        (
+            {
+                "LookupAttributes": [
+                    {"AttributeKey": "Username", "AttributeValue": "a"},
+                    {"AttributeKey": "EventName", "AttributeValue": "b"},
+                ]
+            },
+            "InvalidLookupAttributesException",
+        ),
+        (
+            {"StartTime": datetime(2026, 1, 2, tzinfo=timezone.utc), "EndTime": datetime(2026, 1, 1, tzinfo=timezone.utc)},
+            "InvalidTimeRangeException",
+        ),
+        ({"NextToken": "not-a-token"}, "InvalidNextTokenException"),
+    ]
+    for params, code in cases:
+        with pytest.raises(ClientError) as raised:
+            lookup(trail, **params)
+        assert raised.value.response["Error"]["Code"] == code
+
+    time.sleep(1.1)
+    trail.lookup_events()
+    trail.lookup_events()
+    with pytest.raises(ClientError) as raised:
+        trail.lookup_events()
+    assert raised.value.response["Error"]["Code"] == "ThrottlingException"
+
+
+def test_update_endpoint_is_updating_for_a_while_then_in_service(sim):
+    sagemaker = client(sim, "sagemaker", "ap-south-2")
+    sagemaker.create_model(ModelName="m", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "img"})
+    sagemaker.create_endpoint_config(EndpointConfigName="v1", ProductionVariants=variants("m"))
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="v2",
+        ProductionVariants=[{**variants("m")[0], "InitialInstanceCount": 3, "InitialVariantWeight": 0.5}],
+    )
+    sagemaker.create_endpoint(EndpointName="ep", EndpointConfigName="v1")
+
+    sagemaker.update_endpoint(EndpointName="ep", EndpointConfigName="v2")
+    updating = sagemaker.describe_endpoint(EndpointName="ep")
+    assert (updating["EndpointStatus"], updating["EndpointConfigName"]) == ("Updating", "v1")
+    with pytest.raises(ClientError) as raised:
+        sagemaker.update_endpoint(EndpointName="ep", EndpointConfigName="v1")
+    assert "in-progress" in raised.value.response["Error"]["Message"]
+    done = _wait_in_service(sagemaker, "ep")
+    assert done["EndpointConfigName"] == "v2"
+    assert [(v["CurrentInstanceCount"], v["CurrentWeight"]) for v in done["ProductionVariants"]] == [(3, 0.5)]
+
+    sagemaker.update_endpoint_weights_and_capacities(
+        EndpointName="ep", DesiredWeightsAndCapacities=[{"VariantName": "AllTraffic", "DesiredWeight": 0.2, "DesiredInstanceCount": 2}]
+    )
+    (variant,) = sagemaker.describe_endpoint(EndpointName="ep")["ProductionVariants"]
+    assert (variant["CurrentWeight"], variant["DesiredWeight"], variant["CurrentInstanceCount"], variant["DesiredInstanceCount"]) == (0.5, 0.2, 3, 2)
+    (variant,) = _wait_in_service(sagemaker, "ep")["ProductionVariants"]
+    assert (variant["CurrentWeight"], variant["CurrentInstanceCount"]) == (0.2, 2)
+    with pytest.raises(ClientError):
+        sagemaker.update_endpoint_weights_and_capacities(
+            EndpointName="ep", DesiredWeightsAndCapacities=[{"VariantName": "nope", "DesiredWeight": 1.0}]
+        )
+
+
+def _wait_in_service(sagemaker, name: str, timeout: float = 10.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        described = sagemaker.describe_endpoint(EndpointName=name)
+        if described["EndpointStatus"] == "InService" or time.monotonic() > deadline:
+            assert described["EndpointStatus"] == "InService"
+            return described
+        time.sleep(0.2)
+
+
+def test_the_peoples_schedule_is_fixed_by_the_seed():
+    a = episodes(TrafficModel(DEMO_FLEET, 7), SIM_NOW - 3 * 3600, SIM_NOW)
+    b = episodes(TrafficModel(DEMO_FLEET, 7), SIM_NOW - 3 * 3600, SIM_NOW)
+    c = episodes(TrafficModel(DEMO_FLEET, 8), SIM_NOW - 3 * 3600, SIM_NOW)
+    assert a == b and a != c
+    model = TrafficModel(DEMO_FLEET, 7)
+    canary = next(e for e in DEMO_FLEET if e.name == "llm-chat-canary").variants[0]
+    deploys = [ep[1] for ep in a if len(ep) == 3 and ep[1].parameters.get("EndpointName") == "llm-chat-canary"]
+    assert deploys
+    for deploy in deploys:  # every canary deploy comes shortly before a bad spell, which it did not overlap
+        assert not model.degraded(canary, deploy.at) and model.degraded(canary, deploy.at + 61)
