@@ -1,0 +1,288 @@
+"""The new-alarm form's rules, without a screen: validation, units, presets, the request.
+
+Pure on purpose: the modal (:mod:`smtop.ui.screens.alarm_form`) only collects
+text, and everything that decides what reaches PutMetricAlarm lives here
+where a unit test reaches it.  The user types a threshold in the unit the
+console shows (ms for latencies, % for utilization, a count per period for
+errors); CloudWatch compares against the metric's own unit (SageMaker
+publishes ModelLatency and OverheadLatency in microseconds), so the
+conversion happens once, here, with :class:`smtop.catalog.MetricSpec`.
+
+No ``Unit`` is sent: an alarm whose Unit differs from the unit the data was
+published with never sees a datapoint and stays INSUFFICIENT_DATA forever.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+from smtop.catalog import METRICS, MetricSpec
+
+STATISTICS = ("Average", "Sum", "Maximum", "Minimum", "SampleCount", "p50", "p90", "p95", "p99", "p99.9")
+COMPARISONS = {
+    "GreaterThanThreshold": ">",
+    "GreaterThanOrEqualToThreshold": ">=",
+    "LessThanThreshold": "<",
+    "LessThanOrEqualToThreshold": "<=",
+}
+TREAT_MISSING = ("missing", "notBreaching", "breaching", "ignore")
+MAX_NAME = 255
+MAX_TOTAL_SECONDS = 7 * 86400
+"""CloudWatch refuses alarms whose Period × EvaluationPeriods exceeds seven days."""
+
+_PERCENTILE = re.compile(r"^p(\d{1,2}(\.\d{1,3})?|100)$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmDraft:
+    """What the form holds: text as typed, plus the choices made."""
+
+    name: str
+    endpoint: str
+    variant: str
+    metric: str = "ModelLatency"
+    statistic: str = "Average"
+    threshold: str = "1000"
+    comparison: str = "GreaterThanThreshold"
+    period: str = "300"
+    evaluation_periods: str = "2"
+    datapoints_to_alarm: str = ""
+    """Empty: the same as evaluation periods (CloudWatch's default)."""
+    topic_arn: str | None = None
+    treat_missing_data: str = "missing"
+    description: str = ""
+
+    @property
+    def spec(self) -> MetricSpec:
+        return METRICS[self.metric]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One problem, tied to the field the user must fix."""
+
+    field: str
+    message: str
+
+
+def display_unit(metric: str) -> str:
+    """The unit the threshold is typed in, as the form shows it."""
+    spec = METRICS[metric]
+    if spec.is_count:
+        return "count per period"
+    return spec.unit
+
+
+def metric_unit(metric: str) -> str:
+    """The unit CloudWatch stores the metric in (what the threshold is sent in)."""
+    spec = METRICS[metric]
+    return "count" if spec.is_count else spec.aws_unit
+
+
+def to_metric_unit(metric: str, shown: float) -> float:
+    """A threshold typed in the display unit, in the metric's unit (ms → µs).
+
+    Counts are not converted: the table shows them per minute, but an alarm
+    compares the statistic over its own period, and the form says so.
+    """
+    spec = METRICS[metric]
+    if spec.is_count:
+        return shown
+    return spec.from_display(shown)
+
+
+def from_metric_unit(metric: str, stored: float) -> float:
+    """The inverse of :func:`to_metric_unit` (µs → ms), for showing an alarm's threshold."""
+    spec = METRICS[metric]
+    return stored if spec.is_count else stored * spec.scale
+
+
+def suggest_name(endpoint: str, metric: str, statistic: str, comparison: str = "GreaterThanThreshold") -> str:
+    """A name that says what fires: ``llm-chat-canary-ModelLatency-p99-high``."""
+    direction = "high" if comparison.startswith("Greater") else "low"
+    return f"{endpoint}-{metric}-{statistic}-{direction}"[:MAX_NAME]
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text.strip().replace("_", ""))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _whole(text: str) -> int | None:
+    text = text.strip()
+    return int(text) if text.isdigit() else None
+
+
+def validate(draft: AlarmDraft) -> list[FieldError]:
+    """Every problem of the draft, in form order; empty when it can be sent."""
+    errors: list[FieldError] = []
+    name = draft.name
+    if not name.strip():
+        errors.append(FieldError("name", "The alarm needs a name."))
+    elif len(name) > MAX_NAME:
+        errors.append(FieldError("name", f"The name is {len(name)} characters; CloudWatch allows {MAX_NAME}."))
+    elif _CONTROL.search(name):
+        errors.append(FieldError("name", "The name cannot contain control characters."))
+    elif name != name.strip():
+        errors.append(FieldError("name", "The name cannot start or end with a space."))
+    if draft.metric not in METRICS:
+        errors.append(FieldError("metric", f"{draft.metric!r} is not one of the SageMaker metrics smtop knows."))
+    if draft.statistic not in ("Average", "Sum", "Maximum", "Minimum", "SampleCount") and not _PERCENTILE.match(draft.statistic):
+        errors.append(FieldError("statistic", f"{draft.statistic!r} is not a statistic: use Average, Sum, Maximum, Minimum, SampleCount or p0–p100 (p99, p99.9)."))
+    if _number(draft.threshold) is None:
+        errors.append(FieldError("threshold", f"The threshold must be a number (in {display_unit(draft.metric) if draft.metric in METRICS else 'the metric unit'}), not {draft.threshold!r}."))
+    if draft.comparison not in COMPARISONS:
+        errors.append(FieldError("comparison", f"{draft.comparison!r} is not a comparison."))
+    period = _whole(draft.period)
+    if period is None or not (period in (10, 30) or (period >= 60 and period % 60 == 0)):
+        errors.append(FieldError("period", f"The period must be 10, 30 or a multiple of 60 seconds, not {draft.period!r}."))
+    periods = _whole(draft.evaluation_periods)
+    if periods is None or periods < 1:
+        errors.append(FieldError("evaluation_periods", f"Evaluation periods must be a whole number of at least 1, not {draft.evaluation_periods!r}."))
+    elif period is not None and period * periods > MAX_TOTAL_SECONDS:
+        errors.append(FieldError("evaluation_periods", "Period × evaluation periods cannot exceed 7 days."))
+    if draft.datapoints_to_alarm.strip():
+        points = _whole(draft.datapoints_to_alarm)
+        if points is None or points < 1:
+            errors.append(FieldError("datapoints_to_alarm", f"Datapoints to alarm must be a whole number of at least 1, not {draft.datapoints_to_alarm!r}."))
+        elif periods is not None and points > periods:
+            errors.append(FieldError("datapoints_to_alarm", f"Datapoints to alarm ({points}) cannot exceed evaluation periods ({periods})."))
+    if draft.treat_missing_data not in TREAT_MISSING:
+        errors.append(FieldError("treat_missing_data", f"{draft.treat_missing_data!r} is not a way to treat missing data."))
+    return errors
+
+
+def build_request(draft: AlarmDraft) -> dict[str, Any]:
+    """The exact PutMetricAlarm parameters for a valid draft.
+
+    Raises:
+        ValueError: the draft has errors (call :func:`validate` first).
+    """
+    errors = validate(draft)
+    if errors:
+        raise ValueError(errors[0].message)
+    spec = draft.spec
+    threshold = to_metric_unit(draft.metric, _number(draft.threshold))  # type: ignore[arg-type]
+    request: dict[str, Any] = {
+        "AlarmName": draft.name,
+        "AlarmDescription": draft.description or _description(draft),
+        "Namespace": spec.namespace,
+        "MetricName": draft.metric,
+        "Dimensions": [
+            {"Name": "EndpointName", "Value": draft.endpoint},
+            {"Name": "VariantName", "Value": draft.variant},
+        ],
+        "Period": int(draft.period),
+        "EvaluationPeriods": int(draft.evaluation_periods),
+        "Threshold": float(threshold),
+        "ComparisonOperator": draft.comparison,
+        "TreatMissingData": draft.treat_missing_data,
+        "ActionsEnabled": True,
+        "AlarmActions": [draft.topic_arn] if draft.topic_arn else [],
+        "OKActions": [draft.topic_arn] if draft.topic_arn else [],
+    }
+    if draft.statistic.startswith("p"):
+        request["ExtendedStatistic"] = draft.statistic
+    else:
+        request["Statistic"] = draft.statistic
+    if draft.datapoints_to_alarm.strip():
+        request["DatapointsToAlarm"] = int(draft.datapoints_to_alarm)
+    return request
+
+
+def _description(draft: AlarmDraft) -> str:
+    unit = display_unit(draft.metric)
+    return (
+        f"{draft.metric} {draft.statistic} {COMPARISONS[draft.comparison]} {draft.threshold.strip()} {unit} "
+        f"for {draft.datapoints_to_alarm.strip() or draft.evaluation_periods} of {draft.evaluation_periods} "
+        f"periods of {draft.period} s on {draft.endpoint}/{draft.variant} (created with smtop)"
+    )
+
+
+def preview(request: dict[str, Any]) -> str:
+    """The request as the user confirms it: one JSON document, keys in API order."""
+    return json.dumps(request, indent=2)
+
+
+def threshold_note(draft: AlarmDraft) -> str:
+    """"1000 ms = 1000000 Microseconds": what the typed threshold becomes."""
+    if draft.metric not in METRICS:
+        return "unit: ?"
+    value = _number(draft.threshold)
+    shown = display_unit(draft.metric)
+    if value is None:
+        return f"unit: {shown}"
+    if METRICS[draft.metric].is_count:
+        return f"{value:.10g} (count per {draft.period.strip() or '?'} s period)"
+    sent = to_metric_unit(draft.metric, value)
+    if sent == value:
+        return f"{value:.10g} {shown}"
+    return f"{value:.10g} {shown} = {sent:.10g} {metric_unit(draft.metric)} (CloudWatch's unit for {draft.metric})"
+
+
+PRESETS: dict[str, dict[str, str]] = {
+    "5xx": {
+        "metric": "Invocation5XXErrors", "statistic": "Sum", "comparison": "GreaterThanThreshold",
+        "threshold": "0", "period": "60", "evaluation_periods": "5", "datapoints_to_alarm": "5",
+    },
+    "p99": {
+        "metric": "ModelLatency", "statistic": "p99", "comparison": "GreaterThanThreshold",
+        "threshold": "1000", "period": "300", "evaluation_periods": "2", "datapoints_to_alarm": "",
+    },
+    "cpu": {
+        "metric": "CPUUtilization", "statistic": "Average", "comparison": "GreaterThanThreshold",
+        "threshold": "90", "period": "300", "evaluation_periods": "2", "datapoints_to_alarm": "",
+    },
+    "gpu": {
+        "metric": "GPUUtilization", "statistic": "Average", "comparison": "GreaterThanThreshold",
+        "threshold": "90", "period": "300", "evaluation_periods": "2", "datapoints_to_alarm": "",
+    },
+    "memory": {
+        "metric": "MemoryUtilization", "statistic": "Average", "comparison": "GreaterThanThreshold",
+        "threshold": "90", "period": "300", "evaluation_periods": "2", "datapoints_to_alarm": "",
+    },
+}
+"""Ready-made alarms: any 5XX error for 5 minutes, p99 latency, CPU/GPU/memory above 90 %."""
+
+PRESET_LABELS = {
+    "5xx": "any 5XX error for 5 minutes",
+    "p99": "p99 latency above 1 s",
+    "cpu": "CPU above 90 % (100 % per core)",
+    "gpu": "GPU above 90 %",
+    "memory": "memory above 90 %",
+}
+
+
+def apply_preset(draft: AlarmDraft, preset: str) -> AlarmDraft:
+    """The draft with a preset's metric, statistic and thresholds, and a name to match."""
+    fields = PRESETS[preset]
+    changed = replace(draft, **fields)
+    return replace(changed, name=suggest_name(draft.endpoint, changed.metric, changed.statistic, changed.comparison))
+
+
+def initial_draft(endpoint: str, variant: str, metric: str | None = None) -> AlarmDraft:
+    """The seed's example for this endpoint: ModelLatency, Average, 300 s, 2 periods, >.
+
+    When another metric is selected in the metric panel the draft watches it
+    instead, with its catalog statistic and a threshold that fits its unit.
+    """
+    metric = metric if metric in METRICS else "ModelLatency"
+    spec = METRICS[metric]
+    statistic = spec.stats[0]
+    threshold = {"ms": "1000", "%": "90"}.get(spec.unit, "0" if spec.is_count else "1000")
+    return AlarmDraft(
+        name=suggest_name(endpoint, metric, statistic),
+        endpoint=endpoint,
+        variant=variant,
+        metric=metric,
+        statistic=statistic,
+        threshold=threshold,
+    )

@@ -1,0 +1,132 @@
+"""CloudWatch alarms as the console shows them: state, mutes, acknowledgements, history.
+
+Built by :mod:`smtop.aws.alarms` from DescribeAlarms, the alarm mute rules
+and alarm tags; read by the alarms panel, the header, the endpoint table and
+batch mode.  Every string that came from AWS is untrusted: renderers make it
+safe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+FIRING = "ALARM"
+
+ACK_TAG_BY = "smtop:acked-by"
+ACK_TAG_AT = "smtop:acked-at"
+ACK_TAG_UNTIL = "smtop:muted-until"
+ACK_TAG_NOTE = "smtop:ack-note"
+ACK_TAGS = (ACK_TAG_BY, ACK_TAG_AT, ACK_TAG_UNTIL, ACK_TAG_NOTE)
+"""Alarm tags an acknowledgement sets, so teammates see it on the alarm itself."""
+
+ACK_RULE_PREFIX = "smtop-ack-"
+"""Mute rules smtop creates to acknowledge an alarm start with this."""
+
+
+@dataclass(frozen=True, slots=True)
+class MuteRule:
+    """An alarm mute rule (GetAlarmMuteRule), reduced to what the console shows."""
+
+    name: str
+    arn: str
+    status: str
+    """SCHEDULED, ACTIVE or EXPIRED."""
+    targets: tuple[str, ...] = ()
+    description: str = ""
+    starts: datetime | None = None
+    until: datetime | None = None
+    """When the current (or next, for a one-time rule the only) window ends."""
+    one_time: bool = True
+    expression: str = ""
+
+    @property
+    def by_smtop(self) -> bool:
+        return self.name.startswith(ACK_RULE_PREFIX)
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    """Who acknowledged an alarm, when, why, and until when its actions are muted."""
+
+    alarm: str
+    rule: str
+    by: str
+    at: datetime | None
+    until: datetime | None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MetricAlarm:
+    """One metric alarm (DescribeAlarms' MetricAlarm), plus what smtop learnt about it."""
+
+    name: str
+    state: str
+    arn: str = ""
+    reason: str = ""
+    state_since: datetime | None = None
+    """When the alarm entered its current state (StateTransitionedTimestamp)."""
+    actions_enabled: bool = True
+    alarm_actions: tuple[str, ...] = ()
+    namespace: str = ""
+    metric: str = ""
+    dimensions: tuple[tuple[str, str], ...] = ()
+    statistic: str = ""
+    period: int = 0
+    evaluation_periods: int = 0
+    datapoints_to_alarm: int | None = None
+    threshold: float | None = None
+    comparison: str = ""
+    unit: str | None = None
+    description: str = ""
+    endpoint: str | None = None
+    """The SageMaker endpoint the alarm watches, when its dimensions name one."""
+    muted_by: MuteRule | None = None
+    """An ACTIVE (or SCHEDULED) mute rule targeting this alarm."""
+    ack: Acknowledgement | None = None
+
+    @property
+    def firing(self) -> bool:
+        return self.state == FIRING
+
+    @property
+    def muted_until(self) -> datetime | None:
+        if self.ack is not None and self.ack.until is not None:
+            return self.ack.until
+        return self.muted_by.until if self.muted_by is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmsSnapshot:
+    """Every alarm that concerns the fleet, after one alarms poll."""
+
+    taken_at: datetime
+    alarms: tuple[MetricAlarm, ...] = ()
+    mute_notice: str | None = None
+    """Why mute rules could not be read (denied, not supported), or None."""
+
+    @property
+    def firing(self) -> tuple[MetricAlarm, ...]:
+        return tuple(a for a in self.alarms if a.firing)
+
+    @property
+    def firing_endpoints(self) -> frozenset[str]:
+        return frozenset(a.endpoint for a in self.alarms if a.firing and a.endpoint)
+
+    def for_endpoint(self, endpoint: str) -> tuple[MetricAlarm, ...]:
+        return tuple(a for a in self.alarms if a.endpoint == endpoint)
+
+    def get(self, name: str) -> MetricAlarm | None:
+        return next((a for a in self.alarms if a.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmHistoryItem:
+    """One DescribeAlarmHistory item."""
+
+    timestamp: datetime
+    kind: str
+    """StateUpdate, ConfigurationUpdate or Action."""
+    summary: str
+    data: str = ""

@@ -1,0 +1,417 @@
+"""CloudWatch alarms the way the service behaves, on top of moto's alarm store.
+
+What moto 5.2.5 gets wrong or lacks, and what this changes (handlers only;
+moto still parses and serializes every protocol):
+- PutMetricAlarm: a new alarm starts INSUFFICIENT_DATA ("Unchecked: Initial
+  alarm creation"), not OK; updating an alarm keeps its state; Period,
+  EvaluationPeriods and DatapointsToAlarm are validated as the service does;
+  each call is a ConfigurationUpdate in the alarm's history.
+- Alarms evaluate against the indexed metric store (:mod:`smtop.sim.alarms`).
+- DescribeAlarms combines its filters (moto applies only the first one it
+  finds), returns metric alarms only unless AlarmTypes asks for composite
+  ones, sorts by name and pages with MaxRecords (default 50, at most 100)
+  and NextToken.
+- DescribeAlarmHistory, SetAlarmState's history, and the alarm mute rules
+  (Put/Get/List/DeleteAlarmMuteRule) are implemented here.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from moto.cloudwatch import exceptions as cw_errors
+from moto.cloudwatch.models import cloudwatch_backends
+from moto.cloudwatch.responses import CloudWatchResponse
+from moto.core.responses import ActionResult, EmptyResult
+from moto.utilities.utils import get_partition
+
+from smtop.sim.alarms import AlarmEngine, AlarmInputError, MAX_MUTE_TARGETS, MuteRule, Schedule, Verdict
+from smtop.sim.clock import SimClock
+from smtop.sim.metric_store import to_epoch
+from smtop.sim.patches.cloudwatch import MetricStores
+
+DESCRIBE_DEFAULT_PAGE = 50
+HISTORY_DEFAULT_PAGE = 100
+MUTE_RULES_DEFAULT_PAGE = 100
+MAX_PAGE = 100
+
+
+EVALUATE_PATH = "/_smtop/alarms/evaluate"
+"""POST here (``?region=…&account=…``) evaluates a region's alarms at once: for tests and demos."""
+
+_engine: AlarmEngine | None = None
+
+
+def engine() -> AlarmEngine:
+    """The process-wide engine (moto's backends are process-wide too)."""
+    if _engine is None:
+        raise RuntimeError("smtop.sim.patches.alarms.install() has not run")
+    return _engine
+
+
+def evaluation_route(app: Any) -> Any:
+    """Wrap a WSGI app so ``POST /_smtop/alarms/evaluate`` evaluates alarms now.
+
+    CloudWatch evaluates once a minute; a test that just put data should not
+    wait for the next minute, so it asks here.  Answers ``{"evaluated": N}``.
+    """
+    from urllib.parse import parse_qs
+
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    def route(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") != EVALUATE_PATH:
+            return app(environ, start_response)
+        query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        if environ.get("REQUEST_METHOD") != "POST":
+            start_response("405 Method Not Allowed", [("Content-Type", "text/plain")])
+            return [b"POST only\n"]
+        region, account = query.get("region", "us-east-1"), query.get("account", DEFAULT_ACCOUNT_ID)
+        count = engine().evaluate_now(account, region)
+        body = json.dumps({"evaluated": count}).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    return route
+
+
+class InvalidNextToken(cw_errors.CloudWatchException):
+    code = "InvalidNextToken"
+
+
+class LimitExceededFault(cw_errors.CloudWatchException):
+    code = "LimitExceeded"
+
+
+def _error(error: AlarmInputError) -> Exception:
+    kinds = {
+        "ValidationError": cw_errors.ValidationError,
+        "InvalidParameterValue": cw_errors.InvalidParameterValue,
+        "InvalidParameterCombination": cw_errors.InvalidParameterCombination,
+    }
+    return kinds.get(error.code, cw_errors.ValidationError)(error.message)
+
+
+def _token(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode()
+
+
+def _offset(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        return int(json.loads(base64.urlsafe_b64decode(token.encode()))["o"])
+    except (ValueError, KeyError, TypeError):
+        raise InvalidNextToken("The service couldn't process the NextToken.") from None
+
+
+def _page(items: list[Any], params: dict[str, Any], default: int) -> tuple[list[Any], str | None]:
+    size = params.get("MaxRecords") or default
+    if not 1 <= int(size) <= MAX_PAGE:
+        raise cw_errors.ValidationError(f"The value {size} for parameter MaxRecords is not between 1 and {MAX_PAGE}.")
+    start = _offset(params.get("NextToken"))
+    page = items[start : start + int(size)]
+    more = start + int(size) < len(items)
+    return page, (_token(start + int(size)) if more else None)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return None if value is None else value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+def metric_alarm(alarm: Any) -> dict[str, Any]:
+    """One MetricAlarms entry of DescribeAlarms, as the service returns it."""
+    entry: dict[str, Any] = {
+        "AlarmName": alarm.name,
+        "AlarmArn": alarm.alarm_arn,
+        "AlarmConfigurationUpdatedTimestamp": _aware(alarm.configuration_updated_timestamp),
+        "ActionsEnabled": bool(alarm.actions_enabled),
+        "OKActions": list(alarm.ok_actions or []),
+        "AlarmActions": list(alarm.alarm_actions or []),
+        "InsufficientDataActions": list(alarm.insufficient_data_actions or []),
+        "StateValue": alarm.state_value,
+        "StateReason": alarm.state_reason,
+        "StateReasonData": alarm.state_reason_data,
+        "StateUpdatedTimestamp": _aware(alarm.state_updated_timestamp),
+        "StateTransitionedTimestamp": _aware(getattr(alarm, "state_transitioned_timestamp", alarm.state_updated_timestamp)),
+        "EvaluationPeriods": int(alarm.evaluation_periods),
+        "Threshold": float(alarm.threshold) if alarm.threshold is not None else None,
+        "ComparisonOperator": alarm.comparison_operator,
+        "TreatMissingData": alarm.treat_missing_data or "missing",
+    }
+    optional = {
+        "AlarmDescription": alarm.description,
+        "MetricName": alarm.metric_name,
+        "Namespace": alarm.namespace,
+        "Statistic": alarm.statistic,
+        "ExtendedStatistic": alarm.extended_statistic,
+        "Period": int(alarm.period) if alarm.period else None,
+        "Unit": alarm.unit,
+        "DatapointsToAlarm": int(alarm.datapoints_to_alarm) if alarm.datapoints_to_alarm else None,
+        "EvaluateLowSampleCountPercentile": alarm.evaluate_low_sample_count_percentile,
+        "ThresholdMetricId": alarm.threshold_metric_id,
+    }
+    entry.update({k: v for k, v in optional.items() if v is not None})
+    if alarm.dimensions:
+        entry["Dimensions"] = [{"Name": d.name, "Value": d.value} for d in alarm.dimensions]
+    if alarm.metric_data_queries:
+        entry["Metrics"] = [_query(q) for q in alarm.metric_data_queries]
+    return {k: v for k, v in entry.items() if v is not None}
+
+
+def _query(query: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"Id": query.id}
+    for key, value in (("Label", query.label), ("ReturnData", query.return_data), ("Expression", query.expression), ("Period", query.period)):
+        if value is not None:
+            out[key] = value
+    stat = query.metric_stat
+    if stat is not None:
+        metric = {
+            "Namespace": stat.metric.namespace,
+            "MetricName": stat.metric.metric_name,
+            "Dimensions": [{"Name": d.name, "Value": d.value} for d in stat.metric.dimensions],
+        }
+        out["MetricStat"] = {"Metric": metric, "Period": stat.period, "Stat": stat.stat}
+        if stat.unit:
+            out["MetricStat"]["Unit"] = stat.unit
+    return out
+
+
+def validate_metric_alarm(params: dict[str, Any]) -> None:
+    """Refuse what PutMetricAlarm refuses (moto accepts anything)."""
+    period = params.get("Period")
+    if period is not None and not (int(period) in (10, 30) or (int(period) >= 60 and int(period) % 60 == 0)):
+        raise cw_errors.ValidationError("The parameter Period must be 10, 30 or a multiple of 60.")
+    periods = params.get("EvaluationPeriods")
+    if periods is not None and int(periods) < 1:
+        raise cw_errors.ValidationError("The parameter EvaluationPeriods must be greater than or equal to 1.")
+    datapoints = params.get("DatapointsToAlarm")
+    if datapoints is not None and periods is not None and not 1 <= int(datapoints) <= int(periods):
+        raise cw_errors.ValidationError("DatapointsToAlarm must be between 1 and EvaluationPeriods.")
+    if params.get("Statistic") and params.get("ExtendedStatistic"):
+        raise cw_errors.InvalidParameterCombination("Statistic and ExtendedStatistic cannot both be specified.")
+    if params.get("MetricName") and not (params.get("Statistic") or params.get("ExtendedStatistic")):
+        raise cw_errors.ValidationError("One of Statistic or ExtendedStatistic must be specified.")
+
+
+def install(stores: MetricStores, clock: SimClock) -> AlarmEngine:
+    """Patch moto's CloudWatch alarm handlers; return the engine behind them."""
+    global _engine
+    engine = _engine = AlarmEngine(
+        clock.time,
+        lambda account, region: stores.get(account, region),
+        lambda account, region: cloudwatch_backends[account][region].alarms,
+    )
+    original_put = CloudWatchResponse.put_metric_alarm
+    original_set_state = CloudWatchResponse.set_alarm_state
+
+    def region_of(self: CloudWatchResponse):
+        return engine.region(self.current_account, self.region)
+
+    def put_metric_alarm(self: CloudWatchResponse) -> ActionResult:
+        params = self._get_params()
+        validate_metric_alarm(params)
+        name = params.get("AlarmName")
+        with engine.lock:
+            old = self.cloudwatch_backend.alarms.get(name)
+            result = original_put(self)
+            alarm = self.cloudwatch_backend.alarms[name]
+            now = clock.time()
+            if old is not None:
+                for attr in ("state_value", "state_reason", "state_reason_data", "state_updated_timestamp"):
+                    setattr(alarm, attr, getattr(old, attr))
+                alarm.state_transitioned_timestamp = getattr(old, "state_transitioned_timestamp", old.state_updated_timestamp)
+            else:
+                alarm.state_value = "INSUFFICIENT_DATA"
+                alarm.state_transitioned_timestamp = alarm.state_updated_timestamp
+            kind = "Update" if old is not None else "Create"
+            region_of(self).record(
+                name,
+                now,
+                "ConfigurationUpdate",
+                f'Alarm "{name}" {"updated" if old is not None else "created"}',
+                {"version": "1.0", "type": kind, ("updatedAlarm" if old is not None else "createdAlarm"): _jsonable(metric_alarm(alarm))},
+            )
+        return result
+
+    def set_alarm_state(self: CloudWatchResponse) -> ActionResult:
+        params = self._get_params()
+        name = params.get("AlarmName")
+        with engine.lock:
+            alarm = self.cloudwatch_backend.alarms.get(name)
+            if alarm is None:
+                return original_set_state(self)  # moto's own not-found answer
+            if params.get("StateValue") not in ("OK", "ALARM", "INSUFFICIENT_DATA"):
+                return original_set_state(self)
+            data = params.get("StateReasonData") or "{}"
+            try:
+                json.loads(data)
+            except ValueError:
+                raise cw_errors.InvalidFormat("StateReasonData is not valid JSON.") from None
+            verdict = Verdict(params["StateValue"], params.get("StateReason") or "", data)
+            engine.transition(region_of(self), alarm, verdict, clock.time())
+        return EmptyResult()
+
+    def describe_alarms(self: CloudWatchResponse) -> ActionResult:
+        params = self._get_params()
+        names = params.get("AlarmNames") or []
+        prefix = params.get("AlarmNamePrefix")
+        if names and prefix:
+            raise cw_errors.InvalidParameterCombination("AlarmNames and AlarmNamePrefix cannot be specified together.")
+        types = params.get("AlarmTypes") or ["MetricAlarm"]
+        state = params.get("StateValue")
+        action = params.get("ActionPrefix")
+        engine.catch_up(self.current_account, self.region)
+        with engine.lock:
+            chosen = []
+            for alarm in sorted(self.cloudwatch_backend.alarms.values(), key=lambda a: a.name):
+                kind = "CompositeAlarm" if alarm.rule is not None else "MetricAlarm"
+                actions = [*alarm.alarm_actions, *alarm.ok_actions, *alarm.insufficient_data_actions]
+                if (
+                    kind in types
+                    and (not names or alarm.name in names)
+                    and (not prefix or alarm.name.startswith(prefix))
+                    and (not state or alarm.state_value == state)
+                    and (not action or any(a.startswith(action) for a in actions))
+                ):
+                    chosen.append(alarm)
+            page, token = _page(chosen, params, DESCRIBE_DEFAULT_PAGE)
+            answer: dict[str, Any] = {
+                "MetricAlarms": [metric_alarm(a) for a in page if a.rule is None],
+                "CompositeAlarms": [_composite(a) for a in page if a.rule is not None],
+            }
+        if token:
+            answer["NextToken"] = token
+        return ActionResult(answer)
+
+    def describe_alarm_history(self: CloudWatchResponse) -> ActionResult:
+        params = self._get_params()
+        engine.catch_up(self.current_account, self.region)
+        name = params.get("AlarmName")
+        kind = params.get("HistoryItemType")
+        types = params.get("AlarmTypes") or ["MetricAlarm"]
+        start = to_epoch(params["StartDate"]) if params.get("StartDate") else None
+        end = to_epoch(params["EndDate"]) if params.get("EndDate") else None
+        with engine.lock:
+            items = [
+                item
+                for item in region_of(self).history_items()
+                if (not name or item["AlarmName"] == name)
+                and (not kind or item["HistoryItemType"] == kind)
+                and item["AlarmType"] in types
+                and (start is None or item["Timestamp"].timestamp() >= start)
+                and (end is None or item["Timestamp"].timestamp() <= end)
+            ]
+        ascending = params.get("ScanBy") == "TimestampAscending"
+        items.sort(key=lambda item: item["Timestamp"], reverse=not ascending)
+        page, token = _page(items, params, HISTORY_DEFAULT_PAGE)
+        answer: dict[str, Any] = {"AlarmHistoryItems": page}
+        if token:
+            answer["NextToken"] = token
+        return ActionResult(answer)
+
+    def put_alarm_mute_rule(self: CloudWatchResponse) -> ActionResult:
+        params = self._get_params()
+        name = params.get("Name") or ""
+        if not 1 <= len(name) <= 255:
+            raise cw_errors.ValidationError("Name must be between 1 and 255 characters.")
+        schedule_params = (params.get("Rule") or {}).get("Schedule") or {}
+        try:
+            schedule = Schedule.parse(
+                schedule_params.get("Expression", ""), schedule_params.get("Duration", ""), schedule_params.get("Timezone")
+            )
+        except AlarmInputError as error:
+            raise _error(error) from None
+        targets = tuple((params.get("MuteTargets") or {}).get("AlarmNames") or ())
+        if len(targets) > MAX_MUTE_TARGETS:
+            raise LimitExceededFault(f"A mute rule can target at most {MAX_MUTE_TARGETS} alarms.")
+        missing = [t for t in targets if t not in self.cloudwatch_backend.alarms]
+        if missing:
+            raise cw_errors.ResourceNotFoundException(f"Alarm {missing[0]} does not exist.")
+        arn = f"arn:{get_partition(self.region)}:cloudwatch:{self.region}:{self.current_account}:alarm-mute-rule:{name}"
+        start = params.get("StartDate")
+        expire = params.get("ExpireDate")
+        rule = MuteRule(
+            name=name,
+            arn=arn,
+            description=params.get("Description"),
+            schedule=schedule,
+            timezone_name=schedule_params.get("Timezone"),
+            targets=targets,
+            tags=list(params.get("Tags") or []),
+            start_date=_moment(start),
+            expire_date=_moment(expire),
+            last_updated=clock.now(),
+        )
+        with engine.lock:
+            region_of(self).rules[name] = rule
+        if rule.tags:
+            self.cloudwatch_backend.tagger.tag_resource(arn, rule.tags)
+        return EmptyResult()
+
+    def get_alarm_mute_rule(self: CloudWatchResponse) -> ActionResult:
+        name = self._get_param("AlarmMuteRuleName")
+        with engine.lock:
+            rule = region_of(self).rules.get(name)
+            if rule is None:
+                raise cw_errors.ResourceNotFoundException(f"Alarm mute rule {name} does not exist.")
+            return ActionResult(rule.describe(clock.now()))
+
+    def list_alarm_mute_rules(self: CloudWatchResponse) -> ActionResult:
+        params = self._get_params()
+        alarm = params.get("AlarmName")
+        statuses = params.get("Statuses") or []
+        now = clock.now()
+        with engine.lock:
+            rules = sorted(region_of(self).rules.values(), key=lambda r: r.name)
+            chosen = [
+                r.summary(now)
+                for r in rules
+                if (not alarm or alarm in r.targets) and (not statuses or r.status(now) in statuses)
+            ]
+        page, token = _page(chosen, params, MUTE_RULES_DEFAULT_PAGE)
+        answer: dict[str, Any] = {"AlarmMuteRuleSummaries": page}
+        if token:
+            answer["NextToken"] = token
+        return ActionResult(answer)
+
+    def delete_alarm_mute_rule(self: CloudWatchResponse) -> ActionResult:
+        name = self._get_param("AlarmMuteRuleName")
+        with engine.lock:
+            rule = region_of(self).rules.pop(name, None)
+        if rule is not None and rule.tags:
+            self.cloudwatch_backend.tagger.delete_all_tags_for_resource(rule.arn)
+        return EmptyResult()
+
+    CloudWatchResponse.put_metric_alarm = put_metric_alarm
+    CloudWatchResponse.set_alarm_state = set_alarm_state
+    CloudWatchResponse.describe_alarms = describe_alarms
+    CloudWatchResponse.describe_alarm_history = describe_alarm_history
+    CloudWatchResponse.put_alarm_mute_rule = put_alarm_mute_rule
+    CloudWatchResponse.get_alarm_mute_rule = get_alarm_mute_rule
+    CloudWatchResponse.list_alarm_mute_rules = list_alarm_mute_rules
+    CloudWatchResponse.delete_alarm_mute_rule = delete_alarm_mute_rule
+    return engine
+
+
+def _moment(value: Any) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(to_epoch(value), timezone.utc)
+
+
+def _composite(alarm: Any) -> dict[str, Any]:
+    return {
+        "AlarmName": alarm.name,
+        "AlarmArn": alarm.alarm_arn,
+        "AlarmRule": alarm.rule,
+        "ActionsEnabled": bool(alarm.actions_enabled),
+        "StateValue": alarm.state_value,
+        "StateReason": alarm.state_reason,
+        "StateUpdatedTimestamp": _aware(alarm.state_updated_timestamp),
+    }
+
+
+def _jsonable(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in entry.items()}

@@ -1,0 +1,203 @@
+"""The Alarms tab: every alarm that concerns the fleet, firing first.
+
+One row per alarm (state, name, since when, acknowledgement or mute), and
+under the table the highlighted alarm in full: its reason, metric and
+threshold, whether its actions are enabled, and who acknowledged it, until
+when and why.  Everything here came from AWS and is rendered literally.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from smtop.alarm_form import COMPARISONS, display_unit, from_metric_unit
+from smtop.catalog import METRICS
+from smtop.format import clock_time, printable
+from smtop.models.alarms import AlarmsSnapshot, MetricAlarm
+
+STATE_STYLE = {"ALARM": "bold red", "INSUFFICIENT_DATA": "yellow", "OK": "green"}
+STATE_LABEL = {"ALARM": "● ALARM", "INSUFFICIENT_DATA": "◌ NODATA", "OK": "○ OK"}
+
+
+def who(arn: str) -> str:
+    """The person behind an ARN, as teammates say it (``alice``)."""
+    resource = arn.rsplit(":", 1)[-1]
+    return resource.rsplit("/", 1)[-1] if "/" in resource else resource
+
+
+def mute_text(alarm: MetricAlarm) -> Text:
+    """"acked by alice, muted until 14:26Z", "muted until … by rule …", or nothing."""
+    ack = alarm.ack
+    if ack is not None:
+        return Text.assemble(("acked by ", "cyan"), (printable(who(ack.by)), "bold cyan"), (f", muted until {clock_time(ack.until)}", "cyan"))
+    rule = alarm.muted_by
+    if rule is None:
+        return Text("")
+    state = "muted" if rule.status == "ACTIVE" else "mute scheduled"
+    when = f" until {clock_time(rule.until)}" if rule.until else ""
+    return Text(f"{state}{when} by rule {printable(rule.name)}", style="cyan")
+
+
+def name_cell(alarm: MetricAlarm) -> Text:
+    """The name, after ✓ when acknowledged or ⊘ when muted by another rule."""
+    glyph = "✓ " if alarm.ack is not None else "⊘ " if alarm.muted_by is not None and alarm.muted_by.status == "ACTIVE" else ""
+    return Text.assemble((glyph, "bold cyan"), (printable(alarm.name), "bold red" if alarm.firing else ""), no_wrap=True, overflow="ellipsis")
+
+
+def since_text(moment: datetime | None, now: datetime | None) -> str:
+    """How long the alarm has been in its state, the way on-call reads it."""
+    if moment is None:
+        return "—"
+    if now is None:
+        return clock_time(moment)
+    minutes = max(0, int((now - moment).total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes}m"
+    if minutes < 48 * 60:
+        return f"{minutes // 60}h{minutes % 60:02d}"
+    return f"{minutes // 1440}d"
+
+
+def threshold_text(alarm: MetricAlarm) -> str:
+    """The threshold in the unit the console shows the metric in (µs → ms)."""
+    if alarm.threshold is None:
+        return "?"
+    if alarm.metric in METRICS and alarm.namespace == METRICS[alarm.metric].namespace:
+        return f"{from_metric_unit(alarm.metric, alarm.threshold):g} {display_unit(alarm.metric)}"
+    return f"{alarm.threshold:g}"
+
+
+def detail_text(alarm: MetricAlarm) -> Text:
+    """The highlighted alarm in full; who acknowledged it comes right after its
+    state, because the tab is short and that is what a teammate looks for."""
+    text = Text()
+    text.append(printable(alarm.name), style="bold")
+    text.append(f"  {alarm.state}", style=STATE_STYLE.get(alarm.state, ""))
+    text.append(f" since {clock_time(alarm.state_since)}\n")
+    mute = mute_text(alarm)
+    if mute.plain:
+        text.append(mute)
+        if alarm.ack is not None:
+            text.append(f" (at {clock_time(alarm.ack.at)} by {printable(alarm.ack.by)})", style="dim")
+            if alarm.ack.note:
+                text.append(" — ")
+                text.append(printable(alarm.ack.note), style="italic")
+        text.append("\n")
+    if alarm.endpoint:
+        text.append("endpoint ", style="dim")
+        text.append(printable(alarm.endpoint) + "  ")
+    text.append("metric ", style="dim")
+    text.append(printable(f"{alarm.metric} {alarm.statistic} {COMPARISONS.get(alarm.comparison, alarm.comparison)} {threshold_text(alarm)}"))
+    text.append(f" ({alarm.datapoints_to_alarm or alarm.evaluation_periods} of {alarm.evaluation_periods} × {alarm.period}s)\n")
+    text.append("actions ", style="dim")
+    if alarm.actions_enabled:
+        text.append(f"enabled ({len(alarm.alarm_actions)} on ALARM)\n")
+    else:
+        text.append("DISABLED\n", style="bold yellow")
+    text.append(printable(alarm.reason), style="dim")
+    return text
+
+
+class AlarmList(DataTable):
+    """The table of alarms (enter opens the highlighted alarm's history)."""
+
+    class Opened(Message):
+        """Enter on an alarm: show its history."""
+
+        def __init__(self, alarm: str) -> None:
+            super().__init__()
+            self.alarm = alarm
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, cell_padding=1, **kwargs)
+
+    def on_mount(self) -> None:
+        # Three columns: the side panel is ~50 wide; the detail below has the rest.
+        self.add_column("state", key="state", width=8)
+        self.add_column("since", key="since", width=5)
+        self.add_column("alarm", key="alarm")
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.post_message(self.Opened(str(event.row_key.value)))
+
+
+class AlarmsPanel(Vertical):
+    """Alarms of the fleet with their mutes; the app feeds it snapshots."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.snapshot: AlarmsSnapshot | None = None
+        self._order: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("Loading alarms…", id="alarms-status")
+        yield AlarmList(id="alarms-table")
+        yield Static(id="alarms-detail")
+
+    @property
+    def table(self) -> AlarmList:
+        return self.query_one(AlarmList)
+
+    def show(self, snapshot: AlarmsSnapshot) -> None:
+        """Redraw from a new snapshot, keeping the highlighted alarm."""
+        self.snapshot = snapshot
+        table = self.table
+        # Keep the user's place while they work in the tab; otherwise firing (first) leads.
+        keep = self.selected_alarm.name if self.selected_alarm and self.has_focus_within else None
+        table.clear()
+        now = snapshot.taken_at
+        for alarm in snapshot.alarms:
+            table.add_row(
+                Text(STATE_LABEL.get(alarm.state, printable(alarm.state)), style=STATE_STYLE.get(alarm.state, "")),
+                since_text(alarm.state_since, now),
+                name_cell(alarm),
+                key=alarm.name,
+            )
+        self._order = [a.name for a in snapshot.alarms]
+        table.move_cursor(row=self._order.index(keep) if keep in self._order else 0, animate=False)
+        firing = len(snapshot.firing)
+        status = Text(f"{len(snapshot.alarms)} alarms", style="bold")
+        if firing:
+            status.append(f" · {firing} firing", style="bold red")
+        status.append(f" · {clock_time(snapshot.taken_at)}", style="dim")
+        if not snapshot.alarms:
+            status.append("\nNo CloudWatch alarm watches these endpoints yet: n creates one.")
+        if snapshot.mute_notice:
+            status.append("\n")
+            status.append(printable(snapshot.mute_notice), style="yellow")
+        self.query_one("#alarms-status", Static).update(status)
+        self.remove_class("-failed")
+        self._show_detail()
+
+    def show_error(self, message: str) -> None:
+        """Alarms could not be read: say why, keep the last alarms on screen."""
+        self.add_class("-failed")
+        self.query_one("#alarms-status", Static).update(Text(printable(message), style="bold yellow"))
+
+    @property
+    def selected_alarm(self) -> MetricAlarm | None:
+        snapshot = self.snapshot
+        row = self.table.cursor_row
+        if snapshot is None or not self._order or not 0 <= row < len(self._order):
+            return None
+        return snapshot.get(self._order[row])
+
+    def select(self, name: str) -> None:
+        """Move the cursor to the alarm called ``name``."""
+        if name in self._order:
+            self.table.move_cursor(row=self._order.index(name), animate=False)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        alarm = self.selected_alarm
+        self.query_one("#alarms-detail", Static).update(detail_text(alarm) if alarm else "")

@@ -1,0 +1,302 @@
+"""Alarm evaluation, history and mute rules in the simulator.
+
+The evaluator is tested in-process against a MetricStore with numbers chosen
+here; the wire behaviour (INSUFFICIENT_DATA at creation, DescribeAlarms
+filters and paging, DescribeAlarmHistory, the mute rule API) through boto3
+over HTTP against the session simulator, in a region of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import pytest
+import requests
+from botocore.exceptions import ClientError
+
+from smtop.sim.alarms import AlarmEngine, MuteRule, Schedule, evaluate
+from smtop.sim.metric_store import MetricStore
+from tests.conftest import SIM_NOW
+from tests.sim.conftest import WRITE_REGION
+
+T0 = 1_800_000_000  # a whole minute (and a whole five minutes)
+DIMS = [{"Name": "EndpointName", "Value": "e1"}, {"Name": "VariantName", "Value": "AllTraffic"}]
+
+
+def alarm(**overrides) -> SimpleNamespace:
+    """What moto's Alarm carries, with the seed's example as defaults (60 s periods)."""
+    values = dict(
+        name="a1", namespace="AWS/SageMaker", metric_name="ModelLatency",
+        dimensions=[SimpleNamespace(name=d["Name"], value=d["Value"]) for d in DIMS],
+        statistic="Average", extended_statistic=None, period=60, evaluation_periods=2, datapoints_to_alarm=None,
+        threshold=1_000_000.0, comparison_operator="GreaterThanThreshold", treat_missing_data=None, unit=None,
+        metric_data_queries=[], actions_enabled=True, alarm_actions=["arn:aws:sns:us-east-1:1:pager"], ok_actions=[],
+        insufficient_data_actions=[], state_value="INSUFFICIENT_DATA", state_reason="Unchecked: Initial alarm creation",
+        state_reason_data="{}", state_updated_timestamp=datetime(2027, 1, 1),
+        configuration_updated_timestamp=datetime.fromtimestamp(T0 - 3600, timezone.utc).replace(tzinfo=None),
+    )
+    values.update(overrides)
+    return SimpleNamespace(**values)
+
+
+def store_with(minutes: dict[int, list[float]]) -> MetricStore:
+    """ModelLatency samples (µs) per minute offset from T0."""
+    store = MetricStore(clock=lambda: T0 + 3600)
+    for offset, samples in minutes.items():
+        for value in samples:
+            store.put("AWS/SageMaker", "ModelLatency", DIMS, T0 + offset * 60 + 5, value=value, unit="Microseconds")
+    return store
+
+
+def test_two_breaching_periods_make_alarm_and_the_reason_lists_them():
+    store = store_with({-2: [1_500_000, 2_500_000], -1: [3_000_000]})
+    verdict = evaluate(alarm(), store, T0)
+    assert verdict.state == "ALARM"
+    # Averages computed by hand: 2.0 s and 3.0 s, newest first as CloudWatch lists them.
+    assert "2 out of the last 2 datapoints [3000000 (" in verdict.reason and "2000000 (" in verdict.reason
+    data = json.loads(verdict.reason_data)
+    assert data["recentDatapoints"] == [2_000_000.0, 3_000_000.0]
+    assert data["threshold"] == 1_000_000.0 and data["period"] == 60
+
+
+def test_one_good_period_of_two_is_ok_and_no_data_is_insufficient():
+    store = store_with({-2: [2_000_000], -1: [400_000]})
+    assert evaluate(alarm(), store, T0).state == "OK"
+    assert evaluate(alarm(), store, T0 + 3600).state == "INSUFFICIENT_DATA"
+
+
+def test_datapoints_to_alarm_m_of_n_and_percentiles():
+    # 2 of 3: the middle minute is fine, the other two breach.
+    store = store_with({-3: [2_000_000], -2: [10_000], -1: [2_000_000]})
+    assert evaluate(alarm(evaluation_periods=3, datapoints_to_alarm=2), store, T0).state == "ALARM"
+    assert evaluate(alarm(evaluation_periods=3), store, T0).state == "OK"
+    # p99 of 100 samples with one slow request is that request; the average is not.
+    samples = [100_000.0] * 99 + [5_000_000.0]
+    store = store_with({-1: samples})
+    p99 = alarm(statistic=None, extended_statistic="p99", evaluation_periods=1)
+    assert evaluate(p99, store, T0).state == "OK"  # nearest rank: the 99th of 100 is 0.1 s
+    samples = [100_000.0] * 98 + [5_000_000.0] * 2
+    assert evaluate(p99, store_with({-1: samples}), T0).state == "ALARM"
+
+
+def test_missing_data_is_treated_as_configured():
+    store = store_with({-1: [10_000]})  # one good minute, one missing
+    assert evaluate(alarm(treat_missing_data="breaching"), store, T0).state == "OK"
+    assert evaluate(alarm(treat_missing_data="breaching", datapoints_to_alarm=1), store, T0).state == "ALARM"
+    empty = store_with({})
+    assert evaluate(alarm(treat_missing_data="notBreaching"), empty, T0).state == "OK"
+    assert evaluate(alarm(treat_missing_data="ignore", state_value="ALARM"), empty, T0).state == "ALARM"
+
+
+def test_the_engine_catches_up_minute_by_minute_and_mutes_actions():
+    now = [T0 + 6 * 60 + 30.0]
+    store = store_with({1: [2e6], 2: [2e6], 3: [2e6], 4: [1e4], 5: [1e4]})
+    alarms = {"a1": alarm(state_value="OK", treat_missing_data="notBreaching")}
+    engine = AlarmEngine(lambda: now[0], lambda *_: store, lambda *_: alarms)
+    region = engine.region("1", "r")
+    region.last_tick = T0
+    engine.catch_up("1", "r")
+    items = sorted(region.history["a1"], key=lambda i: i["Timestamp"])
+    changes = [(i["Timestamp"].timestamp() - T0, i["HistorySummary"]) for i in items if i["HistoryItemType"] == "StateUpdate"]
+    # Minutes 1 and 2 breach: ALARM at the evaluation of minute 3 (T0+180); minute 4 is fine: OK at T0+300.
+    assert changes == [(180, "Alarm updated from OK to ALARM"), (300, "Alarm updated from ALARM to OK")]
+    actions = [i for i in items if i["HistoryItemType"] == "Action"]
+    assert [json.loads(a["HistoryData"])["actionState"] for a in actions] == ["Succeeded"]  # no OKActions
+    # A mute rule active at the next transition mutes its action, and says which rule did.
+    rule = MuteRule(
+        name="maint", arn="arn:rule/maint", description=None,
+        schedule=Schedule.parse(f"at({datetime.fromtimestamp(T0, timezone.utc):%Y-%m-%dT%H:%M})", "PT2H", None),
+        timezone_name=None, targets=("a1",), tags=[], start_date=None, expire_date=None, last_updated=datetime.now(timezone.utc),
+    )
+    region.rules["maint"] = rule
+    for offset in (6, 7):
+        store.put("AWS/SageMaker", "ModelLatency", DIMS, T0 + offset * 60 + 5, value=3e6, unit="Microseconds")
+    now[0] = T0 + 8 * 60 + 1
+    engine.catch_up("1", "r")
+    assert alarms["a1"].state_value == "ALARM"
+    muted = [i for i in region.history["a1"] if i["HistoryItemType"] == "Action"][-1]
+    assert "muted by alarm mute rule maint" in muted["HistorySummary"]
+
+
+def test_schedules():
+    at = Schedule.parse("at(2026-11-18T11:00)", "PT1H", "UTC")
+    rule = MuteRule("r", "arn", None, at, None, ("a",), [], None, None, datetime.now(timezone.utc))
+    moment = datetime(2026, 11, 18, 11, 0, tzinfo=timezone.utc)
+    assert rule.status(moment - timedelta(seconds=1)) == "SCHEDULED"
+    assert rule.status(moment + timedelta(minutes=59)) == "ACTIVE"
+    assert rule.status(moment + timedelta(hours=1)) == "EXPIRED"
+    nightly = Schedule.parse("cron(0 2 * * *)", "PT2H", "UTC")
+    assert nightly.active_window(datetime(2026, 11, 18, 3, 30, tzinfo=timezone.utc)) is not None
+    assert nightly.active_window(datetime(2026, 11, 18, 4, 0, tzinfo=timezone.utc)) is None
+    sundays = Schedule.parse("cron(0 2 * * SUN)", "PT1H", "UTC")
+    assert sundays.active_window(datetime(2026, 11, 22, 2, 30, tzinfo=timezone.utc)) is not None  # a Sunday
+    assert sundays.active_window(datetime(2026, 11, 23, 2, 30, tzinfo=timezone.utc)) is None
+
+
+# -- over HTTP ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def name() -> str:
+    return f"smtop-test-{uuid.uuid4().hex[:8]}"
+
+
+def put_alarm(cw, name: str, endpoint: str, **extra) -> dict:
+    params = dict(
+        AlarmName=name, Namespace="AWS/SageMaker", MetricName="ModelLatency",
+        Dimensions=[{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": "AllTraffic"}],
+        Statistic="Average", Period=60, EvaluationPeriods=2, Threshold=1_000_000, ComparisonOperator="GreaterThanThreshold",
+    )
+    cw.put_metric_alarm(**{**params, **extra})
+    return cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+
+
+def evaluate_now(sim, region: str = WRITE_REGION) -> int:
+    reply = requests.post(f"{sim.url}/_smtop/alarms/evaluate", params={"region": region}, timeout=10)
+    reply.raise_for_status()
+    return reply.json()["evaluated"]
+
+
+def put_latency(cw, endpoint: str, start: float, minutes: int, value: float) -> None:
+    cw.put_metric_data(
+        Namespace="AWS/SageMaker",
+        MetricData=[
+            {
+                "MetricName": "ModelLatency",
+                "Dimensions": [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": "AllTraffic"}],
+                "Timestamp": datetime.fromtimestamp(start + i * 60 + 1, timezone.utc),
+                "Value": value,
+                "Unit": "Microseconds",
+            }
+            for i in range(minutes)
+        ],
+    )
+
+
+def test_a_new_alarm_starts_insufficient_then_evaluates_against_the_data(sim, scratch_cloudwatch, name):
+    cw = scratch_cloudwatch
+    endpoint = f"ep-{name}"
+    created = put_alarm(cw, name, endpoint)
+    assert created["StateValue"] == "INSUFFICIENT_DATA"
+    assert created["StateReason"] == "Unchecked: Initial alarm creation"
+    now = created["AlarmConfigurationUpdatedTimestamp"].timestamp()
+    minute = now // 60 * 60
+    put_latency(cw, endpoint, minute - 600, 12, 2_500_000)  # 2.5 s for ten minutes, and the next two
+    assert evaluate_now(sim) >= 1
+    fired = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+    assert fired["StateValue"] == "ALARM"
+    assert "were greater than the threshold (1000000)" in fired["StateReason"]
+    assert json.loads(fired["StateReasonData"])["recentDatapoints"] == [2_500_000.0, 2_500_000.0]
+    # Recovery: two fast minutes after the slow ones end the alarm.
+    put_latency(cw, endpoint, minute - 600, 12, 1.0)  # the averages fall to ~1.25 s… still above
+    evaluate_now(sim)
+    assert cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"] == "ALARM"
+    put_latency(cw, endpoint, minute - 600, 12, 1.0)
+    put_latency(cw, endpoint, minute - 600, 12, 1.0)  # (2.5e6 + 3) / 4 = 625 ms < 1 s
+    evaluate_now(sim)
+    assert cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"] == "OK"
+    history = cw.describe_alarm_history(AlarmName=name, ScanBy="TimestampAscending")["AlarmHistoryItems"]
+    assert [h["HistorySummary"] for h in history] == [
+        f'Alarm "{name}" created',
+        "Alarm updated from INSUFFICIENT_DATA to ALARM",
+        "Alarm updated from ALARM to OK",
+    ]
+    # Updating an alarm keeps its state and adds a configuration update.
+    assert put_alarm(cw, name, endpoint, Threshold=2_000_000)["StateValue"] == "OK"
+    kinds = cw.describe_alarm_history(AlarmName=name, HistoryItemType="ConfigurationUpdate")["AlarmHistoryItems"]
+    assert [h["HistorySummary"] for h in kinds] == [f'Alarm "{name}" updated', f'Alarm "{name}" created']
+
+
+def test_put_metric_alarm_is_validated_like_the_service(scratch_cloudwatch, name):
+    with pytest.raises(ClientError, match="Period must be 10, 30 or a multiple of 60"):
+        put_alarm(scratch_cloudwatch, name, "e", Period=90)
+    with pytest.raises(ClientError, match="DatapointsToAlarm"):
+        put_alarm(scratch_cloudwatch, name, "e", DatapointsToAlarm=3)
+
+
+def test_describe_alarms_combines_filters_and_pages(sim, scratch_cloudwatch, name):
+    cw = scratch_cloudwatch
+    for i in range(5):
+        # "ignore": with no data an evaluation keeps the state set below.
+        put_alarm(cw, f"{name}-{i}", "e", TreatMissingData="ignore", AlarmActions=[f"arn:aws:sns:{WRITE_REGION}:123456789012:{name}-{i % 2}"])
+    cw.set_alarm_state(AlarmName=f"{name}-3", StateValue="ALARM", StateReason="test")
+    both = cw.describe_alarms(AlarmNamePrefix=name, StateValue="ALARM")["MetricAlarms"]
+    assert [a["AlarmName"] for a in both] == [f"{name}-3"]  # moto would return all five
+    by_action = cw.describe_alarms(AlarmNamePrefix=name, ActionPrefix=f"arn:aws:sns:{WRITE_REGION}:123456789012:{name}-1")
+    assert [a["AlarmName"] for a in by_action["MetricAlarms"]] == [f"{name}-1", f"{name}-3"]
+    first = cw.describe_alarms(AlarmNamePrefix=name, MaxRecords=2)
+    assert [a["AlarmName"] for a in first["MetricAlarms"]] == [f"{name}-0", f"{name}-1"]
+    seen = [a["AlarmName"] for page in cw.get_paginator("describe_alarms").paginate(
+        AlarmNamePrefix=name, PaginationConfig={"PageSize": 2}) for a in page["MetricAlarms"]]
+    assert seen == [f"{name}-{i}" for i in range(5)]
+    with pytest.raises(ClientError, match="InvalidParameterCombination"):
+        cw.describe_alarms(AlarmNames=[name], AlarmNamePrefix=name)
+    history = cw.describe_alarm_history(AlarmName=f"{name}-3", HistoryItemType="StateUpdate")["AlarmHistoryItems"]
+    assert history[0]["HistorySummary"] == "Alarm updated from INSUFFICIENT_DATA to ALARM"
+
+
+def test_mute_rules_round_trip(scratch_cloudwatch, name):
+    cw = scratch_cloudwatch
+    created = put_alarm(cw, name, "e")
+    now = created["AlarmConfigurationUpdatedTimestamp"]
+    start = now.replace(second=0, microsecond=0)
+    cw.put_alarm_mute_rule(
+        Name=f"{name}-ack", Description="acked by test",
+        Rule={"Schedule": {"Expression": f"at({start:%Y-%m-%dT%H:%M})", "Duration": "PT1H"}},
+        MuteTargets={"AlarmNames": [name]}, Tags=[{"Key": "k", "Value": "v"}],
+    )
+    cw.put_alarm_mute_rule(
+        Name=f"{name}-later",
+        Rule={"Schedule": {"Expression": f"at({start + timedelta(days=1):%Y-%m-%dT%H:%M})", "Duration": "PT30M"}},
+        MuteTargets={"AlarmNames": [name]},
+    )
+    rule = cw.get_alarm_mute_rule(AlarmMuteRuleName=f"{name}-ack")
+    assert rule["Status"] == "ACTIVE" and rule["MuteType"] == "ONE_TIME"
+    assert rule["MuteTargets"]["AlarmNames"] == [name] and rule["Description"] == "acked by test"
+    assert rule["Rule"]["Schedule"] == {"Expression": f"at({start:%Y-%m-%dT%H:%M})", "Duration": "PT1H"}
+    assert rule["AlarmMuteRuleArn"].endswith(f":alarm-mute-rule:{name}-ack")
+    targeting = cw.list_alarm_mute_rules(AlarmName=name)["AlarmMuteRuleSummaries"]
+    assert sorted(s["Status"] for s in targeting) == ["ACTIVE", "SCHEDULED"]
+    active = cw.list_alarm_mute_rules(AlarmName=name, Statuses=["ACTIVE"])["AlarmMuteRuleSummaries"]
+    assert [s["AlarmMuteRuleArn"] for s in active] == [rule["AlarmMuteRuleArn"]]
+    assert "Name" not in active[0]  # the service's summaries carry the ARN only
+    cw.delete_alarm_mute_rule(AlarmMuteRuleName=f"{name}-ack")
+    cw.delete_alarm_mute_rule(AlarmMuteRuleName=f"{name}-ack")  # idempotent
+    with pytest.raises(ClientError) as error:
+        cw.get_alarm_mute_rule(AlarmMuteRuleName=f"{name}-ack")
+    assert error.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    with pytest.raises(ClientError, match="at\\(yyyy-MM-ddThh:mm\\)"):
+        cw.put_alarm_mute_rule(Name="bad", Rule={"Schedule": {"Expression": "tomorrow", "Duration": "PT1H"}}, MuteTargets={"AlarmNames": [name]})
+    with pytest.raises(ClientError, match="between PT1M and P15D"):
+        cw.put_alarm_mute_rule(Name="bad", Rule={"Schedule": {"Expression": "at(2030-01-01T00:00)", "Duration": "P16D"}}, MuteTargets={"AlarmNames": [name]})
+    with pytest.raises(ClientError, match="does not exist"):
+        cw.put_alarm_mute_rule(Name="bad", Rule={"Schedule": {"Expression": "at(2030-01-01T00:00)", "Duration": "PT1H"}}, MuteTargets={"AlarmNames": [f"{name}-nope"]})
+
+
+def test_the_canary_alarm_fired_and_cleared_in_the_demo_history(cloudwatch):
+    history = cloudwatch.describe_alarm_history(
+        AlarmName="llm-chat-canary-p99-latency", HistoryItemType="StateUpdate", ScanBy="TimestampAscending"
+    )["AlarmHistoryItems"]
+    fired = [h for h in history if h["HistorySummary"].endswith("to ALARM")]
+    cleared = [h for h in history if h["HistorySummary"] == "Alarm updated from ALARM to OK"]
+    assert len(fired) >= 5 and len(cleared) >= 5  # two hours of a canary that degrades every ten minutes
+    # Check each transition to ALARM independently: some p99 of the three minutes before it was above 5 s.
+    for item in fired[:3]:
+        at = item["Timestamp"]
+        reply = cloudwatch.get_metric_data(
+            MetricDataQueries=[{
+                "Id": "p99",
+                "MetricStat": {
+                    "Metric": {"Namespace": "AWS/SageMaker", "MetricName": "ModelLatency", "Dimensions": [
+                        {"Name": "EndpointName", "Value": "llm-chat-canary"}, {"Name": "VariantName", "Value": "AllTraffic"}]},
+                    "Period": 60, "Stat": "p99",
+                },
+            }],
+            StartTime=at - timedelta(minutes=3), EndTime=at,
+        )
+        values = reply["MetricDataResults"][0]["Values"]
+        assert max(values) > 5_000_000, (at, values)
+    assert all(h["Timestamp"].timestamp() <= SIM_NOW + 3600 for h in history)
