@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import asyncio
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, AsyncIterator, Sequence
+from urllib.parse import urlsplit
 
 from smtop import __version__
 from smtop.clock import Clock, SystemClock
@@ -43,6 +45,22 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
+def _region(text: str) -> str:
+    """A region name, checked here: botocore's own error repeats the raw text
+    (escape sequences included) and only after a connection attempt."""
+    if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", text) or len(text) > 50:
+        raise argparse.ArgumentTypeError(f"{ascii(text)} is not an AWS region name like us-east-1")
+    return text
+
+
+def _endpoint_url(text: str) -> str:
+    """An http(s) URL with a host; botocore fails on anything else with a traceback."""
+    parts = urlsplit(text) if text.isascii() and text.isprintable() else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise argparse.ArgumentTypeError(f"{ascii(text)} is not an http:// or https:// URL")
+    return text
+
+
 def _count(text: str) -> int:
     try:
         value = int(text)
@@ -63,9 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"smtop {__version__}")
     aws = parser.add_argument_group("AWS")
     aws.add_argument("--profile", help="AWS profile to use (default: the standard chain)")
-    aws.add_argument("--region", help="AWS region (default: from the profile or AWS_REGION)")
+    aws.add_argument("--region", type=_region, help="AWS region (default: from the profile or AWS_REGION)")
     aws.add_argument(
         "--endpoint-url",
+        type=_endpoint_url,
         help="send every AWS call to this URL (e.g. the simulator); AWS_ENDPOINT_URL works too",
     )
     run = parser.add_argument_group("console")
@@ -73,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--refresh", type=_positive_seconds, metavar="SECONDS", help=f"seconds between refreshes (default {DEFAULT_REFRESH:g}, {DEMO_REFRESH:g} with --demo)")
     run.add_argument("--endpoints", metavar="PATTERN", help="only endpoints whose name matches (substring or glob)")
     run.add_argument("--read-only", action="store_true", help="refuse every call that would change AWS")
+    run.add_argument("--config", metavar="PATH", help="config file (default: $SMTOP_CONFIG or ~/.config/smtop/config.toml)")
+    run.add_argument("--debug", metavar="FILE", help="write a debug log of every AWS call to FILE (credentials redacted)")
     batch = parser.add_argument_group("batch mode (no TUI, like top -b)")
     batch.add_argument("-b", "--batch", action="store_true", help="print snapshots instead of opening the console")
     batch.add_argument("-n", type=_count, default=1, metavar="COUNT", help="number of snapshots in batch mode (default 1)")
@@ -91,6 +112,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         endpoint_pattern=args.endpoints,
         window=timedelta(hours=3),
         demo=args.demo,
+        config_path=args.config,
     )
 
 
@@ -166,6 +188,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if settings.demo and (settings.endpoint_url or settings.profile):
         print("smtop: --demo runs against its own simulator; drop --endpoint-url/--profile", file=sys.stderr)
         return EXIT_USAGE
+    if args.debug:
+        from smtop.debuglog import install_debug_log
+
+        try:
+            install_debug_log(args.debug)
+        except OSError as error:
+            print(f"smtop: cannot write the debug log {args.debug!r}: {error.strerror or error}", file=sys.stderr)
+            return EXIT_USAGE
 
     try:
         if args.batch:

@@ -20,6 +20,8 @@ class Settings:
     window: timedelta = timedelta(hours=3)
     period: int = 60
     demo: bool = False
+    config_path: str | None = None
+    """--config: the config file (None: $SMTOP_CONFIG or the platform default, see smtop.config)."""
 
     @property
     def profile_label(self) -> str:

@@ -8,13 +8,17 @@ which AWS API sits behind a panel.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import AsyncIterator
+from typing import Any, AsyncIterator, Iterable
 
+from smtop.aws.alarms import AlarmMonitor
 from smtop.aws.fleet import FleetMonitor
 from smtop.aws.logs import LogTail, list_log_groups
 from smtop.aws.session import AwsSession
 from smtop.clock import Clock
 from smtop.models import FleetSnapshot, TailUpdate
+from smtop.models.alarms import Acknowledgement, AlarmHistoryItem, AlarmsSnapshot, MetricAlarm
+from smtop.models.cloudtrail import TrailSnapshot
+from smtop.models.insights import QueryDefinitions, QueryProgress, QueryRequest, SavedQuery
 
 
 class ConsoleData:
@@ -42,7 +46,9 @@ class ConsoleData:
         self.aws = aws
         self.clock = clock
         self.fleet = FleetMonitor(aws, clock, window=window, period=period, endpoint_pattern=endpoint_pattern)
+        self.alarm_monitor = AlarmMonitor(aws, clock)
         self.log_buffer = log_buffer
+        self._trail = None  # TrailHistory, made on the first trail_events()
 
     @property
     def region(self) -> str | None:
@@ -71,3 +77,56 @@ class ConsoleData:
 
     async def log_groups(self, prefix: str) -> list[str]:
         return [group.name for group in await list_log_groups(self.aws, prefix)]
+
+    # -- Logs Insights (issue 4) ----------------------------------------------
+    def run_query(self, request: QueryRequest) -> AsyncIterator[QueryProgress]:
+        """Run an Insights query to its end; cancel the iterating task to stop it (StopQuery)."""
+        from smtop.aws.insights import InsightsRunner
+
+        return InsightsRunner(self.aws, request).progress()
+
+    async def query_definitions(self) -> QueryDefinitions:
+        """The account's saved Insights queries (DescribeQueryDefinitions)."""
+        from smtop.aws.insights import query_definitions
+
+        return await query_definitions(self.aws)
+
+    async def put_query_definition(self, query: SavedQuery) -> str:
+        """Save a query in the account; refused under --read-only (ReadOnlyError)."""
+        from smtop.aws.insights import put_query_definition
+
+        return await put_query_definition(self.aws, query)
+
+    # -- CloudTrail (issue 5) ---------------------------------------------------
+    async def trail_events(self) -> TrailSnapshot:
+        """Recent CloudTrail events (SageMaker, CloudWatch), incrementally; see TrailHistory."""
+        from smtop.aws.cloudtrail import TrailHistory
+
+        if self._trail is None:
+            self._trail = TrailHistory(self.aws, self.clock, window=self.fleet.window)
+        return await self._trail.poll()
+
+    # -- alarms (issue 6) --------------------------------------------------------
+    async def alarms(self, endpoints: Iterable[str]) -> AlarmsSnapshot:
+        """The fleet's alarms with their mutes and acknowledgements."""
+        return await self.alarm_monitor.refresh(endpoints)
+
+    async def alarm_history(self, alarm: str) -> list[AlarmHistoryItem]:
+        return await self.alarm_monitor.history(alarm)
+
+    async def sns_topics(self) -> list[str]:
+        return await self.alarm_monitor.topics()
+
+    async def alarm_exists(self, alarm: str) -> bool:
+        return await self.alarm_monitor.exists(alarm)
+
+    async def put_alarm(self, request: dict[str, Any]) -> None:
+        """PutMetricAlarm; refused under --read-only (ReadOnlyError)."""
+        await self.alarm_monitor.put_alarm(request)
+
+    async def acknowledge(self, alarm: MetricAlarm, window: timedelta, note: str) -> tuple[Acknowledgement, str | None]:
+        """A one-time mute rule over ``window``; refused under --read-only."""
+        return await self.alarm_monitor.acknowledge(alarm, window, note)
+
+    async def unacknowledge(self, alarm: MetricAlarm) -> tuple[list[str], str | None]:
+        return await self.alarm_monitor.unacknowledge(alarm)

@@ -182,7 +182,8 @@ def _from_client_error(error: boto.ClientError, doing: str, login: str, where: d
     content_type = str(meta.get("HTTPHeaders", {}).get("content-type", ""))
 
     if code in _THROTTLED:
-        return ThrottledError(f"AWS throttled smtop while {doing}; it will retry on the next refresh.", **where)
+        # No promise of when: each panel adds its own "retrying in Ns".
+        return ThrottledError(f"AWS throttled smtop while {doing} (too many requests).", **where)
     if code in _DENIED:
         action = iam_action(where["service"], where["operation"])
         needs = f"needs the IAM permission {action}" if action else "is not allowed"

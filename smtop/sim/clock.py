@@ -18,10 +18,16 @@ class SimClock:
 
     Args:
         start: The epoch the simulation starts at; ``None`` follows the wall clock.
+        speed: Simulated seconds per wall second (soak runs compress a day into
+            minutes); 1 is real time.
     """
 
-    def __init__(self, start: float | None = None) -> None:
+    def __init__(self, start: float | None = None, speed: float = 1.0) -> None:
+        if not speed > 0:
+            raise ValueError(f"speed must be above 0, not {speed}")
         self._offset = 0.0 if start is None else start - time.time()
+        self._speed = speed
+        self._anchor = time.time()  # speed runs from here: time() == start at construction
         self._held: float | None = None
         self._lock = threading.Lock()
 
@@ -30,7 +36,10 @@ class SimClock:
         with self._lock:
             if self._held is not None:
                 return self._held
-        return time.time() + self._offset
+        wall = time.time()
+        if self._speed == 1.0:
+            return wall + self._offset
+        return self._anchor + self._offset + (wall - self._anchor) * self._speed
 
     def now(self) -> datetime:
         """Current simulated time as an aware UTC datetime."""

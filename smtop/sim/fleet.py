@@ -247,3 +247,103 @@ def _create_models_and_config(client, endpoint: EndpointSpec, config: str) -> No
         )
         variants.append(production_variant(variant, model))
     client.create_endpoint_config(EndpointConfigName=config, ProductionVariants=variants)
+
+
+# -- alarms and topics -----------------------------------------------------------
+
+ALARM_HISTORY_SECONDS = 2 * 3600
+"""The demo's alarms were created this long ago; their history is replayed from then."""
+
+DEMO_TOPICS = ("oncall-pager", "ml-platform-alerts")
+"""SNS topics the demo account has, for alarm actions."""
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmSpec:
+    """One demo alarm: PutMetricAlarm's arguments, minus the boilerplate."""
+
+    name: str
+    endpoint: str
+    metric: str
+    threshold: float
+    comparison: str = "GreaterThanThreshold"
+    statistic: str = "Average"
+    period: int = 60
+    evaluation_periods: int = 2
+    datapoints_to_alarm: int | None = None
+    topic: str | None = "oncall-pager"
+    variant: str = "AllTraffic"
+    treat_missing_data: str = "missing"
+    description: str = ""
+
+
+# The canary degrades about three minutes in every ten (see traffic.py): its
+# alarms fire a couple of minutes into each bad spell and clear after it; the
+# thresholds of the others sit well clear of their endpoints' traffic.
+DEMO_ALARMS: tuple[AlarmSpec, ...] = (
+    AlarmSpec("llm-chat-canary-p99-latency", "llm-chat-canary", "ModelLatency", 5_000_000, statistic="p99",
+              evaluation_periods=3, datapoints_to_alarm=1, description="p99 model latency above 5 s in any of the last 3 minutes"),
+    AlarmSpec("llm-chat-canary-avg-latency", "llm-chat-canary", "ModelLatency", 2_000_000,
+              topic="ml-platform-alerts", description="Average model latency above 2 s for 2 minutes"),
+    AlarmSpec("llm-chat-canary-5xx", "llm-chat-canary", "Invocation5XXErrors", 3, statistic="Sum",
+              evaluation_periods=3, datapoints_to_alarm=2, description="More than 3 server errors a minute, 2 of 3 minutes"),
+    AlarmSpec("fraud-detector-prod-p99-latency", "fraud-detector-prod", "ModelLatency", 500_000, statistic="p99",
+              period=300, description="p99 model latency above 500 ms"),
+    AlarmSpec("recsys-ranker-5xx", "recsys-ranker", "Invocation5XXErrors", 10, statistic="Sum", period=300,
+              variant="variant-a", description="More than 10 server errors in 5 minutes"),
+    AlarmSpec("image-embeddings-gpu-high", "image-embeddings", "GPUUtilization", 90, period=300, evaluation_periods=3,
+              topic="ml-platform-alerts", description="GPU above 90 % for 15 minutes"),
+    AlarmSpec("doc-summarizer-memory-high", "doc-summarizer", "MemoryUtilization", 90, period=300,
+              topic="ml-platform-alerts", description="Memory above 90 % for 10 minutes"),
+    AlarmSpec("churn-scorer-staging-no-traffic", "churn-scorer-staging", "Invocations", 1, statistic="Sum",
+              comparison="LessThanThreshold", period=300, topic=None, treat_missing_data="breaching",
+              description="No invocations for 10 minutes"),
+)
+
+
+def seed_alarms(endpoint_url: str, clock: SimClock, now: float, alarms: tuple[AlarmSpec, ...] = DEMO_ALARMS) -> None:
+    """Create the demo's SNS topics and alarms over HTTP, as a person would have.
+
+    The clock is held ``ALARM_HISTORY_SECONDS`` back while they are created,
+    so their history can be replayed over the backfilled metrics.
+    """
+    import boto3
+    from botocore.config import Config
+
+    from smtop.catalog import METRICS
+
+    def client(service: str):
+        return boto3.client(
+            service, endpoint_url=endpoint_url, region_name=REGION, aws_access_key_id="smtop-sim",
+            aws_secret_access_key="smtop-sim", config=Config(retries={"max_attempts": 1}),
+        )
+
+    sns, cloudwatch = client("sns"), client("cloudwatch")
+    try:
+        clock.hold(now - ALARM_HISTORY_SECONDS)
+        topics = {name: sns.create_topic(Name=name)["TopicArn"] for name in DEMO_TOPICS}
+        for alarm in alarms:
+            spec = METRICS[alarm.metric]
+            stat = {"ExtendedStatistic": alarm.statistic} if alarm.statistic.startswith("p") else {"Statistic": alarm.statistic}
+            extra = {"DatapointsToAlarm": alarm.datapoints_to_alarm} if alarm.datapoints_to_alarm else {}
+            cloudwatch.put_metric_alarm(
+                AlarmName=alarm.name,
+                AlarmDescription=alarm.description,
+                Namespace=spec.namespace,
+                MetricName=alarm.metric,
+                Dimensions=[{"Name": "EndpointName", "Value": alarm.endpoint}, {"Name": "VariantName", "Value": alarm.variant}],
+                Period=alarm.period,
+                EvaluationPeriods=alarm.evaluation_periods,
+                Threshold=alarm.threshold,
+                ComparisonOperator=alarm.comparison,
+                TreatMissingData=alarm.treat_missing_data,
+                AlarmActions=[topics[alarm.topic]] if alarm.topic else [],
+                OKActions=[topics[alarm.topic]] if alarm.topic else [],
+                Tags=[{"Key": "team", "Value": "ml-platform"}],
+                **stat,
+                **extra,
+            )
+    finally:
+        clock.hold(None)
+        sns.close()
+        cloudwatch.close()

@@ -106,6 +106,38 @@ class SimProcess:
             self._stderr.close()
         return self.popen.returncode
 
+    # -- fault control (smtop/sim/faults.py), over the simulator's /_smtop/ API --
+    def inject(self, kind: str, service: str | None = None, operation: str | None = None, **options) -> dict:
+        """Add a fault rule (``share=``, ``seconds=``, ``count=``); return the simulator's fault state."""
+        rule = {"kind": kind, "service": service, "operation": operation, **options}
+        return self._control("POST", "faults", rule)
+
+    def faults(self) -> dict:
+        """The active rules (with matched/injected counts) and the calls seen per ``service:operation``."""
+        return self._control("GET", "faults")
+
+    def clear_faults(self) -> dict:
+        return self._control("DELETE", "faults")
+
+    def reset_calls(self) -> dict:
+        return self._control("DELETE", "calls")
+
+    def outage(self, seconds: float) -> None:
+        """Take the simulator off the network for ``seconds``; it comes back on its own, state intact."""
+        self._control("POST", "outage", {"seconds": seconds})
+
+    def _control(self, method: str, path: str, body: dict | None = None) -> dict:
+        import json
+        import urllib.request
+
+        if self.url is None:
+            raise SimStartError("The simulator is not ready.")
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"{self.url}/_smtop/{path}", data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            return json.loads(reply.read() or b"{}")
+
     def stderr_tail(self, lines: int = 20) -> str:
         """The last ``lines`` lines the simulator wrote to stderr."""
         return _tail(self._stderr, lines)

@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=5000, help="port to listen on; 0 picks a free one (default: %(default)s)")
+    parser.add_argument("--port", type=_port, default=5000, help="port to listen on; 0 picks a free one (default: %(default)s)")
     parser.add_argument("--no-traffic", dest="traffic", action="store_false", help="no live traffic: only the backfilled history")
     parser.add_argument("--seed", type=int, default=None, help="seed of the simulated history (default: random)")
     parser.add_argument("--now", type=float, default=None, metavar="EPOCH", help="start the simulated clock at this epoch (default: wall clock)")
@@ -40,9 +40,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="instead of the demo fleet, N generated endpoints with 3 h of metrics (for benchmarks)",
     )
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    parser.add_argument(
+        "--fault", action="append", default=[], type=_fault_rule, metavar="SPEC",
+        help="start with a fault, e.g. throttle:cloudwatch,share=0.3 or deny:logs:FilterLogEvents "
+        "(kinds: throttle, deny, expired, latency, drop; repeatable; POST /_smtop/faults changes them later)",
+    )
+    parser.add_argument(
+        "--speed", type=_speed, default=1.0, metavar="FACTOR",
+        help="simulated seconds per real second, e.g. 480 runs a day in 3 minutes (soak runs; default 1)",
+    )
     # Used by SimProcess: exit when the parent closes our stdin (it died or is done).
     parser.add_argument("--exit-with-stdin", action="store_true", help=argparse.SUPPRESS)
     return parser
+
+
+def _port(text: str) -> int:
+    # Checked here: an out-of-range port makes bind() raise OverflowError, not OSError.
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is between 0 and 65535, not {value}")
+    return value
+
+
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value <= 10_000:
+        raise argparse.ArgumentTypeError(f"between 0 and 10000, not {text}")
+    return value
 
 
 def _endpoint_count(text: str) -> int:
@@ -54,6 +84,15 @@ def _endpoint_count(text: str) -> int:
     if not 0 <= value <= limit:
         raise argparse.ArgumentTypeError(f"between 0 and {limit}, not {value}")
     return value
+
+
+def _fault_rule(text: str):
+    from smtop.sim.faults import FaultSpecError, parse_fault_spec
+
+    try:
+        return parse_fault_spec(text)
+    except FaultSpecError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,10 +108,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.verbose:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
     previous = _interrupt_on_sigterm()
-    sim = Simulator(host=args.host, port=args.port, seed=args.seed, now=args.now)
+    sim = Simulator(host=args.host, port=args.port, seed=args.seed, now=args.now, speed=args.speed)
     code = 0
     try:
         sim.start(fleet=args.fleet, traffic=args.traffic, synthetic=args.synthetic_endpoints)
+        for rule in args.fault:  # after seeding: the fleet is created over HTTP
+            sim.faults.add(rule)
         print(f"{READY_PREFIX}{sim.url}", flush=True)
         print(
             f"  try: AWS_ENDPOINT_URL={sim.url} AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x "
@@ -110,25 +151,37 @@ class Simulator:
         host: Address to listen on.
         port: Port; 0 picks a free one.
         seed: Seed of the simulated history; ``None`` picks one at random.
+        speed: Simulated seconds per wall second (soak runs).
         now: Epoch the simulated clock starts at; ``None`` follows the wall clock.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: int | None = None, now: float | None = None) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, seed: int | None = None, now: float | None = None, speed: float = 1.0
+    ) -> None:
         from smtop.sim.clock import SimClock
+        from smtop.sim.cloudtrail import Trail
 
         self.host = host
         self.port = port
         self.seed = random.SystemRandom().randrange(2**31) if seed is None else seed
         # The fleet's history ends exactly here: with --now, reproducible to the byte.
         self.started_at = time.time() if now is None else float(now)
-        self.clock = SimClock(self.started_at)
+        self.clock = SimClock(self.started_at, speed=speed)
+        self.trail = Trail(self.clock, self.seed)
+        """The CloudTrail history: calls recorded by the server, and the people's."""
         self._server = None
         self._traffic = None
+        self._people = None
         self.stores = None
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def faults(self):
+        """The running server's :class:`smtop.sim.faults.FaultInjector`."""
+        return self._server.faults
 
     def start(self, fleet: bool = True, traffic: bool = True, synthetic: int = 0) -> None:
         """Patch moto, listen, then seed the fleet and its history.
@@ -145,8 +198,8 @@ class Simulator:
         """
         from smtop.sim.patches import install_all
 
-        self.stores = install_all(self.clock)
-        self._server = _MotoHttpServer(self.host, self.port)
+        self.stores = install_all(self.clock, self.trail)
+        self._server = _MotoHttpServer(self.host, self.port, seed=self.seed, trail=self.trail)
         self.host, self.port = self._server.address
         self._server.start()
         if fleet and synthetic > 0:
@@ -156,6 +209,7 @@ class Simulator:
 
     def _seed_fleet(self, traffic: bool) -> None:
         from smtop.sim.fleet import DEMO_FLEET, seed_fleet
+        from smtop.sim.people import LivePeople, backfill_people
         from smtop.sim.traffic import LiveTraffic, TrafficModel, backfill
 
         now = self.started_at
@@ -163,9 +217,13 @@ class Simulator:
         store = self.stores.get()
         model = TrafficModel(DEMO_FLEET, self.seed)
         backfill(store, model, now)
+        _seed_alarms(self.url, self.clock, now)
+        backfill_people(self.url, self.clock, self.trail, model, now)
         if traffic:
             self._traffic = LiveTraffic(store, model, self.clock.time, since=now)
             self._traffic.start()
+            self._people = LivePeople(self.url, model, self.clock.time, since=now)
+            self._people.start()
 
     def _seed_synthetic(self, count: int, traffic: bool) -> None:
         from smtop.sim.synthetic import backfill_synthetic, create_endpoints, synthetic_fleet
@@ -185,6 +243,9 @@ class Simulator:
         if self._traffic is not None:
             self._traffic.stop()
             self._traffic.join(timeout=5)
+        if self._people is not None:
+            self._people.stop()
+            self._people.join(timeout=5)
         if self._server is not None:
             self._server.stop()
 
@@ -197,16 +258,31 @@ class _MotoHttpServer:
     turns that into an OSError the command reports.
     """
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, seed: int = 0, trail=None) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-        from werkzeug.serving import make_server
+
+        from smtop.sim.cloudtrail import TrailRecorder
+        from smtop.sim.faults import FaultInjector
 
         app = DomainDispatcherApplication(create_backend_app)
+        if trail is not None:  # CloudTrail records the calls that reach the service (smtop/sim/cloudtrail.py)
+            app = TrailRecorder(app, trail)
+        # Outermost: faults hit a call before anything else sees it (smtop/sim/faults.py).
+        self.faults = FaultInjector(app, seed=seed, outage=self.outage)
+        # POST /_smtop/alarms/evaluate (tests): answered before the faults' own /_smtop/ routes.
+        self._app = __import__("smtop.sim.patches.alarms", fromlist=["evaluation_route"]).evaluation_route(self.faults)
+        self._handler = MotoRequestHandler
+        self._restart_lock = threading.Lock()
+        self._server = self._bind(host, port)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="smtop-sim-http", daemon=True)
+
+    def _bind(self, host: str, port: int):
+        from werkzeug.serving import make_server
+
         try:
-            self._server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+            return make_server(host, port, self._app, threaded=True, request_handler=self._handler)
         except SystemExit as exit_:  # werkzeug prints the reason, then exits
             raise OSError(f"cannot listen on {host}:{port}") from exit_
-        self._thread = threading.Thread(target=self._server.serve_forever, name="smtop-sim-http", daemon=True)
 
     @property
     def address(self) -> tuple[str, int]:
@@ -217,10 +293,37 @@ class _MotoHttpServer:
         self._thread.start()
 
     def stop(self) -> None:
-        if self._thread.is_alive():
-            self._server.shutdown()
-            self._thread.join()
-        self._server.server_close()
+        with self._restart_lock:
+            if self._thread.is_alive():
+                self._server.shutdown()
+                self._thread.join()
+            self._server.server_close()
+
+    def outage(self, seconds: float) -> None:
+        """Stop listening for ``seconds`` (connections are refused), then listen
+        again on the same port; moto's state lives in this process and stays."""
+        with self._restart_lock:
+            host, port = self.address
+            if self._thread.is_alive():
+                self._server.shutdown()
+                self._thread.join()
+            self._server.server_close()
+            time.sleep(seconds)
+            self._server = self._bind(host, port)
+            self._thread = threading.Thread(target=self._server.serve_forever, name="smtop-sim-http", daemon=True)
+            self._thread.start()
+
+
+def _seed_alarms(url: str, clock, now: float) -> None:
+    """The demo's alarms and topics, then their evaluation over the backfilled past
+    (alarms need no thread: they catch up whenever someone reads them)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    from smtop.sim.fleet import ALARM_HISTORY_SECONDS, REGION, seed_alarms
+    from smtop.sim.patches.alarms import engine
+
+    seed_alarms(url, clock, now)
+    engine().replay(DEFAULT_ACCOUNT_ID, REGION, since=now - ALARM_HISTORY_SECONDS)
 
 
 def _interrupt_on_sigterm():

@@ -120,6 +120,19 @@ class TrafficModel:
         spell = 60 * random.Random(f"{self.seed}/spell/{cycle}").uniform(low, high)
         return shifted - cycle * DEGRADE_CYCLE < spell
 
+    def spells(self, start: float, end: float) -> list[tuple[float, float]]:
+        """The (begin, end) of every bad spell of a degrading variant that begins
+        in [start, end): the people's canary deploys are timed from these."""
+        found = []
+        first = int((start + self._phase) // DEGRADE_CYCLE)
+        for cycle in range(first, int((end + self._phase) // DEGRADE_CYCLE) + 1):
+            begin = cycle * DEGRADE_CYCLE - self._phase
+            low, high = DEGRADE_MINUTES
+            length = 60 * random.Random(f"{self.seed}/spell/{cycle}").uniform(low, high)
+            if start <= begin < end:
+                found.append((begin, begin + length))
+        return found
+
     def rng(self, endpoint: EndpointSpec, variant: VariantSpec, minute: int) -> random.Random:
         """The generator for one variant's minute of history."""
         return random.Random(f"{self.seed}/{endpoint.name}/{variant.name}/{minute}")

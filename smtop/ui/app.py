@@ -11,7 +11,7 @@ import functools
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from pathlib import Path
 from datetime import timedelta
-from typing import AsyncIterator, Callable, Protocol
+from typing import Any, AsyncIterator, Callable, Iterable, Protocol
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -28,17 +28,24 @@ from smtop.clock import Clock, SystemClock
 from smtop.format import safe_text
 from smtop.errors import ConfigurationError, ConnectionFailedError, CredentialsError, SmtopError
 from smtop.models import EndpointMetrics, FleetSnapshot, TailUpdate
+from smtop.models.alarms import Acknowledgement, AlarmHistoryItem, AlarmsSnapshot, MetricAlarm
+from smtop.models.cloudtrail import TrailSnapshot
+from smtop.models.insights import QueryDefinitions, QueryProgress, QueryRequest, SavedQuery
 from smtop.settings import Settings
 from smtop.ui.messages import RefreshFailed, SnapshotReady
+from smtop.ui.alarm_actions import AlarmActions
+from smtop.ui.widgets.alarms_panel import AlarmsPanel
 from smtop.ui.screens.help import HelpScreen
 from smtop.ui.screens.log_event import LogEventScreen
 from smtop.ui.screens.metric_detail import MetricDetailScreen
 from smtop.ui.widgets.endpoint_detail import EndpointDetail
+from smtop.ui.widgets.insights_panel import InsightsPanel
 from smtop.ui.widgets.endpoint_table import EndpointTable
 from smtop.ui.widgets.log_panel import LogPanel
 from smtop.ui.widgets.log_view import LogView
 from smtop.ui.widgets.metric_panel import MetricPanel
 from smtop.ui.widgets.status_bar import StatusBar
+from smtop.ui.widgets.trail_feed import TrailFeed
 
 def _while_running(handler):
     """Messages still arrive while the app shuts down and its widgets go away:
@@ -70,11 +77,33 @@ class ConsoleSource(Protocol):
 
     async def log_groups(self, prefix: str) -> list[str]: ...
 
+    async def alarms(self, endpoints: Iterable[str]) -> AlarmsSnapshot: ...
+
+    async def alarm_history(self, alarm: str) -> list[AlarmHistoryItem]: ...
+
+    async def sns_topics(self) -> list[str]: ...
+
+    async def alarm_exists(self, alarm: str) -> bool: ...
+
+    async def put_alarm(self, request: dict[str, Any]) -> None: ...
+
+    async def acknowledge(self, alarm: MetricAlarm, window: timedelta, note: str) -> tuple[Acknowledgement, str | None]: ...
+
+    async def unacknowledge(self, alarm: MetricAlarm) -> tuple[list[str], str | None]: ...
+
+    async def trail_events(self) -> TrailSnapshot: ...
+
+    def run_query(self, request: QueryRequest) -> AsyncIterator[QueryProgress]: ...
+
+    async def query_definitions(self) -> QueryDefinitions: ...
+
+    async def put_query_definition(self, query: SavedQuery) -> str: ...
+
 
 FleetConnector = Callable[[], AbstractAsyncContextManager[ConsoleSource]]
 
 
-class SmtopApp(App[int]):
+class SmtopApp(AlarmActions, App[int]):
     CSS_PATH = Path(__file__).with_name("smtop.tcss")
     TITLE = "smtop"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
@@ -86,10 +115,14 @@ class SmtopApp(App[int]):
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("r", "refresh_now", "Refresh"),
         Binding("l", "toggle_logs", "Logs"),
+        Binding("c", "show_trail", "CloudTrail"),
         Binding("f", "follow_logs", "Follow", show=False),
         Binding("d", "side('side-detail')", "Endpoint", show=False),
         Binding("i", "side('side-insights')", "Insights"),
         Binding("A", "side('side-alarms')", "Alarms", key_display="A"),
+        Binding("n", "new_alarm", "New alarm"),
+        Binding("a", "ack_alarm", "Ack"),
+        Binding("u", "unack_alarm", "Un-ack", show=False),
         Binding("escape", "back", "Back", show=False),
     ]
 
@@ -106,6 +139,7 @@ class SmtopApp(App[int]):
         self._main_screen: Screen | None = None
         self._next_poll: Timer | None = None
         self.snapshot: FleetSnapshot | None = None
+        self.trail: TrailSnapshot | None = None
         self.selected: str | None = None
         self.polls = 0
 
@@ -124,10 +158,11 @@ class SmtopApp(App[int]):
                 with TabPane("Endpoint", id="side-detail"):
                     yield EndpointDetail(id="detail")
                 with TabPane("Insights", id="side-insights"):
-                    yield Static("Saved Logs Insights queries: coming in issue 4.", id="insights-placeholder")
+                    yield InsightsPanel(id="insights")
                 with TabPane("Alarms", id="side-alarms"):
-                    yield Static("Alarms: coming in issue 6.", id="alarms-placeholder")
+                    yield AlarmsPanel(id="alarms")
         yield LogPanel(id="logs")
+        yield TrailFeed(id="trail")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -212,8 +247,11 @@ class SmtopApp(App[int]):
         bar.stale_since = None
         self.main.query_one("#endpoints-box").remove_class("-stale")
         self.main.query_one(EndpointTable).show(snapshot)
+        if self.alarm_polls == 0 and not self._alarms_running:
+            self.request_alarm_poll()  # the first one needs the endpoint names; then its own schedule
         self._show_empty_note(snapshot)
         self._show_selected()
+        self.main.query_one(TrailFeed).start()
         for screen in self.screen_stack:
             if isinstance(screen, MetricDetailScreen):
                 screen.show(snapshot.metrics_for(screen.endpoint))
@@ -280,14 +318,45 @@ class SmtopApp(App[int]):
             else "METRICS"
         )
         panel.show(metrics, endpoint.has_gpu if endpoint else False)
+        self.main.query_one(TrailFeed).endpoint = self.selected
+        self._show_deployments()
         self.main.query_one(EndpointDetail).show(endpoint)
+        self.main.query_one(InsightsPanel).show_endpoint(self.selected if endpoint else None, endpoint.log_group if endpoint else None)
 
     @on(MetricPanel.Opened)
     @_while_running
     def _metric_opened(self, message: MetricPanel.Opened) -> None:
         if self.snapshot is None or self.selected is None:
             return
-        self.push_screen(MetricDetailScreen(self.selected, message.metric, self.snapshot.metrics_for(self.selected)))
+        deployments = self.trail.deployments(self.selected) if self.trail else ()
+        self.push_screen(MetricDetailScreen(self.selected, message.metric, self.snapshot.metrics_for(self.selected), deployments))
+
+    # -- CloudTrail ------------------------------------------------------------
+    @on(TrailFeed.Updated)
+    @_while_running
+    def _trail_updated(self, message: TrailFeed.Updated) -> None:
+        self.trail = message.snapshot
+        self._show_deployments()
+
+    def _show_deployments(self) -> None:
+        """Mark the selected endpoint's deployments on its sparklines and open chart."""
+        deployments = self.trail.deployments(self.selected) if self.trail and self.selected else ()
+        self.main.query_one(MetricPanel).mark_deployments(tuple(e.time.timestamp() for e in deployments))
+        for screen in self.screen_stack:
+            if isinstance(screen, MetricDetailScreen) and screen.endpoint == self.selected:
+                screen.mark(deployments)
+
+    def action_show_trail(self) -> None:
+        """Focus the CloudTrail feed; on short terminals it takes the logs' and
+        metrics' place until `c` again."""
+        feed = self.main.query_one(TrailFeed)
+        if self.main.has_class("-short"):
+            self.main.remove_class("-logs")
+            self.main.toggle_class("-trail")
+            if not self.main.has_class("-trail"):
+                self.main.query_one(EndpointTable).focus()
+                return
+        feed.query_one("#trail-table").focus()
 
     # -- filter ----------------------------------------------------------------
     def action_filter(self) -> None:
@@ -311,6 +380,7 @@ class SmtopApp(App[int]):
         self.push_screen(LogEventScreen(message.event))
 
     def action_toggle_logs(self) -> None:
+        self.main.remove_class("-trail")
         self.main.toggle_class("-logs")
         if self.main.has_class("-logs"):
             self.main.query_one(LogView).focus()
@@ -338,6 +408,10 @@ class SmtopApp(App[int]):
             return
         if self.main.has_class("-side") and self.main.query_one("#side").has_focus_within:
             self.main.remove_class("-side")
+            self.main.query_one(EndpointTable).focus()
+            return
+        if self.main.query_one(TrailFeed).has_focus_within:
+            self.main.remove_class("-trail")
             self.main.query_one(EndpointTable).focus()
             return
         box = self.main.query_one("#filter", Input)

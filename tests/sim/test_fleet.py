@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 
 import pytest
@@ -83,6 +84,11 @@ def test_current_instance_types_and_update_endpoint(scratch_sagemaker):
     )
     client.update_endpoint(EndpointName="new-types", EndpointConfigName="smaller")
     updated = client.describe_endpoint(EndpointName="new-types")
+    for _ in range(50):  # Updating for a couple of simulated seconds (smtop/sim/patches/sagemaker.py)
+        if updated["EndpointStatus"] == "InService":
+            break
+        time.sleep(0.2)
+        updated = client.describe_endpoint(EndpointName="new-types")
     assert updated["EndpointConfigName"] == "smaller"
     assert [(v["VariantName"], v["CurrentInstanceCount"], v["CurrentWeight"]) for v in updated["ProductionVariants"]] == [("v0", 4, 0.5)]
     with pytest.raises(ClientError):

@@ -173,8 +173,14 @@ async def test_console_fits_80x24(sim_settings, frozen_clock):
 
 async def test_help_fits_80x24_and_lists_every_binding(sim_settings, frozen_clock):
     from smtop.ui.screens.help import KEYS
+    from smtop.ui.screens.alarm_ack import AlarmAckScreen
+    from smtop.ui.screens.alarm_form import AlarmFormScreen
     from smtop.ui.widgets.log_panel import LogPanel
     from smtop.ui.widgets.log_view import LogView
+    from smtop.ui.widgets.trail_feed import TrailFeed
+    from smtop.ui.screens.insights_editor import InsightsEditorScreen
+    from smtop.ui.screens.insights_results import InsightsResultsScreen
+    from smtop.ui.widgets.insights_panel import InsightsPanel
 
     app = make_app(sim_settings, frozen_clock)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -185,7 +191,10 @@ async def test_help_fits_80x24_and_lists_every_binding(sim_settings, frozen_cloc
     names = {"question_mark": "?", "slash": "/", "pageup": "pgup", "pagedown": "pgdn", "up": "↑", "down": "↓"}
     bound = {
         names.get(binding.key, binding.key)
-        for owner in (SmtopApp, EndpointTable, MetricPanel, LogPanel, LogView)
+        for owner in (
+            SmtopApp, EndpointTable, MetricPanel, LogPanel, LogView, TrailFeed, AlarmFormScreen, AlarmAckScreen,
+            InsightsPanel, InsightsEditorScreen, InsightsResultsScreen,
+        )
         for binding in owner.BINDINGS
     }
     # Textual's own keys that the help documents (focus moves, list selection).

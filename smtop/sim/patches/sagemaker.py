@@ -9,12 +9,22 @@
   0), while SageMaker always reports them (InitialVariantWeight defaults to 1.0).
 - UpdateEndpoint is not implemented in moto; here it switches the endpoint to
   another endpoint config, optionally retaining variant weights and counts.
-- UpdateEndpoint stamps LastModifiedTime from the simulator's clock (see
+- UpdateEndpoint and UpdateEndpointWeightsAndCapacities take time, as on
+  SageMaker: the endpoint is ``Updating`` for :data:`UPDATE_SECONDS` of
+  simulated time (the old variants keep serving; a weights change shows its
+  Desired* values at once), then ``InService`` with the new ones.  A second
+  update meanwhile is refused with SageMaker's "Cannot update in-progress
+  endpoint".  The switch is applied when the endpoint is next read, so no
+  timer thread is needed and a held clock (the fleet's backfill) works too.
+- Both stamp LastModifiedTime from the simulator's clock (see
   :mod:`smtop.sim.patches.times` for the other resource times).
 """
 
 from __future__ import annotations
 
+import copy
+import threading
+from dataclasses import dataclass
 from typing import Any
 
 import moto.sagemaker.models as sm_models
@@ -24,6 +34,52 @@ from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.responses import SageMakerResponse
 
 from smtop.sim.clock import SimClock
+
+
+UPDATE_SECONDS = 2.0
+"""Simulated seconds an endpoint stays Updating after an update call."""
+
+
+@dataclass
+class _PendingUpdate:
+    """What an endpoint becomes once its update has finished."""
+
+    endpoint: sm_models.FakeEndpoint
+    ready_at: float
+    config_name: str
+    variants: list[dict[str, Any]]
+    data_capture_config: dict[str, Any]
+
+
+class _Updates:
+    """Endpoint updates in progress, keyed by endpoint ARN, settled when read."""
+
+    def __init__(self, clock: SimClock) -> None:
+        self._clock = clock
+        self._pending: dict[str, _PendingUpdate] = {}
+        self._lock = threading.Lock()
+
+    def start(self, update: _PendingUpdate) -> None:
+        endpoint = update.endpoint
+        self.settle(endpoint)
+        with self._lock:
+            if self._pending.get(endpoint.arn, None) is not None and self._pending[endpoint.arn].endpoint is endpoint:
+                raise ValidationError(message=f'Cannot update in-progress endpoint "{endpoint.arn}".')
+            self._pending[endpoint.arn] = update
+        endpoint.endpoint_status = "Updating"
+        endpoint.last_modified_time = self._clock.utcnow_naive()
+
+    def settle(self, endpoint: sm_models.FakeEndpoint) -> None:
+        """Finish the endpoint's update if its time has come."""
+        with self._lock:
+            update = self._pending.get(endpoint.arn)
+            if update is None or update.endpoint is not endpoint or self._clock.time() < update.ready_at:
+                return
+            del self._pending[endpoint.arn]
+        endpoint.endpoint_config_name = update.config_name
+        endpoint.production_variants = update.variants
+        endpoint.data_capture_config = update.data_capture_config
+        endpoint.endpoint_status = "InService"
 
 
 def accepted_instance_types() -> tuple[str, ...]:
@@ -50,14 +106,21 @@ def install(clock: SimClock) -> None:
     ) -> list[dict[str, Any]]:
         return [_variant_summary(variant) for variant in production_variants]
 
-    def update_endpoint(self: SageMakerResponse) -> ActionResult:
+    updates = _Updates(clock)
+
+    def find_endpoint(self: SageMakerResponse) -> sm_models.FakeEndpoint:
         backend = self.sagemaker_backend
         name = self._get_param("EndpointName")
-        config_name = self._get_param("EndpointConfigName")
         endpoint = backend.endpoints.get(name)
         if endpoint is None:
             arn = sm_models.FakeEndpoint.arn_formatter(name, backend.account_id, backend.region_name)
             raise ValidationError(message=f"Could not find endpoint '{arn}'.")
+        return endpoint
+
+    def update_endpoint(self: SageMakerResponse) -> ActionResult:
+        backend = self.sagemaker_backend
+        endpoint = find_endpoint(self)
+        config_name = self._get_param("EndpointConfigName")
         config = backend.describe_endpoint_config(config_name)  # raises when missing
         previous = {v["VariantName"]: v for v in endpoint.production_variants}
         variants = [_variant_summary(v) for v in config["ProductionVariants"]]
@@ -72,16 +135,62 @@ def install(clock: SimClock) -> None:
                 if "DesiredInstanceCount" not in excluded:
                     count = old.get("CurrentInstanceCount", 1)
                     variant["CurrentInstanceCount"] = variant["DesiredInstanceCount"] = count
-        endpoint.endpoint_config_name = config_name
-        endpoint.production_variants = variants
-        endpoint.data_capture_config = config.get("DataCaptureConfig") or {}
-        endpoint.last_modified_time = clock.utcnow_naive()
-        endpoint.endpoint_status = "InService"
+        data_capture = config.get("DataCaptureConfig") or {}
+        updates.start(_PendingUpdate(endpoint, clock.time() + UPDATE_SECONDS, config_name, variants, data_capture))
         return ActionResult({"EndpointArn": endpoint.arn})
+
+    def update_endpoint_weights_and_capacities(self: SageMakerResponse) -> ActionResult:
+        endpoint = find_endpoint(self)
+        updates.settle(endpoint)
+        desired = self._get_param("DesiredWeightsAndCapacities") or []
+        variants = copy.deepcopy(endpoint.production_variants)
+        by_name = {v["VariantName"]: v for v in variants}
+        seen: set[str] = set()
+        for change in desired:
+            name = change.get("VariantName")
+            if name in seen:
+                raise ValidationError(message=f'The variant name "{name}" was non-unique within the request.')
+            seen.add(name)
+            if name not in by_name:
+                raise ValidationError(
+                    message=f'The variant name(s) "{name}" is/are not present within endpoint configuration "{endpoint.endpoint_config_name}".'
+                )
+        for change in desired:
+            variant = by_name[change["VariantName"]]
+            if change.get("DesiredWeight") is not None:
+                variant["DesiredWeight"] = float(change["DesiredWeight"])
+            if change.get("DesiredInstanceCount") is not None:
+                variant["DesiredInstanceCount"] = int(change["DesiredInstanceCount"])
+        ready = [{**v, "CurrentWeight": v.get("DesiredWeight"), "CurrentInstanceCount": v.get("DesiredInstanceCount")} for v in variants]
+        ready = [{k: val for k, val in v.items() if val is not None} for v in ready]
+        updates.start(
+            _PendingUpdate(endpoint, clock.time() + UPDATE_SECONDS, endpoint.endpoint_config_name, ready, endpoint.data_capture_config)
+        )
+        # While it updates, DescribeEndpoint shows the desired values beside the current ones.
+        for variant in endpoint.production_variants:
+            target = by_name[variant["VariantName"]]
+            variant["DesiredWeight"] = target.get("DesiredWeight")
+            if "DesiredInstanceCount" in target:
+                variant["DesiredInstanceCount"] = target["DesiredInstanceCount"]
+        return ActionResult({"EndpointArn": endpoint.arn})
+
+    original_response = sm_models.FakeEndpoint.response_object
+    original_summary = sm_models.FakeEndpoint.summary
+
+    def response_object(self: sm_models.FakeEndpoint) -> dict[str, Any]:
+        updates.settle(self)
+        return original_response.fget(self)
+
+    def summary(self: sm_models.FakeEndpoint) -> dict[str, Any]:
+        updates.settle(self)
+        return original_summary(self)
 
     sm_models.FakeEndpointConfig.validate_instance_type = validate_instance_type
     sm_models.FakeEndpoint._process_production_variants = process_production_variants
+    sm_models.FakeEndpoint.response_object = property(response_object)
+    sm_models.FakeEndpoint.summary = summary
     SageMakerResponse.update_endpoint = update_endpoint
+    SageMakerResponse.update_endpoint_weights_and_capacities = update_endpoint_weights_and_capacities
 
 
 def _variant_summary(variant: dict[str, Any]) -> dict[str, Any]:

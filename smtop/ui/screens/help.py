@@ -26,6 +26,19 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("everywhere", "l", "show the logs (short terminals) / give them the metrics' room"),
     ("everywhere", "f", "follow / pause the logs"),
     ("everywhere", "d, i, A", "side panel: endpoint detail / Logs Insights queries / alarms"),
+    ("everywhere", "n", "new alarm for the selected endpoint and metric (form: ctrl+s sends)"),
+    ("everywhere", "a", "acknowledge: mute the selected (or the endpoint's firing) alarm's actions for a while"),
+    ("everywhere", "u", "un-acknowledge: delete smtop's mute rule on that alarm"),
+    ("alarms", "enter", "the alarm's history (state changes, actions)"),
+    ("forms", "ctrl+s", "send (a second ctrl+s confirms overwriting an alarm of the same name)"),
+    ("insights", "enter", "run the highlighted saved query on the selected endpoint's log group"),
+    ("insights", "t", "time range: 5m → 15m → 1h → 3h → 12h → 24h"),
+    ("insights", "e", "edit the query in place (ctrl+s runs it, escape keeps the old text)"),
+    ("query editor", "ctrl+t", "complete the word with the first suggested Insights command or function"),
+    ("insights", "x, R", "cancel the running query (StopQuery) / run it again"),
+    ("insights", "p, w", "save as a query definition in the account / into the config file"),
+    ("insights", "v", "results full screen, with a chart for stats … by bin(…)"),
+    ("insights", "s, S", "sort the results by the next column / reverse"),
     ("logs", "↑ ↓ j k pgup pgdn home", "move through the lines (pauses following)"),
     ("logs", "end", "back to the newest line, following"),
     ("logs", "/", "CloudWatch filter pattern, applied by the service: ERROR  \"a phrase\"  ?ERROR ?WARN  -health  { $.level = \"ERROR\" }"),
@@ -34,6 +47,10 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("logs", "w, T", "wrap long lines / show times"),
     ("logs", "g", "tail another log group (training, processing jobs…)"),
     ("logs", "s", "save the buffer to ./smtop-<group>.log"),
+    ("everywhere", "c", "CloudTrail feed: who changed what (short terminals: in the logs' place)"),
+    ("cloudtrail", "↑ ↓", "select an event (key events in yellow, failed calls' errorCode in red)"),
+    ("cloudtrail", "e", "the selected endpoint's events / all SageMaker and CloudWatch events"),
+    ("cloudtrail", "enter", "the whole CloudTrail event (JSON pretty-printed)"),
 )
 
 
@@ -49,7 +66,10 @@ class HelpScreen(ModalScreen[None]):
             table.add_row(panel, Text(key), does)
         notes = Text(
             "\nTimes are UTC. Latencies are CloudWatch microseconds shown in ms; counts are per minute."
-            "\nAn endpoint's p99 is its worst variant's p99 (percentiles cannot be merged).",
+            "\nAn endpoint's p99 is its worst variant's p99 (percentiles cannot be merged)."
+            "\nDeployments (CreateEndpoint, UpdateEndpoint, UpdateEndpointWeightsAndCapacities) are marked on the"
+            "\nmetric sparklines and charts in magenta. InvokeEndpoint is a CloudTrail data event: it never"
+            "\nappears in event history (the feed), so see the Invocations metric for who calls an endpoint.",
             style="dim",
         )
         with VerticalScroll(id="help"):

@@ -1,4 +1,4 @@
-"""One metric of one endpoint as a plotext chart with a time axis."""
+"""One metric of one endpoint as a plotext chart with a time axis and its deployments."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from textual.widgets import Footer, Label
 from textual_plotext import PlotextPlot
 
 from smtop import format as fmt
-from smtop.format import safe_text
+from smtop.format import printable, safe_text
 from smtop.catalog import METRICS
 from smtop.models import EndpointMetrics
+from smtop.models.cloudtrail import TrailEvent
 
 
 class MetricDetailScreen(ModalScreen[None]):
@@ -22,11 +23,13 @@ class MetricDetailScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape", "dismiss", "Back"), Binding("q", "dismiss", "Back", show=False)]
 
-    def __init__(self, endpoint: str, metric: str, metrics: EndpointMetrics) -> None:
+    def __init__(self, endpoint: str, metric: str, metrics: EndpointMetrics, deployments: tuple[TrailEvent, ...] = ()) -> None:
         super().__init__()
         self.endpoint = endpoint
         self.metric = metric
         self._metrics = metrics
+        self.deployments = deployments
+        """The endpoint's deployments (CloudTrail), drawn as vertical lines."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="metric-detail"):
@@ -64,4 +67,30 @@ class MetricDetailScreen(ModalScreen[None]):
             plotted = True
         if not plotted:
             plt.title("no datapoints in the window")
+        else:
+            self._draw_deployments(plt, metrics)
         plot.refresh()
+
+    def mark(self, deployments: tuple[TrailEvent, ...]) -> None:
+        """Redraw with these deployments of the endpoint marked."""
+        if deployments != self.deployments:
+            self.deployments = deployments
+            self.show(self._metrics)
+
+    def _draw_deployments(self, plt, metrics: EndpointMetrics) -> None:
+        """A vertical line at each deployment inside the plotted window, labelled with who."""
+        series = metrics.get(self.metric)
+        if series is None or not series.timestamps:
+            return
+        first, last = series.timestamps[0], series.timestamps[-1] + series.period
+        top = max((METRICS[self.metric].shown(v, series.period) for v in series.values), default=0.0)
+        shown = [e for e in self.deployments if first <= e.time.timestamp() < last]
+        for event in shown:
+            x = plt.string_to_time(event.time.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M"))
+            plt.vline(x, "magenta")
+        if shown:
+            # Only the latest is labelled: a busy canary has a deploy every few minutes.
+            latest = shown[-1]
+            x = plt.string_to_time(latest.time.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M"))
+            # plotext draws text as given: printable() keeps escapes out of the terminal.
+            plt.text(printable(f"{latest.name} · {latest.who} ▸"), x, top, color="magenta", alignment="right")

@@ -138,6 +138,8 @@ class EndpointTable(DataTable):
         self.filter_text = ""
         self.sort_key = "name"
         self.sort_reverse = False
+        self.firing: frozenset[str] = frozenset()
+        """Endpoints with an alarm in ALARM state: their names show red with a ●."""
 
     def on_mount(self) -> None:
         for column in COLUMNS:
@@ -173,6 +175,18 @@ class EndpointTable(DataTable):
         if not self._order or self.cursor_row < 0 or self.cursor_row >= len(self._order):
             return None
         return self._order[self.cursor_row]
+
+    def set_firing(self, names: frozenset[str]) -> None:
+        """Mark the endpoints that have a firing alarm."""
+        if names != self.firing:
+            self.firing = names
+            self._redraw()
+
+    def _cell(self, column: Column, endpoint: Endpoint, metrics: EndpointMetrics) -> Text:
+        cell = column.cell(endpoint, metrics)
+        if column.key == "name" and endpoint.name in self.firing:
+            return Text.assemble(("●", "bold red"), (cell.plain[1:], "bold red"), no_wrap=True, overflow="ellipsis")
+        return cell
 
     def set_filter(self, text: str) -> None:
         self.filter_text = text.strip()
@@ -236,13 +250,13 @@ class EndpointTable(DataTable):
         if order == self._order:
             for endpoint, metrics in rows:
                 for column in COLUMNS:
-                    self.update_cell(endpoint.name, column.key, column.cell(endpoint, metrics))
+                    self.update_cell(endpoint.name, column.key, self._cell(column, endpoint, metrics))
             self.refresh()
             return
         selected = self.selected_name
         self.clear()
         for endpoint, metrics in rows:
-            self.add_row(*(column.cell(endpoint, metrics) for column in COLUMNS), key=endpoint.name)
+            self.add_row(*(self._cell(column, endpoint, metrics) for column in COLUMNS), key=endpoint.name)
         self._order = order
         if selected in order:
             self.move_cursor(row=order.index(selected), animate=False)

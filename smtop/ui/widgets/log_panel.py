@@ -21,7 +21,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
-from smtop.errors import NotFoundError, ServiceError, SmtopError
+from smtop.errors import AccessDeniedError, CredentialsError, NotFoundError, ServiceError, SmtopError
 from smtop.format import safe_text
 from smtop.models import TailUpdate
 from smtop.ui.widgets.log_view import LogView
@@ -169,11 +169,20 @@ class LogPanel(Vertical):
         text = str(error)
         if isinstance(error, NotFoundError):
             text = f"{text} — the group appears once the endpoint writes its first log line."
-        if error.retryable or isinstance(error, NotFoundError):
-            text += f" Retrying in {RETRY_SECONDS:g}s."
-            self._retry = self.set_timer(RETRY_SECONDS, self.restart)
+        # Denied access and expired credentials are retried too: the person
+        # fixes the policy or logs in elsewhere, and the tail comes back by itself.
+        if error.retryable or isinstance(error, (NotFoundError, AccessDeniedError, CredentialsError)):
+            delay = self._retry_seconds()
+            text += f" Retrying in {delay:g}s."
+            self._retry = self.set_timer(delay, self.restart)
         self._notice(text, error=True)
         self._update_title()
+
+    def _retry_seconds(self) -> float:
+        """RETRY_SECONDS, or the console's refresh if shorter: a cleared fault
+        is recovered from within one refresh."""
+        refresh = getattr(getattr(self.app, "settings", None), "refresh", RETRY_SECONDS)
+        return min(RETRY_SECONDS, float(refresh))
 
     # -- title and notices ----------------------------------------------------
     def _update_title(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -10,8 +12,12 @@ from textual.widgets import Label, ListItem, ListView
 
 from smtop import format as fmt
 from smtop.catalog import METRICS, MetricSpec
-from smtop.models import EndpointMetrics
+from smtop.models import EndpointMetrics, MetricSeries
 from smtop.ui.widgets.spark import TallSparkline
+
+
+MARKED_METRICS = frozenset({"ModelLatency"})
+"""Sparklines that carry the deployment markers."""
 
 
 class MetricRow(ListItem):
@@ -27,11 +33,17 @@ class MetricRow(ListItem):
             yield TallSparkline(classes="metric-spark")
             yield Label(fmt.MISSING, classes="metric-value")
 
-    def show(self, metrics: EndpointMetrics, has_gpu: bool) -> None:
+    def show(self, metrics: EndpointMetrics, has_gpu: bool, deployed_at: tuple[float, ...] = ()) -> None:
         spec = self.spec
         main = metrics.get(spec.name)
         values = list(main.values) if main is not None else []
-        self.query_one(TallSparkline).data = tuple(values)
+        spark = self.query_one(TallSparkline)
+        spark.data = tuple(values)
+        # Deployments are marked on the latency row only: tinting all ten rows
+        # buried the bars on narrow terminals, and latency is where a bad
+        # deploy shows first.  The chart (enter) marks them on any metric.
+        marked = main is not None and spec.name in MARKED_METRICS
+        spark.marks = periods_of(main, deployed_at) if marked else frozenset()
         value = Text(no_wrap=True, justify="right")
         if spec.gpu_only and not has_gpu and not values:
             value.append("no GPU", style="dim")
@@ -46,8 +58,20 @@ class MetricRow(ListItem):
         self.query_one(".metric-value", Label).update(value)
 
 
+def periods_of(series: MetricSeries, moments: tuple[float, ...]) -> frozenset[int]:
+    """Indices of the datapoints whose period holds one of ``moments`` (epoch seconds)."""
+    stamps = series.timestamps
+    found = set()
+    for moment in moments:
+        index = bisect.bisect_right(stamps, moment) - 1
+        if index >= 0 and moment < stamps[index] + series.period:
+            found.add(index)
+    return frozenset(found)
+
+
 class MetricPanel(ListView):
-    """Ten metric rows; enter opens the metric's chart."""
+    """Ten metric rows; enter opens the metric's chart.  Deployments of the
+    endpoint (from CloudTrail) are marked on every sparkline at their time."""
 
     class Opened(Message):
         def __init__(self, metric: str) -> None:
@@ -56,10 +80,22 @@ class MetricPanel(ListView):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(*(MetricRow(spec) for spec in METRICS.values()), **kwargs)
+        self._shown: tuple[EndpointMetrics, bool] | None = None
+        self.deployed_at: tuple[float, ...] = ()
+        """When the shown endpoint was deployed (epoch seconds), oldest first."""
 
     def show(self, metrics: EndpointMetrics, has_gpu: bool) -> None:
+        self._shown = (metrics, has_gpu)
         for row in self.query(MetricRow):
-            row.show(metrics, has_gpu)
+            row.show(metrics, has_gpu, self.deployed_at)
+
+    def mark_deployments(self, moments: tuple[float, ...]) -> None:
+        """Mark these moments (the endpoint's deployments) on every sparkline."""
+        if moments == self.deployed_at:
+            return
+        self.deployed_at = moments
+        if self._shown is not None:
+            self.show(*self._shown)
 
     def on_resize(self) -> None:
         # Tall terminals get taller sparklines: the ten rows share the height.

@@ -32,18 +32,41 @@ def bucket(values: Sequence[float], width: int) -> list[float]:
     return [max(values[(i * n) // width : ((i + 1) * n) // width]) for i in range(width)]
 
 
-class TallSparkline(Widget):
-    """Values as stacked eighth-blocks, coloured from min to max."""
+def marked_columns(marks: frozenset[int], count: int, width: int) -> set[int]:
+    """The columns that show any of the value indices in ``marks`` (see :func:`bucket`)."""
+    if count <= width:
+        pad = width - count
+        return {pad + i for i in marks if 0 <= i < count}
+    columns = set()
+    for i in marks:
+        if 0 <= i < count:
+            # Column c holds values[(c*n)//w : ((c+1)*n)//w]; invert that for i.
+            column = i * width // count
+            while column + 1 < width and ((column + 1) * count) // width <= i:
+                column += 1
+            while column > 0 and (column * count) // width > i:
+                column -= 1
+            columns.add(column)
+    return columns
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"spark--min-color", "spark--max-color"}
+
+class TallSparkline(Widget):
+    """Values as stacked eighth-blocks, coloured from min to max; marked values
+    (deployments) sit on a column tinted with the marker colour (magenta: apart
+    from the blue-to-orange ramp of the bars)."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"spark--min-color", "spark--max-color", "spark--marker"}
     DEFAULT_CSS = """
     TallSparkline { height: 1; }
     TallSparkline > .spark--min-color { color: $primary 50%; }
     TallSparkline > .spark--max-color { color: $accent; }
+    TallSparkline > .spark--marker { color: #d24dff; }
     """
 
     data: reactive[tuple[float, ...]] = reactive(tuple, layout=False)
     """The values, oldest first."""
+    marks: reactive[frozenset[int]] = reactive(frozenset, layout=False)
+    """Indices into ``data`` to mark (the periods an endpoint was deployed in)."""
 
     def __init__(self, data: Sequence[float] = (), **kwargs) -> None:
         super().__init__(**kwargs)
@@ -69,17 +92,30 @@ class TallSparkline(Widget):
         low_color = self.get_component_rich_style("spark--min-color").color or RichColor.default()
         high_color = self.get_component_rich_style("spark--max-color").color or RichColor.default()
         background = self.rich_style.bgcolor
-        segments = [Segment(" " * (width - len(columns)), self.rich_style)] if len(columns) < width else []
-        for value in columns:
+        marked = marked_columns(self.marks, len(data), width) if self.marks else set()
+        marker = self.get_component_rich_style("spark--marker").color or RichColor.parse("magenta")
+        tint = _blend(RichColor.from_rgb(0, 0, 0) if background is None else background, marker, 0.55)
+        pad = width - len(columns)
+        segments = [Segment(" " * pad, self.rich_style)] if pad > 0 else []
+        for column, value in enumerate(columns, start=pad):
             share = (value - low) / span if span > 0 else 0.0
             # Every value gets at least one eighth, so a flat line is visible.
             level = 1 + round(share * (levels - 1))
             fill = min(8, max(0, level - base))
             color = _blend(low_color, high_color, share)
+            if column in marked:
+                # The bar keeps its colour (the spike must still read); the
+                # column behind it is tinted, and an empty cell shows a rule.
+                glyph, fg = (_BLOCKS[fill], color) if fill else ("│", marker)
+                segments.append(Segment(glyph, Style(color=fg, bgcolor=tint)))
+                continue
             segments.append(Segment(_BLOCKS[fill], Style(color=color, bgcolor=background)))
         return Strip(segments, width)
 
     def watch_data(self) -> None:
+        self.refresh()
+
+    def watch_marks(self) -> None:
         self.refresh()
 
 

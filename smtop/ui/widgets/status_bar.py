@@ -29,6 +29,8 @@ class StatusBar(Widget):
     """A refresh is in flight."""
     where: reactive[tuple[str | None, str | None]] = reactive((None, None))
     """(profile, region) as the AWS session resolved them, once connected."""
+    firing: reactive[int | None] = reactive(None)
+    """Alarms in ALARM state, once alarms were read."""
 
     def __init__(self, *, profile: str, region: str, refresh: float, read_only: bool, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -53,11 +55,20 @@ class StatusBar(Widget):
             text.append(f" · {len(snapshot.endpoints)} endpoints · {clock_time(snapshot.taken_at)}")
         elif self.stale_reason is None:
             text.append(" · connecting…")
+        if self.firing:
+            text.append(f" · {self.firing} alarm{'s' if self.firing != 1 else ''} firing", style="bold red")
+        elif self.firing == 0:
+            text.append(" · no alarm firing")
         if self.polling:
             text.append(" ⟳")
         if self.stale_reason is not None:
             since = clock_time(self.stale_since)
+            # When to expect the next try goes first: a long reason is cut at
+            # the screen's edge, and "retrying in Ns" is what a person waits on.
+            reason, _, retry = self.stale_reason.rpartition(" — ")
+            if not retry.startswith("retrying"):
+                reason, retry = self.stale_reason, ""
+            text.append(f"  STALE since {since}" + (f", {retry}" if retry else "") + ": ", style="bold")
             # The reason comes from AWS error text: appended as plain text, never markup.
-            text.append(f"  STALE since {since}: ", style="bold")
-            text.append(printable(self.stale_reason))
+            text.append(printable(reason))
         return text
