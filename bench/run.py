@@ -8,8 +8,10 @@
 
 Sections (see each module's docstring for what is measured and why):
   gmd      GetMetricData cost per refresh for N endpoints (bench/gmd.py)
+  cost     the monthly GetMetricData bill, and every call per minute of the console left open (bench/cost.py)
   startup  smtop --demo: first frame and first data under a pty (bench/startup.py)
   steady   CPU % and RSS of smtop --demo against a bare Textual baseline (bench/steady.py)
+  scale    the endpoint table with 500 and 1,000 endpoints: refresh, sort, filter, scroll (bench/scale.py)
   logs     log panel ingest vs key latency, LogView RSS after 1M lines, LogTail vs awslogs
            end to end on the simulator (bench/logs.py; installs awslogs into /tmp/awslogs-venv)
 
@@ -29,13 +31,15 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # the sibling modules, when run as a script
 
+import cost  # noqa: E402
 import gmd  # noqa: E402
 import logs  # noqa: E402
 import report  # noqa: E402
+import scale  # noqa: E402
 import startup  # noqa: E402
 import steady  # noqa: E402
 
-SECTIONS = ("gmd", "startup", "steady", "logs")
+SECTIONS = ("gmd", "cost", "startup", "steady", "scale", "logs")
 LOGS_FULL = {
     "log_rates": [0, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000],
     "log_phase": 4.0,
@@ -54,8 +58,8 @@ LOGS_QUICK = {
     "log_live_rates": [1_000],
     "log_live_seconds": 3.0,
 }
-FULL = {"sizes": [10, 100, 500], "steady_refreshes": 2, "repeats": 5, "duration": 60.0, **LOGS_FULL}
-QUICK = {"sizes": [10, 100], "steady_refreshes": 2, "repeats": 2, "duration": 30.0, **LOGS_QUICK}
+FULL = {"sizes": [10, 100, 500, 1000], "steady_refreshes": 2, "repeats": 5, "duration": 60.0, "cost_duration": 180.0, "scale_repeats": 5, **LOGS_FULL}
+QUICK = {"sizes": [10, 100], "steady_refreshes": 2, "repeats": 2, "duration": 30.0, "cost_duration": 70.0, "scale_repeats": 2, **LOGS_QUICK}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,9 +87,26 @@ def log(message: str) -> None:
 
 
 def run_gmd(opts: dict) -> str:
-    results = gmd.measure(opts["sizes"], opts["steady_refreshes"], log=log)
+    results = opts["gmd_results"] = gmd.measure(opts["sizes"], opts["steady_refreshes"], log=log)
     notes = "\n".join(f"- {line}" for line in gmd.notes(results))
     return f"## GetMetricData cost per refresh\n\n{report.table(gmd.HEADERS, gmd.rows(results))}\n\n{notes}\n"
+
+
+def run_cost(opts: dict) -> str:
+    results = opts.get("gmd_results") or gmd.measure(opts["sizes"], opts["steady_refreshes"], log=log)
+    rates = cost.measure_calls(opts["cost_duration"], log=log)
+    return (
+        "## API cost\n\n"
+        "### GetMetricData bill per month (steady refreshes of the gmd section)\n\n"
+        f"{report.table(cost.COST_HEADERS, cost.cost_rows(results))}\n\n"
+        "- CloudWatch bills GetMetricData per metric requested: $0.01 per 1,000 (us-east-1 list price), "
+        f"{cost.MONTH_SECONDS / cost.DEFAULT_REFRESH:,.0f} refreshes in 30 days at the default 60 s. "
+        "Calls and datapoints are free; only the queries count.\n\n"
+        f"### Calls per minute with the console open ({rates.seconds:.0f} s, demo fleet with live traffic, refresh 60 s)\n\n"
+        f"{report.table(cost.CALL_HEADERS, cost.call_rows(rates))}\n\n"
+        "- Counted by the simulator per request received (retries included), after the fleet was on screen; "
+        "the console on a 120×40 pty, the first endpoint selected, its log panel tailing.\n"
+    )
 
 
 def run_startup(opts: dict) -> str:
@@ -107,11 +128,22 @@ def run_steady(opts: dict) -> str:
     )
 
 
+def run_scale(opts: dict) -> str:
+    results = scale.measure([500, 1000], opts["scale_repeats"], log=log)
+    return (
+        "## Scale: the endpoint table\n\n"
+        f"{report.table(scale.HEADERS, scale.rows(results))}\n\n"
+        "- The real `EndpointTable` alone in a headless 120×40 app, fed generated snapshots (every metric, "
+        "3 h of minutes); ms from the call to the app idle again after the frame it caused (`pilot.pause()`). "
+        "refresh = a new snapshot, same order, every value moved (the worst case).\n"
+    )
+
+
 def run_logs(opts: dict) -> str:
     return logs.render(logs.measure(opts, log=log), report.table)
 
 
-RUNNERS = {"gmd": run_gmd, "startup": run_startup, "steady": run_steady, "logs": run_logs}
+RUNNERS = {"gmd": run_gmd, "cost": run_cost, "startup": run_startup, "steady": run_steady, "scale": run_scale, "logs": run_logs}
 
 
 def main(argv: list[str] | None = None) -> int:

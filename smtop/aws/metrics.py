@@ -199,6 +199,7 @@ class MetricPoller:
         self._max_datapoints = min(max_datapoints, MAX_DATAPOINTS_PER_CALL)
         self._buffers: dict[SeriesKey, SeriesBuffer] = {}
         self._ids: dict[SeriesKey, str] = {}
+        self._requests: dict[SeriesKey, dict[str, Any]] = {}
         self._next_id = itertools.count()
         self._metrics = metrics
         self.percentiles_supported = True
@@ -319,12 +320,22 @@ class MetricPoller:
         for key in [k for k in self._buffers if k not in wanted]:
             del self._buffers[key]
             self._ids.pop(key, None)
+            self._requests.pop(key, None)
+
+    def _request(self, query: MetricQuery) -> dict[str, Any]:
+        """The query's request dict, built once per series: a series' Id and
+        period never change, and rebuilding 12,000 nested dicts was a tenth of
+        a 1,000-endpoint refresh's CPU."""
+        request = self._requests.get(query.key)
+        if request is None:
+            request = self._requests[query.key] = query.to_api(self.period)
+        return request
 
     async def _fetch(self, batch: MetricBatch) -> tuple[dict[str, tuple[list[tuple[float, float]], bool]], int]:
         """Run one batch, following NextToken; returns points by Id and the pages used."""
         cloudwatch = await self._aws.client("cloudwatch")
         request: dict[str, Any] = {
-            "MetricDataQueries": [q.to_api(self.period) for q in batch.queries],
+            "MetricDataQueries": [self._request(q) for q in batch.queries],
             "StartTime": datetime.fromtimestamp(batch.start, timezone.utc),
             "EndTime": datetime.fromtimestamp(batch.end, timezone.utc),
             "ScanBy": "TimestampAscending",

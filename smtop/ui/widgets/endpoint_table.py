@@ -7,13 +7,16 @@ scroll position never jump under the user's hands.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.geometry import Region
 from textual.message import Message
 from textual.widgets import DataTable
+from typing_extensions import Self
 
 from smtop import format as fmt
 from smtop.format import printable
@@ -140,6 +143,38 @@ class EndpointTable(DataTable):
         self.sort_reverse = False
         self.firing: frozenset[str] = frozenset()
         """Endpoints with an alarm in ALARM state: their names show red with a ●."""
+        self._cells: dict[str, list[Text]] = {}
+
+    # Class-level: DataTable.__init__ sets reactives, which refresh, before ours runs.
+    _deferring = False
+    _deferred: dict[str, bool] | None = None
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
+        """While a redraw rewrites many cells, merge the refresh requests into one.
+
+        ``update_cell`` and ``add_row`` each ask for a refresh, and every
+        request recomputes the dirty regions: 12,000 of them for a 1,000-row
+        refresh cost more than painting the frame.  One at the end does the same.
+        """
+        if not self._deferring:
+            return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+        asked = self._deferred or {"repaint": False, "layout": False, "recompose": False}
+        self._deferred = {
+            "repaint": asked["repaint"] or repaint or bool(regions),
+            "layout": asked["layout"] or layout,
+            "recompose": asked["recompose"] or recompose,
+        }
+        return self
+
+    @contextmanager
+    def _one_refresh(self) -> Iterator[None]:
+        self._deferring, self._deferred = True, None
+        try:
+            yield
+        finally:
+            self._deferring = False
+            if self._deferred is not None:
+                super().refresh(**self._deferred)
 
     def on_mount(self) -> None:
         for column in COLUMNS:
@@ -163,6 +198,7 @@ class EndpointTable(DataTable):
     # -- data ---------------------------------------------------------------
     def show(self, snapshot: FleetSnapshot) -> None:
         self._snapshot = snapshot
+        self._cells.clear()
         self._fit_name_column()
         self._redraw()
 
@@ -180,7 +216,16 @@ class EndpointTable(DataTable):
         """Mark the endpoints that have a firing alarm."""
         if names != self.firing:
             self.firing = names
+            self._cells.clear()
             self._redraw()
+
+    def _row(self, endpoint: Endpoint, metrics: EndpointMetrics) -> list[Text]:
+        """The row's cells, made once per snapshot: sorting and filtering
+        1,000 rows then only reorders them."""
+        cells = self._cells.get(endpoint.name)
+        if cells is None:
+            cells = self._cells[endpoint.name] = [self._cell(column, endpoint, metrics) for column in COLUMNS]
+        return cells
 
     def _cell(self, column: Column, endpoint: Endpoint, metrics: EndpointMetrics) -> Text:
         cell = column.cell(endpoint, metrics)
@@ -228,6 +273,10 @@ class EndpointTable(DataTable):
         return Text(label, style="bold", justify="left" if column.key in ("name", "status") else "right")
 
     def _redraw(self) -> None:
+        with self._one_refresh():
+            self._rebuild()
+
+    def _rebuild(self) -> None:
         snapshot = self._snapshot
         if snapshot is None:
             return
@@ -239,24 +288,37 @@ class EndpointTable(DataTable):
             if not self.filter_text or matches(self.filter_text, endpoint.name)
         ]
         # Rows without a value sort after the others in either direction.
-        known = [row for row in rows if sort_column.sort_value(*row) is not None]
-        unknown = [row for row in rows if sort_column.sort_value(*row) is None]
-        known.sort(key=lambda row: (sort_column.sort_value(*row), row[0].name), reverse=self.sort_reverse)
+        keyed = [(sort_column.sort_value(*row), row) for row in rows]
+        known = [(value, row) for value, row in keyed if value is not None]
+        unknown = [row for value, row in keyed if value is None]
+        known.sort(key=lambda pair: (pair[0], pair[1][0].name), reverse=self.sort_reverse)
         unknown.sort(key=lambda row: row[0].name)
-        rows = known + unknown
+        rows = [row for _, row in known] + unknown
         order = [endpoint.name for endpoint, _ in rows]
+        changed = False
         for column in COLUMNS:
-            self.columns[column.key].label = self._header(column)
+            header = self._header(column)
+            if not _same_text(self.columns[column.key].label, header):
+                self.columns[column.key].label = header
+                changed = True
         if order == self._order:
+            # Same rows in the same order: touch only the cells whose text
+            # changed.  Every update_cell drops the table's render caches, so
+            # rewriting all 12 cells of 1,000 rows each refresh would re-render
+            # the whole table for the few numbers that moved.
             for endpoint, metrics in rows:
-                for column in COLUMNS:
-                    self.update_cell(endpoint.name, column.key, self._cell(column, endpoint, metrics))
-            self.refresh()
+                cells = self.get_row(endpoint.name)
+                for column, old, cell in zip(COLUMNS, cells, self._row(endpoint, metrics)):
+                    if not _same_text(cell, old):
+                        self.update_cell(endpoint.name, column.key, cell)
+                        changed = True
+            if changed:
+                self.refresh()
             return
         selected = self.selected_name
         self.clear()
         for endpoint, metrics in rows:
-            self.add_row(*(self._cell(column, endpoint, metrics) for column in COLUMNS), key=endpoint.name)
+            self.add_row(*self._row(endpoint, metrics), key=endpoint.name)
         self._order = order
         if selected in order:
             self.move_cursor(row=order.index(selected), animate=False)
@@ -264,3 +326,11 @@ class EndpointTable(DataTable):
             self.move_cursor(row=0, animate=False)
         # Clearing can leave the highlight where it was; tell the app who is selected now.
         self.post_message(self.Selected(self.selected_name))
+
+
+def _same_text(a: object, b: object) -> bool:
+    """Rich's ``Text.__eq__`` ignores the base style and justification, which
+    carry the warning colours here; compare those too."""
+    if not (isinstance(a, Text) and isinstance(b, Text)):
+        return a == b
+    return a == b and a.style == b.style and a.justify == b.justify

@@ -1,0 +1,111 @@
+"""Section: the endpoint table with 1,000 endpoints — sort, filter, scroll, refresh.
+
+The real ``EndpointTable`` runs alone in a headless Textual app (120×40) and
+is fed a ``FleetSnapshot`` of N generated endpoints (one or two variants,
+three hours of per-minute series for every metric).  Each action is timed
+from the call to the moment the app is idle again after painting the frame
+it caused (``pilot.pause()``: pending messages handled, the screen's update
+done), so the number is what a key press costs the UI thread:
+
+- **first show**: the table built from nothing;
+- **refresh, same order**: a new snapshot whose values moved (what each
+  refresh does; only the cells that changed are rewritten);
+- **sort**: ``s`` (next column, the rows reorder);
+- **filter**: the filter text set (about a tenth of the rows stay), then cleared;
+- **scroll**: the cursor one row down, and a page down.
+
+Medians of ``repeats`` runs; the target is 50 ms a frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import statistics
+import time
+from datetime import datetime, timezone
+
+from textual.app import App, ComposeResult
+
+from smtop.catalog import METRICS
+from smtop.models import Endpoint, EndpointMetrics, FleetSnapshot, MetricSeries, Variant
+from smtop.ui.widgets.endpoint_table import EndpointTable
+
+PERIODS = 180
+TARGET_MS = 50.0
+HEADERS = ["endpoints", "action", "median ms", "max ms", "runs", f"< {TARGET_MS:g} ms"]
+
+
+def snapshot(count: int, seed: int, now: float = 1_767_225_600.0) -> FleetSnapshot:
+    """``count`` endpoints with a full window of series; ``seed`` moves the values."""
+    rng = random.Random(seed)
+    stamps = tuple(now - 60.0 * (PERIODS - i) for i in range(PERIODS))
+    endpoints, metrics = [], {}
+    for index in range(count):
+        name = f"{('fraud', 'churn', 'search', 'rank', 'vision')[index % 5]}-model-{index:04d}"
+        variants = tuple(
+            Variant(f"v{v}", "ml.g5.xlarge" if index % 3 == 0 else "ml.m5.large", 1 + index % 4, 1 + index % 4, 1.0)
+            for v in range(1 + (index % 10 == 0))
+        )
+        endpoints.append(Endpoint(name, "InService", variants=variants))
+        series = {}
+        for spec in METRICS.values():
+            for stat in spec.stats:
+                base = rng.uniform(1, 1000)
+                series[(spec.name, stat)] = MetricSeries(
+                    spec.name, stat, 60, stamps, tuple(base * rng.uniform(0.8, 1.2) for _ in stamps)
+                )
+        metrics[name] = EndpointMetrics(name, series)
+    return FleetSnapshot(datetime.fromtimestamp(now, timezone.utc), tuple(endpoints), metrics)
+
+
+class TableApp(App):
+    def compose(self) -> ComposeResult:
+        yield EndpointTable()
+
+
+async def _timed(pilot, action) -> float:
+    began = time.perf_counter()
+    action()
+    await pilot.pause()
+    return (time.perf_counter() - began) * 1000
+
+
+async def _measure_one(count: int, repeats: int) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {}
+    snapshots = [snapshot(count, seed) for seed in range(repeats + 1)]
+    app = TableApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.query_one(EndpointTable)
+        table.focus()
+        await pilot.pause()
+        times["first show"] = [await _timed(pilot, lambda: table.show(snapshots[0]))]
+        steps = {
+            "refresh, same order": lambda i: table.show(snapshots[i + 1]),
+            "sort (s)": lambda i: table.action_cycle_sort(),
+            "filter (~10 % stay)": lambda i: table.set_filter("0-"),
+            "filter cleared": lambda i: table.set_filter(""),
+            "cursor down": lambda i: table.action_cursor_down(),
+            "page down": lambda i: table.action_page_down(),
+        }
+        for i in range(repeats):
+            for label, step in steps.items():
+                times.setdefault(label, []).append(await _timed(pilot, lambda: step(i)))
+    return times
+
+
+def measure(sizes: list[int], repeats: int, log=print) -> list[tuple[int, dict[str, list[float]]]]:
+    results = []
+    for count in sizes:
+        log(f"  scale: table with {count} endpoints …")
+        results.append((count, asyncio.run(_measure_one(count, repeats))))
+    return results
+
+
+def rows(results) -> list[list[object]]:
+    out = []
+    for count, times in results:
+        for label, values in times.items():
+            median = statistics.median(values)
+            out.append([count, label, median, max(values), len(values), "yes" if median < TARGET_MS else "**no**"])
+    return out
