@@ -270,6 +270,8 @@ class TailStats:
     events_shown: int = 0
     live_sessions: int = 0
     failures: int = 0
+    last_wait: float = 0.0
+    """Seconds the polling loop last waited between polls."""
 
 
 class _LiveUnavailable(Exception):
@@ -321,6 +323,7 @@ class LogTail:
         since: timedelta = timedelta(minutes=10),
         clock: Clock | None = None,
         poll_interval: float = 2.0,
+        quiet_interval: float | None = None,
         page_limit: int | None = None,
         max_pages: int = 10,
         fill_limit: int = 10_000,
@@ -343,6 +346,7 @@ class LogTail:
         self.since = since
         self._clock = clock or SystemClock()
         self.poll_interval = poll_interval
+        self.quiet_interval = max(poll_interval, quiet_interval) if quiet_interval else poll_interval
         self.page_limit = page_limit
         self.max_pages = max_pages
         self.fill_limit = fill_limit
@@ -575,6 +579,7 @@ class LogTail:
 
     async def _follow_polling(self) -> AsyncIterator[TailUpdate]:
         self.mode = "poll"
+        wait = self.poll_interval
         while True:
             async for update in self._poll_retrying():
                 yield update
@@ -582,7 +587,18 @@ class LogTail:
             if update is not None:
                 yield update
             if not self._backlog:
-                await asyncio.sleep(self.poll_interval)
+                # A quiet group is asked less and less often (doubling up to
+                # quiet_interval): FilterLogEvents' 5 TPS quota is shared by the
+                # whole account and region.  The first new line brings it back
+                # to poll_interval.
+                wait = self.poll_interval if update is not None and update.events else min(self.quiet_interval, wait * 2)
+                self.stats.last_wait = wait
+                await asyncio.sleep(wait)
+
+    def _interval_label(self) -> str:
+        if self.quiet_interval > self.poll_interval:
+            return f"{self.poll_interval:g} s ({self.quiet_interval:g} s when quiet)"
+        return f"{self.poll_interval:g} s"
 
     # -- Live Tail -----------------------------------------------------------
 
@@ -744,7 +760,7 @@ class LogTail:
         return TailUpdate(
             self.group,
             mode="poll",
-            notice=f"Live Tail is not available here ({reason}); polling every {self.poll_interval:g} s.",
+            notice=f"Live Tail is not available here ({reason}); polling every {self._interval_label()}.",
         )
 
 

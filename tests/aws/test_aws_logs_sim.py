@@ -6,6 +6,7 @@ seed, no live traffic); these tests only read.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -78,3 +79,46 @@ async def test_live_tail_against_the_simulator_falls_back_to_polling(sim, test_c
     assert second.notice and "Live Tail is not available" in second.notice
     assert time.perf_counter() - began < 2.0
     assert tail.mode == "poll"
+
+
+async def test_a_quiet_group_is_polled_less_often_until_a_line_arrives(sim, test_credentials):
+    """FilterLogEvents' 5 TPS quota is the account's: an idle tail backs off, a new line brings it back."""
+    import boto3
+
+    region, group = "us-west-2", "/aws/sagemaker/Endpoints/quiet-tail"
+    client = boto3.client("logs", region_name=region, endpoint_url=sim.url)
+    client.create_log_group(logGroupName=group)
+    client.create_log_stream(logGroupName=group, logStreamName="s")
+    async with AwsSession(region=region, endpoint_url=sim.url, max_attempts=1, read_only=True) as aws:
+        clock = FrozenClock(datetime.fromtimestamp(SIM_NOW, timezone.utc))  # the simulator's time
+        tail = LogTail(aws, group, since=timedelta(minutes=5), clock=clock, poll_interval=0.1, quiet_interval=0.8, live=False)
+        received: asyncio.Queue = asyncio.Queue()
+
+        async def consume() -> None:
+            async for update in tail.updates():
+                await received.put(update)
+
+        consumer = asyncio.create_task(consume())
+        try:
+            waits: list[float] = []
+            polls = 0
+            deadline = time.monotonic() + 10
+            while len(waits) < 6 and time.monotonic() < deadline:  # the loop's own waits while nothing arrives
+                await asyncio.sleep(0.02)
+                if tail.stats.polls != polls and tail.stats.last_wait:
+                    polls = tail.stats.polls
+                    waits.append(tail.stats.last_wait)
+            assert len(waits) == 6 and waits == sorted(waits) and waits[0] < waits[-1] == 0.8
+            while not received.empty():
+                assert not received.get_nowait().events  # nothing was there to show
+            client.put_log_events(
+                logGroupName=group, logStreamName="s", logEvents=[{"timestamp": int((SIM_NOW - 60) * 1000), "message": "back"}]
+            )
+            update = await asyncio.wait_for(received.get(), timeout=5)
+            assert [e.message for e in update.events] == ["back"]
+            polls = tail.stats.polls
+            await asyncio.sleep(0.45)  # back at 0.1 s: several polls where 0.8 s would allow none
+            assert tail.stats.polls >= polls + 2
+        finally:
+            consumer.cancel()
+            await asyncio.gather(consumer, return_exceptions=True)
