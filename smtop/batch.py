@@ -1,18 +1,43 @@
-"""`smtop --batch`: the console's snapshot as text or JSON, like `top -b`."""
+"""`smtop --batch`: the console's snapshot as text or JSON, like `top -b`.
+
+A snapshot has three sections, as the console has three places to look:
+the endpoints with their latest metrics, the firing alarms, and the recent
+CloudTrail events.  The endpoints are the snapshot: when they cannot be read
+smtop says why in one line and exits 1.  The other two fail on their own: a
+role without cloudtrail:LookupEvents still gets the endpoints and the alarms,
+with the section's own message in its place (text) or its ``error`` (JSON),
+on stderr too, and the exit code 1 so a script notices (an endpoint URL whose
+service lacks the API, moto for one, only gets the section's message).
+
+Everything that came from AWS, error messages included, is printed through
+:func:`smtop.format.printable`: an alarm reason or an error message carrying
+escape sequences must not drive the terminal that reads the output.  JSON
+output escapes them by itself (``ensure_ascii``).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import sys
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Callable, TextIO
 
 from smtop import format as fmt
 from smtop.catalog import METRICS
 from smtop.clock import Clock
-from smtop.errors import SmtopError
+from smtop.errors import SmtopError, UnsupportedOperationError
 from smtop.models import Endpoint, EndpointMetrics, FleetSnapshot
+from smtop.models.alarms import AlarmsSnapshot, MetricAlarm
+from smtop.models.cloudtrail import TrailEvent, TrailSnapshot
 from smtop.settings import Settings
+
+TRAIL_WINDOW = timedelta(hours=1)
+"""How far back batch mode looks for CloudTrail events."""
+TRAIL_EVENTS = 20
+"""CloudTrail events printed: one LookupEvents page per source, so a snapshot
+costs two requests of the account's 2 per second."""
 
 _COLUMNS = (
     ("ENDPOINT", 28, "<"),
@@ -30,27 +55,77 @@ _COLUMNS = (
 )
 
 
+@dataclass
+class Sections:
+    """One snapshot's sections; an ``*_error`` replaces its section when it failed."""
+
+    fleet: FleetSnapshot
+    alarms: AlarmsSnapshot | None = None
+    alarms_error: str | None = None
+    trail: TrailSnapshot | None = None
+    trail_error: str | None = None
+    failed: list[str] = field(default_factory=list)
+    """Names of the sections that failed ("alarms", "cloudtrail")."""
+
+
 def run_batch(settings: Settings, open_fleet: Callable, *, count: int, as_json: bool, clock: Clock, out: TextIO | None = None) -> int:
+    """Print ``count`` snapshots; 0 when every section was read, 1 when any failed."""
     out = out or sys.stdout
     try:
-        asyncio.run(_loop(settings, open_fleet, count, as_json, clock, out))
+        failed = asyncio.run(_loop(settings, open_fleet, count, as_json, clock, out))
     except SmtopError as error:
-        print(f"smtop: {error}", file=sys.stderr)
+        print(f"smtop: {fmt.printable(str(error))}", file=sys.stderr)
         return 1
-    return 0
+    return 1 if failed else 0
 
 
-async def _loop(settings: Settings, open_fleet: Callable, count: int, as_json: bool, clock: Clock, out: TextIO) -> None:
+async def _loop(settings: Settings, open_fleet: Callable, count: int, as_json: bool, clock: Clock, out: TextIO) -> bool:
+    failed = False
     async with open_fleet(settings, clock) as fleet:
+        from smtop.aws.cloudtrail import TrailHistory
+
+        trail = TrailHistory(fleet.aws, clock, window=TRAIL_WINDOW, capacity=TRAIL_EVENTS)
         for iteration in range(count):
             if iteration:
                 await asyncio.sleep(settings.refresh)
-            snapshot = await fleet.refresh()
+            sections = await _read(fleet, trail)
+            for name in sections.failed:
+                error = sections.alarms_error if name == "alarms" else sections.trail_error
+                print(f"smtop: {name}: {fmt.printable(error or '')}", file=sys.stderr)
+            failed = failed or bool(sections.failed)
             if as_json:
-                out.write(json.dumps(snapshot_json(snapshot, settings), sort_keys=False) + "\n")
+                out.write(json.dumps(sections_json(sections, settings), sort_keys=False) + "\n")
             else:
-                out.write(snapshot_text(snapshot, settings) + "\n")
+                out.write(sections_text(sections, settings) + "\n")
             out.flush()
+    return failed
+
+
+async def _read(fleet: Any, trail: Any) -> Sections:
+    """The endpoints (their failure ends the run), then alarms and CloudTrail, each on its own."""
+    snapshot = await fleet.refresh()
+    sections = Sections(snapshot)
+    names = [e.name for e in snapshot.endpoints]
+    alarms, events = await asyncio.gather(fleet.alarms(names), trail.poll(), return_exceptions=True)
+    if isinstance(alarms, BaseException):
+        sections.alarms_error = _section_error(alarms, "alarms", sections)
+    else:
+        sections.alarms = alarms
+    if isinstance(events, BaseException):
+        sections.trail_error = _section_error(events, "cloudtrail", sections)
+    else:
+        sections.trail = events
+    return sections
+
+
+def _section_error(error: BaseException, name: str, sections: Sections) -> str:
+    """The section's message; a failure counts (stderr, exit 1) unless the endpoint
+    simply lacks the API (moto, LocalStack): then the section says so and that is all."""
+    if not isinstance(error, SmtopError):
+        raise error  # a bug of ours
+    if not isinstance(error, UnsupportedOperationError):
+        sections.failed.append(name)
+    return str(error)
 
 
 def _summary(metrics: EndpointMetrics) -> dict[str, float | None]:
@@ -139,4 +214,71 @@ def snapshot_text(snapshot: FleetSnapshot, settings: Settings) -> str:
             fmt.utilization(s["disk_pct"]),
         )
         lines.append(" ".join(f"{cell:{align}{width}}" for cell, (_, width, align) in zip(cells, _COLUMNS)))
+    return "\n".join(lines)
+
+
+def _alarm_json(alarm: MetricAlarm) -> dict[str, Any]:
+    return {
+        "name": alarm.name,
+        "state": alarm.state,
+        "endpoint": alarm.endpoint,
+        "since": fmt.iso_utc(alarm.state_since),
+        "reason": alarm.reason,
+        "metric": alarm.metric,
+        "threshold": alarm.threshold,
+        "acknowledged_by": alarm.ack.by if alarm.ack else None,
+        "muted_until": fmt.iso_utc(alarm.muted_until),
+    }
+
+
+def _event_json(event: TrailEvent) -> dict[str, Any]:
+    return {
+        "event_id": event.event_id,
+        "time": fmt.iso_utc(event.time),
+        "event": event.name,
+        "source": event.source,
+        "who": event.who,
+        "resource": event.resource,
+        "endpoints": sorted(event.endpoints),
+        "error_code": event.error_code,
+        "error_message": event.error_message,
+    }
+
+
+def sections_json(sections: Sections, settings: Settings) -> dict[str, Any]:
+    """The snapshot object, with "alarms" and "cloudtrail" each holding its rows or its error."""
+    data = snapshot_json(sections.fleet, settings)
+    firing = sections.alarms.firing if sections.alarms else ()
+    data["alarms"] = {"firing": [_alarm_json(a) for a in firing], "error": sections.alarms_error}
+    events = sections.trail.events[:TRAIL_EVENTS] if sections.trail else ()
+    data["cloudtrail"] = {"events": [_event_json(e) for e in events], "error": sections.trail_error}
+    return data
+
+
+def sections_text(sections: Sections, settings: Settings) -> str:
+    """The endpoints table, then FIRING ALARMS and CLOUDTRAIL, each with its rows or why it is missing."""
+    lines = [snapshot_text(sections.fleet, settings), ""]
+    if sections.alarms_error is not None:
+        lines.append(f"FIRING ALARMS: not available: {fmt.printable(sections.alarms_error)}")
+    else:
+        firing = sections.alarms.firing if sections.alarms else ()
+        lines.append(f"FIRING ALARMS ({len(firing)})")
+        for alarm in firing:
+            since = fmt.clock_time(alarm.state_since)
+            acked = f" · acked by {fmt.printable(alarm.ack.by)}" if alarm.ack else ""
+            lines.append(f"  {fmt.printable(alarm.name)} · {fmt.printable(alarm.endpoint or '-')} · since {since}{acked}")
+            if alarm.reason:
+                lines.append(f"    {fmt.printable(alarm.reason)}")
+    lines.append("")
+    if sections.trail_error is not None:
+        lines.append(f"CLOUDTRAIL: not available: {fmt.printable(sections.trail_error)}")
+    else:
+        events = sections.trail.events[:TRAIL_EVENTS] if sections.trail else ()
+        lines.append(f"CLOUDTRAIL (last {len(events)} events)")
+        for event in events:
+            error = f" · {fmt.printable(event.error_code)}" if event.error_code else ""
+            lines.append(
+                f"  {fmt.clock_time(event.time)} {fmt.printable(event.name)} · {fmt.printable(event.who)}"
+                f" · {fmt.printable(event.resource or '-')}{error}"
+            )
     return "\n".join(lines)

@@ -156,3 +156,110 @@ def test_batch_text_twice(seeded_moto, clean_env):
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("their-endpoint") == 2
     assert result.stdout.count("ENDPOINT") == 2
+
+
+# -- batch mode: firing alarms and CloudTrail, each section failing on its own ----------------
+
+HOSTILE = "\x1b]0;pwned\x07 [bold red]x[/bold red] \u202eevil"
+MARKUP_USER = "[bold]mallory[@click=app.quit]"
+
+
+@pytest.fixture(scope="module")
+def wall_sim():
+    """A simulator on the wall clock (batch mode reads "now" from it), with one endpoint,
+    one firing alarm and one failed call in its trail, all carrying hostile text."""
+    from smtop.sim.process import spawn_sim
+
+    process = spawn_sim(traffic=False, seed=7, extra_args=["--no-fleet"])
+    kw = dict(endpoint_url=process.url, region_name="us-east-1", aws_secret_access_key="y", config=Config(retries={"max_attempts": 1}))
+    sm = boto3.client("sagemaker", aws_access_key_id="x", **kw)
+    sm.create_model(ModelName="m", ExecutionRoleArn="arn:aws:iam::123456789012:role/sm", PrimaryContainer={"Image": "img"})
+    sm.create_endpoint_config(
+        EndpointConfigName="cfg",
+        ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": "m", "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}],
+    )
+    sm.create_endpoint(EndpointName="batch-endpoint", EndpointConfigName="cfg")
+    cw = boto3.client("cloudwatch", aws_access_key_id="x", **kw)
+    cw.put_metric_alarm(
+        AlarmName=f"alarm {HOSTILE}", Namespace="AWS/SageMaker", MetricName="ModelLatency", Statistic="Average",
+        Period=60, EvaluationPeriods=1, Threshold=1.0, ComparisonOperator="GreaterThanThreshold",
+        Dimensions=[{"Name": "EndpointName", "Value": "batch-endpoint"}, {"Name": "VariantName", "Value": "AllTraffic"}],
+        # The simulator evaluates alarms every (wall-clock) minute: with no data, a missing
+        # datapoint must keep it in ALARM, or a minute boundary mid-test would clear it.
+        TreatMissingData="breaching",
+    )
+    cw.set_alarm_state(AlarmName=f"alarm {HOSTILE}", StateValue="ALARM", StateReason=f"reason {HOSTILE}")
+    with pytest.raises(Exception):
+        boto3.client("sagemaker", aws_access_key_id=MARKUP_USER, **kw).delete_endpoint(EndpointName=f"gone {HOSTILE}")
+    yield process
+    process.stop()
+
+
+def assert_inert(text: str) -> None:
+    for bad in ("\x1b", "\x07", "\u202e", "\r"):
+        assert bad not in text, repr(bad)
+
+
+def test_batch_prints_firing_alarms_and_cloudtrail_and_each_fails_on_its_own(wall_sim, clean_env):
+    from smtop.format import printable
+
+    clean_env.update(AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="y")
+    args = ("--batch", "--region", "us-east-1", "--endpoint-url", wall_sim.url)
+    result = run_smtop(*args, env=clean_env)
+    assert result.returncode == 0, result.stderr
+    assert_inert(result.stdout + result.stderr)
+    out = result.stdout
+    assert "batch-endpoint" in out and "FIRING ALARMS (1)" in out
+    assert printable(f"alarm {HOSTILE}") in out and printable(f"reason {HOSTILE}") in out
+    trail = out[out.index("CLOUDTRAIL"):]
+    assert "DeleteEndpoint" in trail and MARKUP_USER in trail and "ValidationException" in trail
+    assert printable(f"gone {HOSTILE}") in trail
+
+    # No cloudtrail:LookupEvents: the endpoints and the alarms are still there, the section says why.
+    wall_sim.inject("deny", "cloudtrail", "LookupEvents")
+    try:
+        result = run_smtop(*args, "--json", env=clean_env)
+    finally:
+        wall_sim.clear_faults()
+    assert result.returncode == 1
+    assert_inert(result.stdout + result.stderr)
+    snapshot = json.loads(result.stdout.splitlines()[0])
+    assert [e["name"] for e in snapshot["endpoints"]] == ["batch-endpoint"]
+    assert [(a["name"], a["reason"]) for a in snapshot["alarms"]["firing"]] == [(f"alarm {HOSTILE}", f"reason {HOSTILE}")]
+    assert snapshot["alarms"]["error"] is None
+    assert snapshot["cloudtrail"]["events"] == [] and "cloudtrail:LookupEvents" in snapshot["cloudtrail"]["error"]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("smtop: cloudtrail: ") and "cloudtrail:LookupEvents" in lines[0]
+
+
+@pytest.fixture
+def hostile_aws():
+    """An "AWS" that answers every call with an error whose message is hostile text."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = json.dumps({"__type": "ValidationException", "message": f"bad {HOSTILE}"}).encode()
+            self.send_response(400)
+            self.send_header("Content-Type", "application/x-amz-json-1.1")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_batch_failure_text_from_aws_is_printed_inert(hostile_aws, clean_env):
+    clean_env.update(AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="y")
+    result = run_smtop("--batch", "--region", "us-east-1", "--endpoint-url", hostile_aws, env=clean_env)
+    assert_one_clear_line(result, "ValidationException", "[bold red]x[/bold red]")
+    assert_inert(result.stderr)
+    assert "bad \\x1b]0;pwned\\x07" in result.stderr

@@ -229,3 +229,148 @@ async def test_metrics_have_no_gap_after_failed_refreshes(fsim):
     # are the zeros a count metric shows for "no requests".
     assert {at: got.get(at) for at in expected} == expected
     assert all(value == 0 for at, value in got.items() if at not in expected)
+
+
+class OffsetClock:
+    """The simulator's own time (its clock runs from --now at wall speed), read off one of its events."""
+
+    def __init__(self, sim_epoch: float) -> None:
+        self.offset = sim_epoch - time.time()
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(time.time() + self.offset, timezone.utc)
+
+
+class AlarmWriter(threading.Thread):
+    """Makes N management calls (PutMetricAlarm), each one CloudTrail event; retries through outages."""
+
+    def __init__(self, fsim, prefix: str, count: int, every: float) -> None:
+        super().__init__(daemon=True)
+        self.client = boto(fsim, "cloudwatch")
+        self.prefix, self.count, self.every = prefix, count, every
+        self.done = 0
+
+    def put(self, n: int) -> None:
+        self.client.put_metric_alarm(
+            AlarmName=f"{self.prefix}-{n:03d}", Namespace="Custom/NothingLost", MetricName="m", Statistic="Sum",
+            Period=60, EvaluationPeriods=1, Threshold=1.0, ComparisonOperator="GreaterThanThreshold",
+        )
+
+    def run(self) -> None:
+        for n in range(self.count):
+            while True:
+                try:
+                    self.put(n)
+                    break
+                except Exception:  # the outage outlasted boto3's retries: try again
+                    time.sleep(0.2)
+            self.done += 1
+            time.sleep(self.every)
+
+
+def lookup_truth(fsim, since: datetime) -> list[str]:
+    """Every monitoring event since ``since``, as the simulator itself answers LookupEvents."""
+    trail = boto(fsim, "cloudtrail")
+    ids = []
+    for page in trail.get_paginator("lookup_events").paginate(
+        LookupAttributes=[{"AttributeKey": "EventSource", "AttributeValue": "monitoring.amazonaws.com"}], StartTime=since,
+    ):
+        ids += [e["EventId"] for e in page["Events"]]
+    return ids
+
+
+async def test_cloudtrail_feed_shows_every_event_once_across_throttling_drops_and_a_restart(fsim):
+    from smtop.aws.cloudtrail import TrailHistory
+
+    prefix = f"nothing-lost-{time.time_ns() % 10**8}"
+    writer = AlarmWriter(fsim, prefix, count=80, every=0.01)
+    writer.put(999)  # one event first: it tells the simulator's time
+    first = boto(fsim, "cloudtrail").lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventSource", "AttributeValue": "monitoring.amazonaws.com"}], MaxResults=1,
+    )["Events"][0]
+    clock = OffsetClock(first["EventTime"].timestamp())
+    since = first["EventTime"]
+    failures: list[str] = []
+    added = 0
+    async with AwsSession(region=REGION, endpoint_url=fsim.url, max_attempts=1, connect_timeout=1, read_timeout=3) as aws:
+        # A short backoff; the region holds only this test's monitoring events (shown is cut at the first).
+        history = TrailHistory(aws, clock, sources=("monitoring.amazonaws.com",), window=timedelta(hours=1),
+                               capacity=1000, backoff=0.1, max_attempts=2)
+
+        async def poll_once() -> None:
+            nonlocal added
+            try:
+                snapshot = await history.poll()
+            except SmtopError as error:
+                failures.append(type(error).__name__)
+                await asyncio.sleep(0.1)
+                return
+            added += snapshot.added
+            assert len({e.event_id for e in snapshot.events}) == len(snapshot.events)
+
+        writer.start()
+        fsim.reset_calls()
+        began = time.monotonic()
+        # Counted faults, not shares: the few paced requests of a second would make a share hit or miss by chance.
+        for fault in (("throttle", 3), ("drop", 2), None):
+            if fault is None:
+                fsim.outage(1.0)
+                await asyncio.sleep(0.2)
+            else:
+                fsim.inject(fault[0], "cloudtrail", "LookupEvents", count=fault[1])
+            end = time.monotonic() + 1.2
+            while time.monotonic() < end:
+                await poll_once()
+            fsim.clear_faults()
+        await wait_until_back(fsim)
+        await asyncio.to_thread(writer.join, 60)
+        calls = fsim.faults()["calls"].get("cloudtrail:LookupEvents", 0)
+        seconds = time.monotonic() - began
+        await poll_once()
+        shown = [e.event_id for e in history._events.values() if e.time >= since]
+
+    truth = lookup_truth(fsim, since)
+    assert writer.done == 80 and len(truth) >= 81  # every alarm write (one retried across the outage may be two), and the first
+    assert len(shown) == len(set(shown)), "an event shown twice"
+    assert set(shown) == set(truth), (len(set(truth) - set(shown)), len(set(shown) - set(truth)))
+    assert added == len(truth)  # each counted as new exactly once (this region has no other monitoring events)
+    # Faults were really hit, and the pacer held LookupEvents under 2 a second throughout.
+    # Three throttles in a row: one retried as it was (a backoff), then a poll failed as a whole.
+    assert history.backoffs and {"ThrottledError", "ConnectionFailedError"} <= set(failures), failures
+    assert calls <= 2 * seconds, (calls, seconds)
+
+
+async def test_insights_rows_are_the_clean_runs_rows_across_throttled_and_dropped_polls(fsim):
+    from smtop.aws.insights import InsightsRunner
+    from smtop.models.insights import QueryRequest
+
+    group = f"/aws/sagemaker/Endpoints/insights-lost-{time.time_ns() % 10**8}"
+    logs = boto(fsim, "logs")
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    base = SIM_NOW * 1000 - 600_000
+    logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=[
+        {"timestamp": base + i * 1000, "message": f"req {i} status={500 if i % 7 == 0 else 200} latency_ms={i * 3}"} for i in range(300)
+    ])
+    request = QueryRequest(
+        query="filter @message like /status=500/\n| parse @message /latency_ms=(?<ms>\\d+)/\n| stats count(*) as n, max(ms) as worst by bin(1m)",
+        log_groups=(group,), start=datetime.fromtimestamp(SIM_NOW - 3600, timezone.utc),
+        end=datetime.fromtimestamp(SIM_NOW + 60, timezone.utc),
+    )
+    async with AwsSession(region=REGION, endpoint_url=fsim.url, max_attempts=1, connect_timeout=1, read_timeout=3) as aws:
+        async def run() -> list:
+            return [p async for p in InsightsRunner(aws, request, poll_first=0.05, poll_max=0.2).progress()]
+
+        clean = (await run())[-1]
+        assert clean.status == "Complete" and clean.rows
+        fsim.reset_calls()
+        fsim.inject("throttle", "logs", "GetQueryResults", count=3)
+        fsim.inject("drop", "logs", "GetQueryResults", count=2)
+        states = await run()
+    faulted = states[-1]
+    assert faulted.status == "Complete"
+    assert (faulted.fields, faulted.rows) == (clean.fields, clean.rows)
+    notices = [s.notice for s in states if s.notice]
+    assert any("throttled, retrying in" in n for n in notices) and any("connection failed, retrying in" in n for n in notices)
+    calls = fsim.faults()["calls"]
+    assert calls["logs:StartQuery"] == 1 and calls["logs:GetQueryResults"] >= 6  # 5 faulted, then the answer

@@ -25,7 +25,7 @@ from smtop.aws.errors import translate
 from smtop.aws.session import AwsSession
 from smtop.errors import AccessDeniedError, ConnectionFailedError, CredentialsError, ThrottledError
 from smtop.sim.faults import FaultSpecError, parse_fault_spec
-from smtop.sim.process import spawn_sim
+from smtop.sim.process import spawn_sim, start_sim
 from tests.conftest import SIM_NOW
 
 REGION = "eu-north-1"
@@ -79,16 +79,18 @@ async def call(aws: AwsSession, service: str):
     return await CALLS[service][0](client)
 
 
-@pytest.mark.parametrize("kind,column", [("throttle", 1), ("deny", 2), ("expired", 3)])
-async def test_errors_come_in_each_services_own_protocol(fsim, kind, column):
-    fsim.inject(kind)
+async def test_errors_come_in_each_services_own_protocol(fsim):
+    # One session for the three kinds: opening five clients is most of the cost.
     async with session(fsim) as aws:
-        for service, spec in CALLS.items():
-            with pytest.raises(ClientError) as caught:
-                await call(aws, service)
-            assert caught.value.response["Error"]["Code"] == spec[column], service
-    rule = fsim.faults()["faults"][0]
-    assert rule["injected"] == rule["matched"] == len(CALLS)
+        for kind, column in (("throttle", 1), ("deny", 2), ("expired", 3)):
+            fsim.clear_faults()
+            fsim.inject(kind)
+            for service, spec in CALLS.items():
+                with pytest.raises(ClientError) as caught:
+                    await call(aws, service)
+                assert caught.value.response["Error"]["Code"] == spec[column], (kind, service)
+            rule = fsim.faults()["faults"][0]
+            assert rule["injected"] == rule["matched"] == len(CALLS), kind
 
 
 async def test_smtop_reads_each_fault_as_the_error_a_person_acts_on(fsim):
@@ -117,23 +119,29 @@ async def test_smtop_reads_each_fault_as_the_error_a_person_acts_on(fsim):
 
 
 async def test_a_share_of_calls_fails_and_the_same_seed_fails_the_same_calls():
+    # Two simulators of the same seed, started side by side; boto3's clients share one loaded model.
+    processes = [start_sim(traffic=False, seed=11, now=SIM_NOW, extra_args=["--no-fleet", "--fault", "throttle:sagemaker,share=0.3"]) for _ in range(2)]
     patterns = []
-    for seed in (11, 11):
-        process = spawn_sim(traffic=False, seed=seed, now=SIM_NOW, extra_args=["--no-fleet", "--fault", "throttle:sagemaker,share=0.3"])
-        try:
-            async with session(process) as aws:
-                outcome = []
-                for _ in range(40):
-                    try:
-                        await call(aws, "sagemaker")
-                        outcome.append(0)
-                    except ClientError:
-                        outcome.append(1)
-                patterns.append(outcome)
+    try:
+        for process in processes:
+            process.wait_ready(20)
+            sagemaker = boto3.client(
+                "sagemaker", endpoint_url=process.url, region_name=REGION, aws_access_key_id="testing",
+                aws_secret_access_key="testing", config=Config(retries={"total_max_attempts": 1}),
+            )
+            outcome = []
+            for _ in range(40):
+                try:
+                    sagemaker.list_endpoints()
+                    outcome.append(0)
+                except ClientError:
+                    outcome.append(1)
+            patterns.append(outcome)
             state = process.faults()
             assert state["faults"][0]["injected"] == sum(outcome)
             await call_other_service_unharmed(process)
-        finally:
+    finally:
+        for process in processes:
             process.stop()
     assert patterns[0] == patterns[1]
     assert 0.1 <= sum(patterns[0]) / 40 <= 0.5

@@ -5,10 +5,11 @@ words a person acts on, the other panels keep updating, and everything comes
 back by itself within one refresh of the fault clearing, with retries that
 back off (counted at the simulator, not trusted from smtop).
 
-To run these over another panel (Insights, CloudTrail, Alarms): add a row
-to ``PANELS`` (the service and operation it calls, where it writes its own
-failure, the keys that show it); the denied-panel test then covers it, and
-the other tests show the pattern for throttling, expiry, drops and outages.
+Every polling panel has a row in ``PANELS`` (the service and operation it
+calls, where it writes its own failure, the keys that show it): the denied
+and throttled tests run over each.  Insights runs on demand, so its faults
+hit a run (StartQuery, GetQueryResults polls); acknowledging an alarm is a
+user's action (PutAlarmMuteRule), so its faults hit that action.
 """
 
 from __future__ import annotations
@@ -25,11 +26,16 @@ from botocore.config import Config
 from smtop.cli import open_fleet
 from smtop.settings import Settings
 from smtop.sim.process import spawn_sim
+from smtop.ui.alarm_actions import AlarmChanged
 from smtop.ui.app import SmtopApp
+from smtop.ui.screens.alarm_ack import AlarmAckScreen
 from smtop.ui.screens.help import HelpScreen
+from smtop.ui.widgets.alarms_panel import AlarmsPanel
 from smtop.ui.widgets.endpoint_table import EndpointTable
+from smtop.ui.widgets.insights_panel import InsightsPanel
 from smtop.ui.widgets.log_panel import LogPanel
 from smtop.ui.widgets.status_bar import StatusBar
+from smtop.ui.widgets.trail_feed import TrailFeed
 from tests.conftest import SIM_NOW, SIM_SEED
 from tests.ui.conftest import wait_for
 
@@ -91,8 +97,11 @@ def log_lines(app) -> list[str]:
 
 
 def notice(app) -> str:
+    """The log panel's failure line; the Live Tail fallback note (information,
+    shown for a few seconds after each group switch) is not a failure."""
     box = app.main.query_one("#log-notice")
-    return str(box.render()) if box.display else ""
+    text = str(box.render()) if box.display else ""
+    return "" if text.startswith("Live Tail is not available") else text
 
 
 def header(app) -> str:
@@ -100,6 +109,8 @@ def header(app) -> str:
 
 
 async def started(pilot, app) -> None:
+    # The feed polls every 15 s in use; here at the refresh rate (its pacer still holds LookupEvents to 2/s).
+    app.main.query_one(TrailFeed).poll_seconds = REFRESH
     await wait_for(pilot, lambda: app.snapshot is not None, timeout=20)
     table = app.main.query_one(EndpointTable)
     table.move_cursor(row=table.visible_names.index(ENDPOINT))
@@ -177,36 +188,63 @@ def stale_text(app) -> str:
     return app.main.query_one(StatusBar).stale_reason or ""
 
 
+def trail_text(app) -> str:
+    return app.main.query_one(TrailFeed).notice
+
+
+def alarms_text(app) -> str:
+    panel = app.main.query_one(AlarmsPanel)
+    return str(panel.query_one("#alarms-status").render()) if panel.has_class("-failed") else ""
+
+
 PANELS = [
     Panel("metrics", "cloudwatch", "GetMetricData", stale_text),
     Panel("logs", "logs", "FilterLogEvents", notice),
+    Panel("cloudtrail", "cloudtrail", "LookupEvents", trail_text, open=("c",)),
+    Panel("alarms", "cloudwatch", "DescribeAlarms", alarms_text, open=("A",)),
 ]
 
 
-@pytest.mark.parametrize("panel", PANELS, ids=lambda p: p.name)
-async def test_a_denied_panel_names_the_iam_action_and_the_others_keep_updating(fsim, frozen_clock, panel):
+def panels(*names: str) -> tuple[Panel, ...]:
+    return tuple(p for p in PANELS if p.name in names)
+
+
+# The side panes fail together in one run (each still names its own action):
+# one console start instead of two, and it shows two failures at once stay apart.
+DENIED = [panels("metrics"), panels("logs"), panels("cloudtrail", "alarms")]
+
+
+@pytest.mark.parametrize("denied", DENIED, ids=lambda group: "+".join(p.name for p in group))
+async def test_a_denied_panel_names_the_iam_action_and_the_others_keep_updating(fsim, frozen_clock, denied):
     app = make_app(fsim, frozen_clock)
     lines = Lines(fsim)
+    names = {p.name for p in denied}
     async with app.run_test(size=(140, 40)) as pilot:
         await started(pilot, app)
-        for key in panel.open:
-            await pilot.press(key)
-        fsim.inject("deny", panel.service, panel.operation)
-        action = f"{panel.service}:{panel.operation}"
-        await wait_for(pilot, lambda: action in panel.failure_text(app), timeout=20)
-        assert "retrying in" in panel.failure_text(app).lower()
-        # The others keep updating: the refresh cycle and the log tail.
-        polls = app.polls
+        for panel in denied:
+            for key in panel.open:
+                await pilot.press(key)
+            fsim.inject("deny", panel.service, panel.operation)
+        for panel in denied:
+            action = f"{panel.service}:{panel.operation}"
+            await wait_for(pilot, lambda: action in panel.failure_text(app), timeout=20)
+            assert "retrying in" in panel.failure_text(app).lower()
+        # The others keep updating: the refresh cycle, the alarms poll, the feed, the log tail.
+        polls, alarm_polls, trail = app.polls, app.alarm_polls, app.main.query_one(TrailFeed).snapshot
         written = lines.write(2)
         await wait_for(pilot, lambda: app.polls >= polls + 2, timeout=20)
+        if "alarms" not in names:
+            await wait_for(pilot, lambda: app.alarm_polls >= alarm_polls + 2 and not alarms_text(app), timeout=10)
+        if "cloudtrail" not in names:
+            await wait_for(pilot, lambda: app.main.query_one(TrailFeed).snapshot is not trail, timeout=10)
         for other in PANELS:
-            if other is not panel:
+            if other not in denied:
                 assert not other.failure_text(app), other.name
-        if panel.name != "logs":
+        if "logs" not in names:
             await wait_for(pilot, lambda: set(written) <= set(log_lines(app)), timeout=10)
         fsim.clear_faults()
-        await wait_for(pilot, lambda: not panel.failure_text(app), timeout=REFRESH * 2 + 10)
-        if panel.name == "logs":
+        await wait_for(pilot, lambda: not any(p.failure_text(app) for p in denied), timeout=REFRESH * 2 + 10)
+        if "logs" in names:
             await wait_for(pilot, lambda: set(written) <= set(log_lines(app)), timeout=10)
         assert app.is_running
 
@@ -223,11 +261,12 @@ async def test_expired_sso_token_says_which_login_to_run(fsim, frozen_clock, tmp
         await started(pilot, app)
         bar = app.main.query_one(StatusBar)
         fsim.inject("expired")
-        await wait_for(pilot, lambda: bar.stale_reason is not None and "aws sso login --profile oncall" in notice(app), timeout=20)
-        assert "aws sso login --profile oncall" in bar.stale_reason
+        login = "aws sso login --profile oncall"
+        await wait_for(pilot, lambda: all(login in p.failure_text(app) for p in PANELS), timeout=20)
         assert "expired" in bar.stale_reason
         fsim.clear_faults()
         await recovers_within_one_refresh(pilot, app)
+        await wait_for(pilot, lambda: not trail_text(app) and not alarms_text(app), timeout=REFRESH * 2 + 10)
         written = Lines(fsim).write(1)
         await wait_for(pilot, lambda: set(written) <= set(log_lines(app)) and not notice(app), timeout=REFRESH + 10)
 
@@ -237,7 +276,7 @@ async def test_dropped_connections_and_latency_never_freeze_the_screen(fsim, fro
     async with app.run_test(size=(140, 40)) as pilot:
         await started(pilot, app)
         bar = app.main.query_one(StatusBar)
-        fsim.inject("latency", "sagemaker", "ListEndpoints", seconds=1.5)
+        fsim.inject("latency", "sagemaker", "ListEndpoints", seconds=3.0)  # outlasts a loaded CI machine's key handling
         fsim.inject("drop", "cloudwatch", share=0.6)
         polls = app.polls
         await wait_for(pilot, lambda: bar.polling, timeout=10)
@@ -271,25 +310,168 @@ async def test_outage_and_restart_marks_stale_and_comes_back(fsim, frozen_clock)
         assert len(shown) == len(set(shown)) and set(before) <= set(shown)  # nothing twice, nothing lost
 
 
+async def test_throttled_side_panels_say_so_back_off_and_recover(fsim, frozen_clock):
+    """The CloudTrail feed and the Alarms tab throttled at once (a bad minute for the account)."""
+    throttled = panels("cloudtrail", "alarms")
+    app = make_app(fsim, frozen_clock)
+    lines = Lines(fsim)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await started(pilot, app)
+        with calls_counted(fsim) as calls:
+            for panel in throttled:
+                fsim.inject("throttle", panel.service, panel.operation)
+            for panel in throttled:
+                await wait_for(pilot, lambda: "retrying in" in panel.failure_text(app).lower(), timeout=30)
+                assert "throttled" in panel.failure_text(app), panel.name
+            written = lines.write(2)
+            polls = app.polls
+            await wait_for(pilot, lambda: app.polls >= polls + 2 and set(written) <= set(log_lines(app)), timeout=20)
+            assert not stale_text(app) and not notice(app)
+            fsim.clear_faults()
+            await wait_for(pilot, lambda: not any(p.failure_text(app) for p in throttled), timeout=REFRESH * 2 + 15)
+        assert app.is_running
+    # CloudTrail's quota is 2 LookupEvents a second for the whole account, throttled or not.
+    assert 3 <= calls.get("cloudtrail:LookupEvents", 0) <= 2 * calls["_seconds"], calls
+    assert 3 <= calls.get("cloudwatch:DescribeAlarms", 0) <= 3 * (calls["_seconds"] / REFRESH + 2), calls
+
+
+async def open_insights(pilot, app, name: str = "slowest requests") -> InsightsPanel:
+    await pilot.press("i")
+    panel = app.main.query_one(InsightsPanel)
+    await wait_for(pilot, lambda: panel._loaded and not any(w.group == "insights-load" and w.is_running for w in panel.workers))
+    index = next(i for i, q in enumerate(panel.queries) if q.name == name)
+    await pilot.press("home", *["down"] * index)
+    return panel
+
+
+def insights_status(panel: InsightsPanel) -> str:
+    return str(panel.query_one("#insights-status").render())
+
+
+async def test_on_demand_calls_under_faults_insights_runs_and_acknowledging(fsim, frozen_clock):
+    """The calls a person starts: an Insights run goes on through throttled polls and says
+    when it is denied or expired; an acknowledgement that fails says nothing was muted.
+    (One console for both: a console start is most of such a test's time.)"""
+    app = make_app(fsim, frozen_clock)
+    lines = Lines(fsim)
+    changes: list[AlarmChanged] = []
+    hook = lambda message: changes.append(message) if isinstance(message, AlarmChanged) else None  # noqa: E731
+    async with app.run_test(size=(160, 48), message_hook=hook) as pilot:
+        await started(pilot, app)
+        panel = await open_insights(pilot, app)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: panel.progress.done, timeout=20)
+        assert panel.progress.status == "Complete" and panel.progress.rows
+        clean = panel.progress.rows
+
+        # Every GetQueryResults throttled: the run says so and keeps asking, slower and slower.
+        with calls_counted(fsim) as calls:
+            fsim.inject("throttle", "logs", "GetQueryResults")
+            await pilot.press("R")
+            await wait_for(pilot, lambda: "GetQueryResults throttled, retrying in" in insights_status(panel), timeout=20)
+            written = lines.write(2)  # the rest of the console goes on meanwhile
+            await wait_for(pilot, lambda: set(written) <= set(log_lines(app)), timeout=10)
+            assert not panel.progress.done and not stale_text(app)
+            fsim.clear_faults()
+            await wait_for(pilot, lambda: panel.progress.done, timeout=20)
+        assert panel.progress.status == "Complete" and panel.progress.rows == clean
+        assert "throttled" not in insights_status(panel)
+        assert calls.get("logs:StartQuery") == 1  # the same query, polled again: not started twice
+        assert calls.get("logs:GetQueryResults", 0) <= 3 * (calls["_seconds"] + 2), calls
+
+        # Denied and expired: the run ends saying what to do; the text stays to run again.
+        for kind, says in (("deny", "logs:StartQuery"), ("expired", "aws sso login")):
+            fsim.inject(kind, "logs", "StartQuery")
+            await pilot.press("R")
+            await wait_for(pilot, lambda: says in insights_status(panel), timeout=20)
+            assert panel.progress.status == "Failed" and panel.current.query  # the text stays for R
+            fsim.clear_faults()
+        await pilot.press("escape")
+
+        # Acknowledging (PutAlarmMuteRule) denied, then throttled past botocore's retries.
+        await wait_for(pilot, lambda: app.alarms is not None and app.alarms.alarms, timeout=20)
+        await pilot.press("A")
+        alarms = app.main.query_one(AlarmsPanel)
+        await wait_for(pilot, lambda: alarms.has_focus_within, timeout=5)
+        target = alarms.selected_alarm.name
+
+        async def acknowledge() -> None:
+            await pilot.press("a")
+            await wait_for(pilot, lambda: isinstance(app.screen, AlarmAckScreen), timeout=5)
+            await pilot.press("ctrl+s")
+
+        for kind, says in (("deny", "cloudwatch:PutAlarmMuteRule"), ("throttle", "throttled")):
+            with calls_counted(fsim) as calls:
+                fsim.inject(kind, "cloudwatch", "PutAlarmMuteRule")
+                seen = len(changes)
+                await acknowledge()
+                await wait_for(pilot, lambda: len(changes) > seen, timeout=20)
+                text = changes[-1].text
+                assert changes[-1].severity == "error"
+                assert says in text and f"{target} was NOT acknowledged" in text, text
+                fsim.clear_faults()
+            assert 1 <= calls.get("cloudwatch:PutAlarmMuteRule", 0) <= 3, calls  # botocore's tries, no more
+            assert app.alarms.get(target).ack is None
+        await acknowledge()  # the fault gone, the same keys work
+        await wait_for(pilot, lambda: app.alarms.get(target).ack is not None, timeout=REFRESH * 2 + 10)
+        assert app.is_running
+
+
 # Written independently of smtop.aws.readonly: what an operation name says it does.
 _READS = ("Describe", "List", "Get", "Filter", "Lookup")
 _READ_ONLY_STARTS = {"StartQuery", "StopQuery", "StartLiveTail"}
 
+# Known fake credentials: none of them may ever be drawn on the screen.
+FAKE_KEY = "AKIASMTOPFAKEKEY7777"
+FAKE_SECRET = "smtopFakeSecret/+DoNotShow0123456789abcd"
+FAKE_TOKEN = "smtopFakeSessionTokenIQoJb3JpZ2luX2VjEDoNotShow"
 
-async def test_read_only_session_sends_no_mutating_call(fsim, frozen_clock):
-    """Every call that reached the simulator during a whole session, recorded there."""
+
+async def test_read_only_session_sends_no_mutating_call(fsim, frozen_clock, monkeypatch, tmp_path):
+    """Every call that reached the simulator during a whole session, recorded there:
+    every panel opened, a query run, and every key that would write pressed."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", FAKE_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", FAKE_SECRET)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", FAKE_TOKEN)
+    monkeypatch.setenv("SMTOP_CONFIG", str(tmp_path / "config.toml"))
     fsim.reset_calls()
     app = make_app(fsim, frozen_clock, read_only=True)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await started(pilot, app)
-        # Everything a user can do: every panel, refresh, and the keys that would write.
-        for key in ("r", "d", "escape", "i", "escape", "A", "a", "n", "ctrl+s", "escape", "escape", "l", "l", "f", "t", "r"):
+    screens: list[str] = []
+
+    async def keys(*pressed: str, shot: bool = False) -> None:
+        for key in pressed:
             await pilot.press(key)
-            await pilot.pause(0.1)
+            await pilot.pause()
+        if shot:
+            screens.append(app.export_screenshot())
+
+    saved: list[InsightsPanel.Saved] = []
+    hook = lambda message: saved.append(message) if isinstance(message, InsightsPanel.Saved) else None  # noqa: E731
+    async with app.run_test(size=(160, 48), message_hook=hook) as pilot:
+        await started(pilot, app)
+        await keys("r", "d", "escape")
+        # Insights: run a query, then p (save it to the account) is refused.
+        panel = await open_insights(pilot, app)
+        await keys("enter")
+        await wait_for(pilot, lambda: panel.progress is not None and panel.progress.done, timeout=20)
+        assert panel.progress.status == "Complete"
+        await keys("p", shot=True)
+        await wait_for(pilot, lambda: saved, timeout=10)
+        assert saved[0].error and "Read-only: PutQueryDefinition was not sent" in saved[0].text
+        # Alarms: n, a, u refused; CloudTrail: the feed and an event opened.
+        await keys("escape", "A", "a", "u", "n", "ctrl+s", shot=True)
+        await keys("escape", "escape")
+        await keys("c", "enter", shot=True)
         polls = app.polls
+        await keys("escape", "escape", "l", "f", "t", "r")
         await wait_for(pilot, lambda: app.polls >= polls + 1, timeout=20)
         assert app.is_running
     calls = fsim.faults()["calls"]
-    assert {"sagemaker:ListEndpoints", "cloudwatch:GetMetricData", "logs:FilterLogEvents"} <= set(calls), calls
+    assert {"sagemaker:ListEndpoints", "cloudwatch:GetMetricData", "logs:FilterLogEvents", "logs:StartQuery",
+            "logs:GetQueryResults", "cloudtrail:LookupEvents", "cloudwatch:DescribeAlarms"} <= set(calls), calls
     mutating = {op for op in calls if not (op.split(":", 1)[1].startswith(_READS) or op.split(":", 1)[1] in _READ_ONLY_STARTS)}
     assert not mutating, mutating
+    assert len(screens) == 3
+    for screen in screens:
+        for secret in (FAKE_KEY, FAKE_SECRET, FAKE_TOKEN, FAKE_SECRET[:12], FAKE_TOKEN[:16]):
+            assert secret not in screen
