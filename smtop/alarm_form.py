@@ -261,9 +261,12 @@ PRESET_LABELS = {
 }
 
 
-def apply_preset(draft: AlarmDraft, preset: str) -> AlarmDraft:
-    """The draft with a preset's metric, statistic and thresholds, and a name to match."""
-    fields = PRESETS[preset]
+def apply_preset(draft: AlarmDraft, preset: str, extra: dict[str, dict[str, str]] | None = None) -> AlarmDraft:
+    """The draft with a preset's metric, statistic and thresholds, and a name to match.
+
+    ``extra``: the user's own presets (from the config file) beside the built-in ones.
+    """
+    fields = {**PRESETS, **(extra or {})}[preset]
     changed = replace(draft, **fields)
     return replace(changed, name=suggest_name(draft.endpoint, changed.metric, changed.statistic, changed.comparison))
 

@@ -11,18 +11,21 @@ import os
 import re
 import sys
 import asyncio
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, AsyncIterator, Sequence
+from typing import TYPE_CHECKING, Any, AsyncIterator, Sequence
 from urllib.parse import urlsplit
 
 from smtop import __version__
 from smtop.clock import Clock, SystemClock
+from smtop.errors import SmtopError
+from smtop.config import GLYPHS, ConfigFile, config_path, load_config
 from smtop.settings import DEFAULT_REFRESH, DEMO_REFRESH, Settings
 
 if TYPE_CHECKING:  # imported for real only when the console starts (aiobotocore is slow to import)
     from smtop.aws.console import ConsoleData
+    from smtop.sim.process import SimProcess
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -71,6 +74,22 @@ def _count(text: str) -> int:
     return value
 
 
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.1 <= value <= 1000:
+        raise argparse.ArgumentTypeError(f"--speed must be between 0.1 and 1000, not {text}")
+    return value
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port (1-65535)")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="smtop",
@@ -93,7 +112,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--endpoints", metavar="PATTERN", help="only endpoints whose name matches (substring or glob)")
     run.add_argument("--read-only", action="store_true", help="refuse every call that would change AWS")
     run.add_argument("--config", metavar="PATH", help="config file (default: $SMTOP_CONFIG or ~/.config/smtop/config.toml)")
+    run.add_argument("--theme", metavar="NAME", help="colour theme: a Textual theme or smtop-high-contrast (NO_COLOR is honoured)")
+    run.add_argument("--glyphs", choices=GLYPHS, help="how graphs are drawn (default auto: from the locale and TERM)")
+    run.add_argument("--print-config", action="store_true", help="print the effective config as TOML, with where each value came from, and exit")
     run.add_argument("--debug", metavar="FILE", help="write a debug log of every AWS call to FILE (credentials redacted)")
+    share = parser.add_argument_group("record, replay, share")
+    share.add_argument("--record", metavar="FILE", help="save everything the console receives to FILE (gzip JSON lines) for --replay")
+    share.add_argument("--replay", metavar="FILE", help="play a --record file back offline (space pause, [ ] or ← → seek); nothing can change AWS")
+    share.add_argument("--speed", type=_speed, default=1.0, metavar="X", help="replay speed, e.g. 10 for ten times faster (default 1)")
+    share.add_argument("--serve", action="store_true", help="share the console as a web page (textual-serve); each browser tab gets its own console")
+    share.add_argument("--port", type=_port, default=8000, metavar="N", help="port for --serve (default 8000)")
+    share.add_argument("--host", default="127.0.0.1", metavar="ADDR", help="address --serve listens on (default 127.0.0.1: this machine only)")
     batch = parser.add_argument_group("batch mode (no TUI, like top -b)")
     batch.add_argument("-b", "--batch", action="store_true", help="print snapshots instead of opening the console")
     batch.add_argument("-n", type=_count, default=1, metavar="COUNT", help="number of snapshots in batch mode (default 1)")
@@ -101,27 +130,50 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def settings_from(args: argparse.Namespace) -> Settings:
-    refresh = args.refresh or (DEMO_REFRESH if args.demo else DEFAULT_REFRESH)
+def settings_from(args: argparse.Namespace, config: ConfigFile | None = None) -> Settings:
+    """The settings: the command line beats the config file beats the defaults."""
+    from_file = config.values if config else {}
+    origins: dict[str, str] = {}
+
+    def pick(name: str, given: object, default: object) -> Any:
+        if given is not None:
+            origins[name] = "command line"
+            return given
+        if name in from_file:
+            line = config.lines.get(name) if config else None
+            origins[name] = f"config file line {line}" if line else "config file"
+            return from_file[name]
+        return default
+
+    refresh = pick("refresh", args.refresh, DEMO_REFRESH if args.demo else DEFAULT_REFRESH)
     return Settings(
         profile=args.profile,
         region=args.region,
         endpoint_url=args.endpoint_url,
         refresh=refresh,
         read_only=args.read_only,
-        endpoint_pattern=args.endpoints,
-        window=timedelta(hours=3),
+        endpoint_pattern=pick("endpoints", args.endpoints, None),
+        window=pick("metrics_window", None, timedelta(hours=3)),
         demo=args.demo,
         config_path=args.config,
+        theme=pick("theme", args.theme, None),
+        glyphs=pick("glyphs", args.glyphs, "auto"),
+        log_since=pick("log_since", None, timedelta(minutes=15)),
+        insights_range=pick("insights_range", None, timedelta(hours=1)),
+        keys=config.keys if config else (),
+        alarm_presets=config.alarm_presets if config else (),
+        config_problems=config.problems if config else (),
+        origins=tuple(origins.items()),
     )
 
 
 @asynccontextmanager
-async def open_fleet(settings: Settings, clock: Clock) -> AsyncIterator[ConsoleData]:
+async def open_fleet(settings: Settings, clock: Clock, sim: SimProcess | None = None) -> AsyncIterator[ConsoleData]:
     """The data source of the console and of batch mode, over one session.
 
-    With --demo the simulator is started here, inside the source, so the
-    console paints its first frame at once and fills in when the simulator is up.
+    With --demo the simulator is started here (or was started by the caller
+    and passed as ``sim``), so the console paints its first frame at once and
+    fills in when the simulator is up.
     """
     from smtop.aws.console import ConsoleData
     from smtop.aws.session import AwsSession
@@ -131,7 +183,7 @@ async def open_fleet(settings: Settings, clock: Clock) -> AsyncIterator[ConsoleD
             from smtop.errors import ConfigurationError
             from smtop.sim.process import SimStartError, start_sim
 
-            sim = start_sim(traffic=True)
+            sim = sim or start_sim(traffic=True)
             # Registered before waiting: quitting during start-up stops it too.
             stack.callback(sim.stop)
             try:
@@ -184,7 +236,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return sim_main(argv[1:])
     args = build_parser().parse_args(argv)
-    settings = settings_from(args)
+    settings = settings_from(args, load_config(config_path(args.config)))
+    if args.print_config:
+        from smtop.config import effective_toml
+
+        print(effective_toml(settings, config_path(args.config)), end="")
+        return 0
     if settings.demo and (settings.endpoint_url or settings.profile):
         print("smtop: --demo runs against its own simulator; drop --endpoint-url/--profile", file=sys.stderr)
         return EXIT_USAGE
@@ -198,22 +255,99 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
 
     try:
+        if args.serve:
+            from smtop.serve import serve
+
+            return serve(argv, host=args.host, port=args.port)
+        if args.replay:
+            return _run_replay(settings, args.replay, args.speed)
         if args.batch:
             from smtop.batch import run_batch
 
             return run_batch(settings, open_fleet, count=args.n, as_json=args.json, clock=SystemClock())
-        return _run_console(settings)
+        return _run_console(settings, record=args.record)
     except KeyboardInterrupt:
         return 130
 
 
-def _run_console(settings: Settings) -> int:
+def _run_console(settings: Settings, *, record: str | None = None) -> int:
+    clock = SystemClock()
+    try:
+        recorder = _recorder(record, settings, clock)
+    except SmtopError as error:
+        print(f"smtop: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    sim = None
+    if settings.demo:
+        # Started before Textual is imported: the simulator's ~2 s of seeding
+        # then overlaps the console's own start instead of following it.
+        from smtop.sim.process import start_sim
+
+        sim = start_sim(traffic=True)
+        settings = replace(settings, region="us-east-1")
+    try:
+        from smtop.ui.app import SmtopApp
+
+        connect, switch = _connectors(settings, clock, sim, recorder)
+        app = SmtopApp(connect, settings, clock=clock, switch=switch)
+        app.run()
+    finally:
+        if sim is not None:
+            sim.stop()  # also when the app never reached open_fleet
+        if recorder is not None:
+            recorder.close()
+    return app.return_code or 0
+
+
+def _recorder(path: str | None, settings: Settings, clock: Clock):
+    """--record FILE: the recording every source of this run writes into."""
+    if not path:
+        return None
+    from smtop.replay import Recorder
+
+    return Recorder(path, clock, refresh=settings.refresh, window=settings.window)
+
+
+def _connectors(settings: Settings, clock: Clock, sim, recorder) -> tuple:
+    """How the app opens its source, and another for a profile/region switch (key P).
+
+    The demo has one simulator, stopped with its source: no switching there.
+    With --record both sources write into the one recording.
+    """
+
+    from smtop.replay import recorded
+
+    def connect() -> AbstractAsyncContextManager:
+        opened = open_fleet(settings, clock, sim)
+        return recorded(opened, recorder) if recorder is not None else opened
+
+    def switch(target) -> AbstractAsyncContextManager:
+        opened = open_fleet(replace(settings, profile=target.profile, region=target.region), clock)
+        return recorded(opened, recorder) if recorder is not None else opened
+
+    return connect, (None if settings.demo else switch)
+
+
+REPLAY_POLL = 1.0
+"""Seconds between a replay's polls of its recording (in memory: cheap), so playing and seeking show at once."""
+
+
+def _run_replay(settings: Settings, path: str, speed: float) -> int:
+    """--replay: the console over a recording, offline, read-only, on the recording's clock."""
+    from contextlib import nullcontext
+
+    from smtop.replay import RecordingError, ReplaySource, load_recording
     from smtop.ui.app import SmtopApp
 
-    clock = SystemClock()
-    if settings.demo:
-        settings = replace(settings, region="us-east-1")
-    app = SmtopApp(lambda: open_fleet(settings, clock), settings, clock=clock)
+    try:
+        recording = load_recording(path)
+    except RecordingError as error:
+        print(f"smtop: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    source = ReplaySource(recording, speed=speed)
+    window = timedelta(seconds=recording.header.get("window", settings.window.total_seconds()))
+    settings = replace(settings, read_only=True, refresh=REPLAY_POLL, demo=False, window=window, profile=source.profile, region=source.region)
+    app = SmtopApp(lambda: nullcontext(source), settings, clock=source.clock, replay=source)
     app.run()
     return app.return_code or 0
 

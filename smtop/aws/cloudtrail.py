@@ -92,6 +92,10 @@ class TrailHistory:
         window: How far back the first fill reaches.
         capacity: Events kept (the oldest go first).
         max_attempts: Tries per request when throttled, before the poll fails.
+            Each try is itself up to botocore's attempts, so 3 already spans
+            seconds; past that the feed says "throttled, retrying in Ns" and
+            the next poll resumes from the same place (nothing lost), rather
+            than the panel staying silent through a long series of backoffs.
         backoff: First backoff in seconds; doubles each retry (with jitter).
         pacer: The rate pacer; by default the session's shared one.
         sleep: How to wait (tests pass a recorder).
@@ -105,7 +109,7 @@ class TrailHistory:
         sources: Iterable[str] = SOURCES,
         window: timedelta = timedelta(hours=3),
         capacity: int = 500,
-        max_attempts: int = 6,
+        max_attempts: int = 3,
         backoff: float = 0.5,
         pacer: LookupPacer | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,

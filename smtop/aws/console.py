@@ -7,6 +7,7 @@ which AWS API sits behind a panel.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any, AsyncIterator, Iterable
 
@@ -15,10 +16,11 @@ from smtop.aws.fleet import FleetMonitor
 from smtop.aws.logs import LogTail, list_log_groups
 from smtop.aws.session import AwsSession
 from smtop.clock import Clock
-from smtop.models import FleetSnapshot, TailUpdate
+from smtop.models import CallerIdentity, FleetSnapshot, TailUpdate
 from smtop.models.alarms import Acknowledgement, AlarmHistoryItem, AlarmsSnapshot, MetricAlarm
 from smtop.models.cloudtrail import TrailSnapshot
 from smtop.models.insights import QueryDefinitions, QueryProgress, QueryRequest, SavedQuery
+from smtop.models.switch import SwitchChoices
 
 
 class ConsoleData:
@@ -59,6 +61,14 @@ class ConsoleData:
     def profile(self) -> str | None:
         return self.aws.profile
 
+    async def whoami(self) -> CallerIdentity:
+        """The account and principal behind the credentials (STS), for the header."""
+        return await self.aws.whoami()
+
+    async def switch_choices(self) -> SwitchChoices:
+        """Profiles and regions the console can switch to (read off the event loop: files)."""
+        return await asyncio.to_thread(_switch_choices)
+
     async def refresh(self) -> FleetSnapshot:
         """Endpoints and their metrics, incrementally (see FleetMonitor)."""
         return await self.fleet.refresh()
@@ -72,7 +82,8 @@ class ConsoleData:
             since=since,
             clock=self.clock,
             fill_limit=self.log_buffer,
-            poll_interval=1.0,  # as `aws logs tail` and awslogs do; one tail stays far below the 5 TPS quota
+            poll_interval=1.0,  # as `aws logs tail` and awslogs do while lines flow...
+            quiet_interval=5.0,  # ...and 5 s when the group is quiet: the 5 TPS quota is the account's
         ).updates()
 
     async def log_groups(self, prefix: str) -> list[str]:
@@ -130,3 +141,17 @@ class ConsoleData:
 
     async def unacknowledge(self, alarm: MetricAlarm) -> tuple[list[str], str | None]:
         return await self.alarm_monitor.unacknowledge(alarm)
+
+
+def _switch_choices() -> SwitchChoices:
+    """The AWS config files' profiles and SageMaker's regions, as botocore knows them."""
+    import botocore.session
+    from botocore.exceptions import BotoCoreError
+
+    session = botocore.session.Session()
+    try:
+        profiles = tuple(sorted(session.available_profiles))
+    except BotoCoreError:  # a malformed config file: the switcher still offers regions (and typing)
+        profiles = ()
+    regions = tuple(sorted(session.get_available_regions("sagemaker")))
+    return SwitchChoices(profiles=profiles, regions=regions)

@@ -14,16 +14,24 @@ user must act on at once:
   cancelled.
 - MalformedQueryException: the run ends with status "Malformed" and the
   service's own message, so the user can fix the text.
+
+Throttling and dropped connections (after botocore's own retries) are not
+the end of a run either: StartQuery is tried again, and GetQueryResults is
+polled again for the same query id (the query keeps running on the
+service), after a jittered backoff that the run reports as "throttled,
+retrying in Ns"; only :data:`TRANSIENT_TRIES` failures in a row end it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from smtop.aws.session import AwsSession
-from smtop.errors import SmtopError
+from smtop.errors import ConnectionFailedError, SmtopError, ThrottledError
 from smtop.models.insights import (
     MAX_RESULT_ROWS,
     QueryDefinitions,
@@ -39,6 +47,10 @@ POLL_MAX = 3.0
 """The interval grows by half each poll up to this."""
 LIMIT_RETRY_FIRST = 5.0
 LIMIT_RETRY_MAX = 30.0
+TRANSIENT_FIRST = 1.0
+"""First wait after a throttled or dropped call; doubles (with jitter) up to POLL_MAX * 4."""
+TRANSIENT_TRIES = 8
+"""Throttled or dropped calls in a row before the run gives up (about a minute)."""
 DEFINITIONS_MAX = 1_000
 """The most account query definitions listed (DescribeQueryDefinitions pages of 1,000)."""
 
@@ -122,6 +134,26 @@ class InsightsRunner:
         self.query_id: str | None = None
         self.polls = 0
         self._finished = False
+        self._failures = 0
+        """Throttled or dropped calls in a row."""
+        self._rng = random.Random()
+
+    def _transient(self, error: SmtopError) -> float:
+        """Count a throttled or dropped call; the backoff before the next try.
+
+        Raises:
+            SmtopError: ``error`` itself, after TRANSIENT_TRIES in a row.
+        """
+        self._failures += 1
+        if self._failures >= TRANSIENT_TRIES:
+            raise error
+        step = min(self.poll_max * 4, TRANSIENT_FIRST * 2 ** (self._failures - 1))
+        return round(step * self._rng.uniform(0.5, 1.0), 1)
+
+    @staticmethod
+    def _transient_notice(error: SmtopError, operation: str, delay: float) -> str:
+        what = "throttled" if isinstance(error, ThrottledError) else "connection failed"
+        return f"{operation} {what}, retrying in {delay:g}s."
 
     async def progress(self) -> AsyncIterator[QueryProgress]:
         """Yield the run's states, the last one final (``done``)."""
@@ -137,6 +169,11 @@ class InsightsRunner:
                 if code == "MalformedQueryException":
                     yield QueryProgress("Malformed", error=service_message(error))
                     return
+                if isinstance(error, (ThrottledError, ConnectionFailedError)):
+                    delay = self._transient(error)
+                    yield QueryProgress("Starting", notice=self._transient_notice(error, "StartQuery", delay))
+                    await self._sleep(delay)
+                    continue
                 if code != "LimitExceededException":
                     raise
                 attempt += 1
@@ -149,6 +186,7 @@ class InsightsRunner:
                 wait = min(wait * 2, LIMIT_RETRY_MAX)
                 continue
             self.query_id = reply["queryId"]
+            self._failures = 0
         yield QueryProgress("Scheduled", query_id=self.query_id)
         try:
             async for state in self._poll(logs):
@@ -182,16 +220,25 @@ class InsightsRunner:
 
     async def _poll(self, logs: Any) -> AsyncIterator[QueryProgress]:
         interval = self.poll_first
+        last = QueryProgress("Scheduled", query_id=self.query_id)
         while True:
             await self._sleep(interval)
             interval = min(interval * 1.5, self.poll_max)
-            with self.aws.errors("logs", "GetQueryResults"):
-                reply = await logs.get_query_results(queryId=self.query_id)
+            try:
+                with self.aws.errors("logs", "GetQueryResults"):
+                    reply = await logs.get_query_results(queryId=self.query_id)
+            except (ThrottledError, ConnectionFailedError) as error:
+                # The query runs on regardless: ask again for the same id later.
+                interval = self._transient(error)
+                yield replace(last, notice=self._transient_notice(error, "GetQueryResults", interval))
+                continue
+            self._failures = 0
             self.polls += 1
             status = reply.get("status", "Unknown")
             stats = _stats(reply)
             if status in ("Scheduled", "Running"):
-                yield QueryProgress(status, query_id=self.query_id, stats=stats)
+                last = QueryProgress(status, query_id=self.query_id, stats=stats)
+                yield last
                 continue
             self._finished = True
             fields, rows = table_of(reply.get("results") or [])

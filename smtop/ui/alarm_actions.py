@@ -82,20 +82,25 @@ class AlarmActions:
 
     @work(group="alarms", exit_on_error=False)
     async def _poll_alarms(self) -> None:
+        source = self.source
         try:
             names = [e.name for e in self.snapshot.endpoints] if self.snapshot else []
-            snapshot = await self.source.alarms(names)
-        except SmtopError as error:
-            self.post_message(AlarmsFailed(error))
-        else:
-            self.post_message(AlarmsReady(snapshot))
+            try:
+                message: AlarmsReady | AlarmsFailed = AlarmsReady(await source.alarms(names))
+            except SmtopError as error:
+                message = AlarmsFailed(error)
+            if source is self.source:  # not switched to another profile/region meanwhile
+                self.post_message(message)
         finally:
             self._alarms_running = False
             self.alarm_polls += 1
-            delay = 0.0 if self._alarms_again else self.alarm_interval
-            self._alarms_again = False
-            if self.is_running:
-                self._alarm_timer = self.set_timer(delay, self.request_alarm_poll)
+            again, self._alarms_again = self._alarms_again, False
+            if self.is_running and again:
+                # Not set_timer(0): Textual's timer divides by its interval
+                # once it is late, and the failed timer task ended polling for good.
+                self.call_later(self.request_alarm_poll)
+            elif self.is_running:
+                self._alarm_timer = self.set_timer(self.alarm_interval, self.request_alarm_poll)
 
     def on_alarms_ready(self, message: AlarmsReady) -> None:
         if not self.is_running:

@@ -8,10 +8,12 @@ one has finished, so polls never overlap however slow AWS is.
 from __future__ import annotations
 
 import functools
+import re
+import sys
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from pathlib import Path
 from datetime import timedelta
-from typing import Any, AsyncIterator, Callable, Iterable, Protocol
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterable, Protocol
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -27,25 +29,32 @@ from rich.text import Text
 from smtop.clock import Clock, SystemClock
 from smtop.format import safe_text
 from smtop.errors import ConfigurationError, ConnectionFailedError, CredentialsError, SmtopError
-from smtop.models import EndpointMetrics, FleetSnapshot, TailUpdate
+from smtop.models import CallerIdentity, EndpointMetrics, FleetSnapshot, TailUpdate
 from smtop.models.alarms import Acknowledgement, AlarmHistoryItem, AlarmsSnapshot, MetricAlarm
 from smtop.models.cloudtrail import TrailSnapshot
 from smtop.models.insights import QueryDefinitions, QueryProgress, QueryRequest, SavedQuery
+from smtop.models.switch import SwitchChoices
 from smtop.settings import Settings
 from smtop.ui.messages import RefreshFailed, SnapshotReady
 from smtop.ui.alarm_actions import AlarmActions
+from smtop.ui.replay_controls import SEEK_LARGE, SEEK_SMALL, ReplayControl, ReplayControls
+from smtop.ui.switching import SourceSwitcher, SourceSwitching
+from smtop.ui.commands import SmtopCommands, check_key_overrides
+from smtop.ui.themes import choose_theme, glyph_mode, register_themes
 from smtop.ui.widgets.alarms_panel import AlarmsPanel
 from smtop.ui.screens.help import HelpScreen
 from smtop.ui.screens.log_event import LogEventScreen
-from smtop.ui.screens.metric_detail import MetricDetailScreen
 from smtop.ui.widgets.endpoint_detail import EndpointDetail
-from smtop.ui.widgets.insights_panel import InsightsPanel
+from smtop.ui.widgets.insights_panel import RANGES as INSIGHTS_RANGES, InsightsPanel
 from smtop.ui.widgets.endpoint_table import EndpointTable
-from smtop.ui.widgets.log_panel import LogPanel
+from smtop.ui.widgets.log_panel import SINCE_PRESETS, LogPanel
 from smtop.ui.widgets.log_view import LogView
 from smtop.ui.widgets.metric_panel import MetricPanel
 from smtop.ui.widgets.status_bar import StatusBar
 from smtop.ui.widgets.trail_feed import TrailFeed
+
+if TYPE_CHECKING:
+    from smtop.ui.screens.metric_detail import MetricDetailScreen
 
 def _while_running(handler):
     """Messages still arrive while the app shuts down and its widgets go away:
@@ -60,6 +69,8 @@ def _while_running(handler):
     return guarded
 
 
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
 # Errors that, before any data has ever arrived, mean the console cannot work
 # at all: better one clear line in the shell than an empty screen.
 _FATAL_AT_START = (ConfigurationError, CredentialsError, ConnectionFailedError)
@@ -72,6 +83,10 @@ class ConsoleSource(Protocol):
     profile: str | None
 
     async def refresh(self) -> FleetSnapshot: ...
+
+    async def whoami(self) -> CallerIdentity: ...
+
+    async def switch_choices(self) -> SwitchChoices: ...
 
     def tail(self, group: str, *, filter_pattern: str | None, since: timedelta) -> AsyncIterator[TailUpdate]: ...
 
@@ -103,34 +118,60 @@ class ConsoleSource(Protocol):
 FleetConnector = Callable[[], AbstractAsyncContextManager[ConsoleSource]]
 
 
-class SmtopApp(AlarmActions, App[int]):
+class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
     CSS_PATH = Path(__file__).with_name("smtop.tcss")
     TITLE = "smtop"
+    COMMANDS = App.COMMANDS | {SmtopCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     # Below 36 rows metrics and logs take turns (`l`); above, both are shown.
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall"), (56, "-huge")]
     BINDINGS = [
-        Binding("q", "quit", "Quit"),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("slash", "filter", "Filter", key_display="/"),
-        Binding("r", "refresh_now", "Refresh"),
-        Binding("l", "toggle_logs", "Logs"),
-        Binding("c", "show_trail", "CloudTrail"),
-        Binding("f", "follow_logs", "Follow", show=False),
-        Binding("d", "side('side-detail')", "Endpoint", show=False),
-        Binding("i", "side('side-insights')", "Insights"),
-        Binding("A", "side('side-alarms')", "Alarms", key_display="A"),
-        Binding("n", "new_alarm", "New alarm"),
-        Binding("a", "ack_alarm", "Ack"),
-        Binding("u", "unack_alarm", "Un-ack", show=False),
-        Binding("escape", "back", "Back", show=False),
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("question_mark", "help", "Help", key_display="?", id="help"),
+        Binding("slash", "filter", "Filter", key_display="/", id="filter"),
+        Binding("r", "refresh_now", "Refresh", id="refresh"),
+        Binding("l", "toggle_logs", "Logs", id="logs"),
+        Binding("c", "show_trail", "CloudTrail", id="cloudtrail"),
+        Binding("f", "follow_logs", "Follow", show=False, id="follow"),
+        Binding("d", "side('side-detail')", "Endpoint", show=False, id="detail"),
+        Binding("i", "side('side-insights')", "Insights", id="insights"),
+        Binding("A", "side('side-alarms')", "Alarms", key_display="A", id="alarms"),
+        Binding("n", "new_alarm", "New alarm", id="new_alarm"),
+        Binding("a", "ack_alarm", "Ack", id="ack"),
+        Binding("u", "unack_alarm", "Un-ack", show=False, id="unack"),
+        Binding("escape", "back", "Back", show=False, id="back"),
+        Binding("P", "switch_context", "Profile/region", key_display="P", id="switch"),
+        # Replay only (check_action hides them otherwise).
+        Binding("space", "replay_pause", "Pause replay", id="replay_pause"),
+        Binding("left_square_bracket", "replay_seek(-%g)" % SEEK_LARGE, "Back 5m", key_display="[", id="replay_back"),
+        Binding("right_square_bracket", "replay_seek(%g)" % SEEK_LARGE, "Forward 5m", key_display="]", id="replay_forward"),
+        Binding("left", "replay_seek(-%g)" % SEEK_SMALL, "Back 30s", key_display="←", show=False, priority=True, id="replay_step_back"),
+        Binding("right", "replay_seek(%g)" % SEEK_SMALL, "Forward 30s", key_display="→", show=False, priority=True, id="replay_step"),
     ]
 
-    def __init__(self, connect: FleetConnector, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        connect: FleetConnector,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        switch: SourceSwitcher | None = None,
+        replay: ReplayControl | None = None,
+    ) -> None:
+        """``switch`` opens a source for another profile/region (key P); None: not offered.
+        ``replay`` steers a --replay (its source is also what ``connect`` opens)."""
         super().__init__()
         self._connect = connect
+        self._switcher = switch
+        self.replay = replay
         self.settings = settings
         self.clock = clock or SystemClock()
+        self.glyphs = glyph_mode(settings.glyphs)
+        """How graphs draw here: braille, block or ascii (see smtop.ui.themes)."""
+        register_themes(self)
+        self.key_overrides, self._setup_problems = check_key_overrides(settings.keys, self.BINDINGS)
+        """The config file's [keys] that were applied (binding id → key), for `?` help."""
+        self.set_keymap(self.key_overrides)
         self._stack = AsyncExitStack()
         self._source: ConsoleSource | None = None
         self._follow_selection: Timer | None = None
@@ -167,12 +208,27 @@ class SmtopApp(AlarmActions, App[int]):
 
     def on_mount(self) -> None:
         self._main_screen = self.screen
+        self._prepare_main()
+        self._apply_preferences()
+        self.start_replay_ticks()
+        self._begin_poll()
+
+    def _prepare_main(self) -> None:
+        """What the freshly composed panels need (at start and after a profile/region switch)."""
         self.main.query_one("#endpoints-box").border_title = "ENDPOINTS"
         self.main.query_one("#metrics").border_title = "METRICS"
         self.main.query_one("#filter", Input).display = False
         self.main.query_one("#empty-note").display = False
         self.main.query_one(EndpointTable).focus()
-        self._begin_poll()
+
+    def _apply_preferences(self) -> None:
+        """The config file's theme and starting time ranges; every problem with it, told once."""
+        s = self.settings
+        problems = [*s.config_problems, *self._setup_problems, choose_theme(self, s.theme)]
+        self.main.query_one(LogPanel).since_index = _nearest(SINCE_PRESETS, s.log_since)
+        self.main.query_one(InsightsPanel).range_index = _nearest(INSIGHTS_RANGES, s.insights_range)
+        for problem in filter(None, problems):
+            self.notify(problem, title="config", severity="warning", timeout=20, markup=False)
 
     @property
     def main(self) -> Screen:
@@ -200,20 +256,27 @@ class SmtopApp(AlarmActions, App[int]):
         if self._next_poll is not None:
             self._next_poll.stop()
             self._next_poll = None
-        self.main.query_one(StatusBar).polling = True
+        bars = self.main.query(StatusBar)
+        if not bars:
+            # The timer fired while the app was shutting down (its widgets are
+            # gone): there is nothing left to refresh.  Seen under CI load.
+            return
+        bars.first().polling = True
         self._poll()
 
     @work(exclusive=True, group="poll", exit_on_error=False)
     async def _poll(self) -> None:
+        source = self._source
         try:
-            if self._source is None:
-                self._source = await self._stack.enter_async_context(self._connect())
-                self.main.query_one(StatusBar).where = (self._source.profile, self._source.region)
-            snapshot = await self._source.refresh()
+            if source is None:
+                source = self._source = await self._stack.enter_async_context(self._connect())
+                self.main.query_one(StatusBar).where = (source.profile, source.region)
+                self._fetch_identity(source)
+            message: SnapshotReady | RefreshFailed = SnapshotReady(await source.refresh())
         except SmtopError as error:
-            self.post_message(RefreshFailed(error))
-        else:
-            self.post_message(SnapshotReady(snapshot))
+            message = RefreshFailed(error)
+        if source is None or source is self._source:  # not switched away meanwhile (smtop.ui.switching)
+            self.post_message(message)
 
     @on(Worker.StateChanged)
     @_while_running
@@ -252,9 +315,8 @@ class SmtopApp(AlarmActions, App[int]):
         self._show_empty_note(snapshot)
         self._show_selected()
         self.main.query_one(TrailFeed).start()
-        for screen in self.screen_stack:
-            if isinstance(screen, MetricDetailScreen):
-                screen.show(snapshot.metrics_for(screen.endpoint))
+        for screen in self._open_charts():
+            screen.show(snapshot.metrics_for(screen.endpoint))
 
     @_while_running
     def on_refresh_failed(self, message: RefreshFailed) -> None:
@@ -278,10 +340,14 @@ class SmtopApp(AlarmActions, App[int]):
             s = self.settings
             where = f"region {s.region or 'from your AWS config'}, profile {s.profile_label}"
             scope = f" matching {s.endpoint_pattern!r}" if s.endpoint_pattern else ""
+            # Two lines, each made safe on its own: safe_text shows a newline
+            # inside AWS-supplied text as an escape (it was printing "\x0a" here).
             note.update(
-                safe_text(
-                    f"No SageMaker endpoints{scope} in {where}.\n"
-                    "Check --region and --profile (or --endpoints), then press r to refresh."
+                Text("\n").join(
+                    [
+                        safe_text(f"No SageMaker endpoints{scope} in {where}."),
+                        Text("Check --region and --profile (or --endpoints), switch with P, or press r to refresh."),
+                    ]
                 )
             )
 
@@ -329,6 +395,8 @@ class SmtopApp(AlarmActions, App[int]):
         if self.snapshot is None or self.selected is None:
             return
         deployments = self.trail.deployments(self.selected) if self.trail else ()
+        from smtop.ui.screens.metric_detail import MetricDetailScreen  # plotext: imported on first use
+
         self.push_screen(MetricDetailScreen(self.selected, message.metric, self.snapshot.metrics_for(self.selected), deployments))
 
     # -- CloudTrail ------------------------------------------------------------
@@ -342,9 +410,19 @@ class SmtopApp(AlarmActions, App[int]):
         """Mark the selected endpoint's deployments on its sparklines and open chart."""
         deployments = self.trail.deployments(self.selected) if self.trail and self.selected else ()
         self.main.query_one(MetricPanel).mark_deployments(tuple(e.time.timestamp() for e in deployments))
-        for screen in self.screen_stack:
-            if isinstance(screen, MetricDetailScreen) and screen.endpoint == self.selected:
+        for screen in self._open_charts():
+            if screen.endpoint == self.selected:
                 screen.mark(deployments)
+
+    def _open_charts(self) -> list[MetricDetailScreen]:
+        """The metric charts on the screen stack.  The chart module (and
+        plotext, ~0.1 s of the start) is imported when the first chart opens,
+        so before that there can be none."""
+        if "smtop.ui.screens.metric_detail" not in sys.modules:
+            return []
+        from smtop.ui.screens.metric_detail import MetricDetailScreen
+
+        return [screen for screen in self.screen_stack if isinstance(screen, MetricDetailScreen)]
 
     def action_show_trail(self) -> None:
         """Focus the CloudTrail feed; on short terminals it takes the logs' and
@@ -363,6 +441,15 @@ class SmtopApp(AlarmActions, App[int]):
         box = self.main.query_one("#filter", Input)
         box.display = True
         box.focus()
+
+    @on(Input.Changed)
+    def _no_control_characters(self, event: Input.Changed) -> None:
+        """A pasted escape sequence must not reach the terminal through a text
+        box (Input draws its value as it is): every one-line box in every screen
+        drops C0/C1 control characters as they arrive."""
+        cleaned = _CONTROL_CHARACTERS.sub("", event.value)
+        if cleaned != event.value:
+            event.input.value = cleaned
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -422,6 +509,11 @@ class SmtopApp(AlarmActions, App[int]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
+
+
+def _nearest(presets: tuple[tuple[str, timedelta], ...], wanted: timedelta) -> int:
+    """The preset closest to a configured duration (the panels cycle through fixed steps)."""
+    return min(range(len(presets)), key=lambda i: abs(presets[i][1] - wanted))
 
 
 def _window_label(settings: Settings) -> str:

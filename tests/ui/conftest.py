@@ -47,3 +47,15 @@ def aws_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture(autouse=True)
+def terminal_environment(monkeypatch, tmp_path):
+    """The same terminal and no config file for every console test, whatever the
+    developer's shell has: graphs draw braille only under a UTF-8 locale, NO_COLOR
+    turns colours off, and a real config file would change keys, ranges and theme."""
+    for name in ("LC_ALL", "LC_CTYPE", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("SMTOP_CONFIG", str(tmp_path / "no-config.toml"))

@@ -148,6 +148,10 @@ async def test_a_new_alarm_from_the_form_reads_back_and_overwrites_only_when_con
         assert form.query_one("#comparison", Select).value == "GreaterThanThreshold"
         assert "ms = " in str(form.query_one("#threshold-unit").render())
         await wait_for(pilot, lambda: len(form.query_one("#topic", Select)._options) > 1)  # the SNS topics arrived
+        # A pasted escape sequence never reaches the terminal through a text box.
+        form.query_one("#name", Input).value = "x\x1b]52;c;Zm9v\x07\x1b[31my\x9b"
+        await wait_for(pilot, lambda: form.query_one("#name", Input).value == "x]52;c;Zm9v[31my")
+        form.query_one("#name", Input).value = name
         # A bad period is refused with a message, and nothing is sent.
         form.query_one("#period", Input).value = "45"
         await pilot.pause()

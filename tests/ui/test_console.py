@@ -188,7 +188,8 @@ async def test_help_fits_80x24_and_lists_every_binding(sim_settings, frozen_cloc
         help_box = app.screen.query_one("#help")
         assert help_box.region.width >= 60 and help_box.region.height >= 15
     listed = {token.strip(",") for _, keys, _ in KEYS for token in keys.split()}
-    names = {"question_mark": "?", "slash": "/", "pageup": "pgup", "pagedown": "pgdn", "up": "↑", "down": "↓"}
+    names = {"question_mark": "?", "slash": "/", "pageup": "pgup", "pagedown": "pgdn", "up": "↑", "down": "↓",
+             "left": "←", "right": "→", "left_square_bracket": "[", "right_square_bracket": "]"}
     bound = {
         names.get(binding.key, binding.key)
         for owner in (
@@ -198,7 +199,7 @@ async def test_help_fits_80x24_and_lists_every_binding(sim_settings, frozen_cloc
         for binding in owner.BINDINGS
     }
     # Textual's own keys that the help documents (focus moves, list selection).
-    builtin = {"tab", "shift+tab", "enter", "↑", "↓", "pgup", "pgdn", "home", "end", "escape"}
+    builtin = {"tab", "shift+tab", "enter", "↑", "↓", "pgup", "pgdn", "home", "end", "escape", "ctrl+p"}
     assert bound - listed == set(), "bound but missing from ? help"
     assert listed - bound - builtin == set(), "in ? help but bound to nothing"
 

@@ -65,6 +65,8 @@ async def test_zero_endpoints_says_where_it_looked(frozen_clock):
             assert note.display
             text = str(note.render())
             assert "No SageMaker endpoints" in text and "eu-west-3" in text and "--profile" in text
+            # Two real lines, not an escaped newline.
+            assert "\\x0a" not in text and text.count("\n") == 1
     finally:
         server.stop()
 

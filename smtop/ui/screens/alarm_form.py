@@ -74,7 +74,7 @@ class AlarmFormScreen(ModalScreen[dict[str, Any] | None]):
         with Vertical(id="alarm-form"):
             yield Static(Text.assemble(("New alarm for ", "bold"), (printable(d.endpoint), "bold cyan")))
             with VerticalScroll(id="alarm-form-fields"):
-                yield from self._row("preset", Select([(label, key) for key, label in PRESET_LABELS.items()], prompt="(none)", id="preset"))
+                yield from self._row("preset", Select(self._preset_options(), prompt="(none)", id="preset"))
                 yield from self._row("name", Input(d.name, id="name", max_length=300))
                 if len(self.variants) > 1:
                     yield from self._row("variant", Select([(printable(v), v) for v in self.variants], value=d.variant, allow_blank=False, id="variant"))
@@ -147,7 +147,7 @@ class AlarmFormScreen(ModalScreen[dict[str, Any] | None]):
         field, value = event.select.id, event.value
         if field == "preset":
             if value is not Select.BLANK:
-                self._apply(apply_preset(self.draft, str(value)))
+                self._apply(apply_preset(self.draft, str(value), self._config_presets()))
             return
         if field == "topic":
             self.draft = replace(self.draft, topic_arn=None if value is Select.BLANK else str(value))
@@ -160,6 +160,15 @@ class AlarmFormScreen(ModalScreen[dict[str, Any] | None]):
                 d = self.draft
                 self.query_one("#name", Input).value = suggest_name(d.endpoint, d.metric, d.statistic, d.comparison)
         self._refresh_view()
+
+    def _config_presets(self) -> dict[str, dict[str, str]]:
+        """The config file's presets (smtop.config.AlarmPreset), keyed apart from the built-in ones."""
+        presets = getattr(getattr(self.app, "settings", None), "alarm_presets", ())
+        return {f"config:{p.name}": dict(p.fields) for p in presets}
+
+    def _preset_options(self) -> list[tuple[str, str]]:
+        built_in = [(label, key) for key, label in PRESET_LABELS.items()]
+        return built_in + [(printable(key.removeprefix("config:")) + " (config)", key) for key in self._config_presets()]
 
     def _apply(self, draft: AlarmDraft) -> None:
         """Put a whole draft (a preset) into the fields."""

@@ -17,6 +17,10 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("everywhere", "tab, shift+tab", "next / previous panel"),
     ("everywhere", "r", "refresh now"),
     ("everywhere", "escape", "back / close"),
+    ("everywhere", "ctrl+p", "command palette: every action of every panel by name, and the themes"),
+    ("everywhere", "P", "switch AWS profile or region (the header shows profile@account · region)"),
+    ("replay", "space", "pause / play the recording (--replay)"),
+    ("replay", "← → [ ]", "seek 30 s / 5 min back or forward"),
     ("endpoints", "↑ ↓ j k", "select an endpoint (every panel follows it)"),
     ("endpoints", "/", "filter by name (substring or glob); escape clears"),
     ("endpoints", "s, S", "sort by the next column / reverse the order"),
@@ -54,6 +58,14 @@ KEYS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def grouped(keys: tuple[tuple[str, str, str], ...]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """KEYS by panel, panels in the order they first appear, rows in their own order."""
+    panels: dict[str, list[tuple[str, str]]] = {}
+    for panel, key, does in keys:
+        panels.setdefault(panel, []).append((key, does))
+    return list(panels.items())
+
+
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape", "dismiss", "Close"), Binding("question_mark", "dismiss", "Close", show=False), Binding("q", "dismiss", "Close", show=False)]
 
@@ -62,8 +74,12 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("panel", style="dim")
         table.add_column("key", style="bold")
         table.add_column("does")
-        for panel, key, does in KEYS:
-            table.add_row(panel, Text(key), does)
+        for index, (panel, rows) in enumerate(grouped(KEYS)):
+            if index:
+                table.add_row()  # a blank line between panels
+            for number, (key, does) in enumerate(rows):
+                # The panel's name once, on its first row.
+                table.add_row(Text(panel, style="bold") if number == 0 else "", Text(key), does)
         notes = Text(
             "\nTimes are UTC. Latencies are CloudWatch microseconds shown in ms; counts are per minute."
             "\nAn endpoint's p99 is its worst variant's p99 (percentiles cannot be merged)."
@@ -72,6 +88,10 @@ class HelpScreen(ModalScreen[None]):
             "\nappears in event history (the feed), so see the Invocations metric for who calls an endpoint.",
             style="dim",
         )
+        overrides = getattr(self.app, "key_overrides", {})
         with VerticalScroll(id="help"):
+            if overrides:
+                mine = ", ".join(f"{action} → {key}" for action, key in overrides.items())
+                yield Static(Text(f"Your keys from the config file replace these: {mine}", style="bold"))
             yield Static(table)
             yield Static(notes)

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Label
 from textual_plotext import PlotextPlot
 
+from smtop.ui.themes import glyphs_of, plot_marker
 from smtop.format import printable, safe_text
 from smtop.models.insights import QueryProgress, QueryRequest
 
@@ -106,5 +107,5 @@ class InsightsResultsScreen(ModalScreen[None]):
             for name, values in series.items():
                 side = "right" if max(values) * 10 < top else "left"
                 label = printable(name) + (" (right axis)" if side == "right" else "")
-                plt.plot(times, values, label=label, marker="braille", yside=side)
+                plt.plot(times, values, label=label, marker=plot_marker(glyphs_of(self.app)), yside=side)
             plot.refresh()

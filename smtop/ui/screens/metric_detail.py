@@ -12,6 +12,7 @@ from textual.widgets import Footer, Label
 from textual_plotext import PlotextPlot
 
 from smtop import format as fmt
+from smtop.ui.themes import glyphs_of, plot_marker
 from smtop.format import printable, safe_text
 from smtop.catalog import METRICS
 from smtop.models import EndpointMetrics
@@ -63,7 +64,7 @@ class MetricDetailScreen(ModalScreen[None]):
                 continue
             times = [datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M") for ts in series.timestamps]
             values = [spec.shown(v, series.period) for v in series.values]
-            plt.plot(times, values, label=f"{stat} (now {fmt.compact(values[-1])})", marker="braille")
+            plt.plot(times, values, label=f"{stat} (now {fmt.compact(values[-1])})", marker=plot_marker(glyphs_of(self.app)))
             plotted = True
         if not plotted:
             plt.title("no datapoints in the window")

@@ -33,7 +33,6 @@ from smtop.format import compact, printable, safe_text
 from smtop.models.insights import QueryDefinitions, QueryProgress, QueryRequest, QueryStats, SavedQuery
 from smtop.queries import BUILT_IN
 from smtop.ui.screens.insights_editor import InsightsEditorScreen
-from smtop.ui.screens.insights_results import InsightsResultsScreen, sort_rows
 
 if TYPE_CHECKING:
     from smtop.ui.app import ConsoleSource
@@ -364,6 +363,8 @@ class InsightsPanel(Vertical):
         if progress is None or request is None or not progress.rows:
             self._status_text("No results to show yet: run a query (enter).", error=False)
             return
+        from smtop.ui.screens.insights_results import InsightsResultsScreen  # plotext: kept out of the start
+
         self.app.push_screen(InsightsResultsScreen(request, progress))
 
     def action_sort(self) -> None:
@@ -386,6 +387,8 @@ class InsightsPanel(Vertical):
         for index, name in enumerate(progress.fields):
             arrow = (" ▼" if self.sort_reverse else " ▲") if index == self.sort_column else ""
             table.add_column(Text(printable(name) + arrow))
+        from smtop.ui.screens.insights_results import sort_rows  # plotext: kept out of the start
+
         rows = sort_rows(progress.rows, self.sort_column, self.sort_reverse)
         table.add_rows([[Text(printable(v or "")) for v in row] for row in rows])
 

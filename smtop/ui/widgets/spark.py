@@ -17,7 +17,11 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
+from smtop.ui.themes import glyphs_of
+
 _BLOCKS = " ▁▂▃▄▅▆▇█"
+_ASCII = " .,:-=+*#"
+"""Nine steps like the eighth-blocks, for terminals that cannot draw them (see smtop.ui.themes)."""
 
 
 def bucket(values: Sequence[float], width: int) -> list[float]:
@@ -95,6 +99,8 @@ class TallSparkline(Widget):
         marked = marked_columns(self.marks, len(data), width) if self.marks else set()
         marker = self.get_component_rich_style("spark--marker").color or RichColor.parse("magenta")
         tint = _blend(RichColor.from_rgb(0, 0, 0) if background is None else background, marker, 0.55)
+        ascii_only = glyphs_of(self.app) == "ascii"
+        ramp, rule = (_ASCII, "|") if ascii_only else (_BLOCKS, "│")
         pad = width - len(columns)
         segments = [Segment(" " * pad, self.rich_style)] if pad > 0 else []
         for column, value in enumerate(columns, start=pad):
@@ -106,10 +112,10 @@ class TallSparkline(Widget):
             if column in marked:
                 # The bar keeps its colour (the spike must still read); the
                 # column behind it is tinted, and an empty cell shows a rule.
-                glyph, fg = (_BLOCKS[fill], color) if fill else ("│", marker)
+                glyph, fg = (ramp[fill], color) if fill else (rule, marker)
                 segments.append(Segment(glyph, Style(color=fg, bgcolor=tint)))
                 continue
-            segments.append(Segment(_BLOCKS[fill], Style(color=color, bgcolor=background)))
+            segments.append(Segment(ramp[fill], Style(color=color, bgcolor=background)))
         return Strip(segments, width)
 
     def watch_data(self) -> None:

@@ -9,11 +9,12 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from smtop.format import clock_time, printable
-from smtop.models import FleetSnapshot
+from smtop.models import CallerIdentity, FleetSnapshot
+from smtop.models.replay import ReplayPosition
 
 
 class StatusBar(Widget):
-    """profile · region · refresh · last update, or why the data is stale."""
+    """profile@account · region · refresh · last update, or why the data is stale."""
 
     DEFAULT_CSS = """
     StatusBar { height: 1; }
@@ -31,6 +32,10 @@ class StatusBar(Widget):
     """(profile, region) as the AWS session resolved them, once connected."""
     firing: reactive[int | None] = reactive(None)
     """Alarms in ALARM state, once alarms were read."""
+    identity: reactive[CallerIdentity | None] = reactive(None)
+    """Whose credentials the source uses (STS), once known: the account is shown."""
+    replay: reactive[ReplayPosition | None] = reactive(None)
+    """Where a --replay is (replaces "every Ns": the data comes from a recording)."""
 
     def __init__(self, *, profile: str, region: str, refresh: float, read_only: bool, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -46,8 +51,17 @@ class StatusBar(Widget):
         text = Text()
         text.append(" smtop ", style="bold reverse")
         profile, region = self.where
-        text.append(f" profile {printable(profile or self.aws_profile)} · {printable(region or self.aws_region)}")
-        text.append(f" · every {self.refresh_seconds:g}s")
+        if self.replay is not None:  # first: on 80 columns the rest may be cut, never where the replay is
+            text.append(" ")
+            text.append(_replay_label(self.replay), style="bold")
+            text.append(" ·")
+        profile = printable(profile or self.aws_profile)
+        # profile@account once STS said whose credentials these are: which
+        # account is live matters most, and the header has 80 columns to share.
+        where = f"{profile}@{printable(self.identity.account)}" if self.identity is not None else f"profile {profile}"
+        text.append(f" {where} · {printable(region or self.aws_region)}")
+        if self.replay is None and self.stale_reason is None:  # when stale, "retrying in Ns" says it
+            text.append(f" · every {self.refresh_seconds:g}s")
         if self.read_only:
             text.append(" · read-only", style="bold")
         snapshot = self.snapshot
@@ -72,3 +86,11 @@ class StatusBar(Widget):
             # The reason comes from AWS error text: appended as plain text, never markup.
             text.append(printable(reason))
         return text
+
+
+def _replay_label(position: ReplayPosition) -> str:
+    """REPLAY ▶ ×4 12:03:10 ━━━━╺──── 41% — where the replay is, at a glance."""
+    state = "⏸" if position.paused else "▶"
+    filled = round(position.fraction * 10)
+    bar = "━" * filled + "─" * (10 - filled)
+    return f"REPLAY {state} ×{position.speed:g} {clock_time(position.at)} {bar} {position.fraction:.0%}"

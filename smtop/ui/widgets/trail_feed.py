@@ -28,8 +28,9 @@ POLL_SECONDS = 15.0
 """Between polls: two LookupEvents requests each, far below the account's 2 per second."""
 THROTTLED_SECONDS = 30.0
 """After a poll that stayed throttled: give the rest of the team's tools room."""
-DENIED_SECONDS = 120.0
-"""After AccessDenied: the permission may be granted meanwhile."""
+DENIED_SECONDS = POLL_SECONDS
+"""After AccessDenied: the permission may be granted meanwhile, and the feed
+must come back within one poll when it is (one denied call per poll costs nothing)."""
 
 _COLUMNS = ("time", "event", "who", "resource", "error", "source IP")
 """The error code before the source IP: at 80 columns it is the one that must show."""
@@ -60,6 +61,8 @@ class TrailFeed(Vertical):
         self.error: SmtopError | None = None
         self._next_poll: Timer | None = None
         self._started = False
+        self.poll_seconds = POLL_SECONDS
+        """Between polls (tests against the simulator shorten it; the pacer still holds 2/s)."""
 
     def compose(self) -> ComposeResult:
         table: DataTable = DataTable(id="trail-table", cursor_type="row", zebra_stripes=False, show_header=True)
@@ -79,6 +82,11 @@ class TrailFeed(Vertical):
             return
         self._started = True
         self._poll()
+
+    def poll_now(self) -> None:
+        """Poll at once (a replay's seek), if polling has started; the schedule goes on from it."""
+        if self._started:
+            self._poll()
 
     @work(exclusive=True, group="trail", exit_on_error=False)
     async def _poll(self) -> TrailSnapshot | SmtopError:
@@ -103,7 +111,7 @@ class TrailFeed(Vertical):
             self._schedule(self._show_failure(result))
         else:
             self.post_message(self.Updated(result))
-            self._schedule(POLL_SECONDS)
+            self._schedule(self.poll_seconds)
 
     def _schedule(self, seconds: float) -> None:
         if self._next_poll is not None:
@@ -122,16 +130,16 @@ class TrailFeed(Vertical):
         """Say what failed in words a person acts on; return when to poll again."""
         self.error = error
         if isinstance(error, ThrottledError):
-            wait = THROTTLED_SECONDS
+            wait = max(self.poll_seconds, THROTTLED_SECONDS * self.poll_seconds / POLL_SECONDS)
             text = f"CloudTrail throttled LookupEvents (2 requests/s per account and region); retrying in {wait:g}s."
         elif isinstance(error, AccessDeniedError):
-            wait = DENIED_SECONDS
+            wait = DENIED_SECONDS * self.poll_seconds / POLL_SECONDS
             text = f"{error} The rest of smtop works without it; retrying in {wait:g}s."
         elif isinstance(error, UnsupportedOperationError):
             wait = DENIED_SECONDS
             text = f"{error} No CloudTrail events can be shown."
         else:
-            wait = POLL_SECONDS
+            wait = self.poll_seconds
             text = f"{error} Retrying in {wait:g}s."
         self._notice(text)
         return wait
@@ -166,7 +174,7 @@ class TrailFeed(Vertical):
     def _update_title(self) -> None:
         scope = "all endpoints" if self.show_all or self.endpoint is None else self.endpoint
         self.border_title = Text.assemble("CLOUDTRAIL ", safe_text(scope, "bold"))
-        count = f"{len(self.shown)} events · e: endpoint/all"
+        count = f"{len(self.shown)} event{'' if len(self.shown) == 1 else 's'} · e: endpoint/all"
         self.border_subtitle = count
 
     def _notice(self, text: str | None) -> None:
