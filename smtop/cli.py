@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Sequence
 from urllib.parse import urlsplit
 
 from smtop import __version__
+from smtop.argtypes import bounded
 from smtop.clock import Clock, SystemClock
 from smtop.errors import SmtopError
 from smtop.config import GLYPHS, ConfigFile, config_path, load_config
@@ -38,14 +39,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"smtop: {message} (see smtop --help)\n")
 
 
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 1 <= value <= 3600:
-        raise argparse.ArgumentTypeError(f"refresh must be between 1 and 3600 seconds, not {text}")
-    return value
+_positive_seconds = bounded(float, 1, 3600, what="a number of seconds", name="refresh")
+_speed = bounded(float, 0.1, 1000, what="a number", name="--speed")
+_port = bounded(int, 1, 65535, what="a TCP port", name="--port")
 
 
 def _region(text: str) -> str:
@@ -72,22 +68,6 @@ def _count(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("-n needs at least 1 iteration")
     return value
-
-
-def _speed(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.1 <= value <= 1000:
-        raise argparse.ArgumentTypeError(f"--speed must be between 0.1 and 1000, not {text}")
-    return value
-
-
-def _port(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port (1-65535)")
-    return int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:

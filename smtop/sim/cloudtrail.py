@@ -16,7 +16,6 @@ and region, which :mod:`smtop.sim.patches.cloudtrail` answers LookupEvents from.
 from __future__ import annotations
 
 import bisect
-import io
 import json
 import logging
 import random
@@ -29,6 +28,7 @@ from typing import Any, Callable, Iterable
 from urllib.parse import parse_qsl
 
 from smtop.sim.clock import SimClock
+from smtop.sim.wsgi import read_body
 
 log = logging.getLogger(__name__)
 
@@ -318,7 +318,7 @@ class TrailRecorder:
         scope = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
         if scope is None:
             return self.app(environ, start_response)
-        body = _read_body(environ)
+        body = read_body(environ)
         operation = _operation(environ, body)
         if not operation or not is_recorded(operation):
             return self.app(environ, start_response)
@@ -361,17 +361,6 @@ def _call(environ: dict, scope: re.Match, operation: str, body: bytes, status: i
         error_code=error_code or (f"HTTP{status}" if status >= 400 else None),
         error_message=error_message,
     )
-
-
-def _read_body(environ: dict) -> bytes:
-    """Read the request body and put it back for the app."""
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    body = environ["wsgi.input"].read(length) if length > 0 else b""
-    environ["wsgi.input"] = io.BytesIO(body)
-    return body
 
 
 def _operation(environ: dict, body: bytes) -> str | None:

@@ -39,7 +39,6 @@ The control API lives on the simulator itself (see :data:`CONTROL_PREFIX`)::
 
 from __future__ import annotations
 
-import io
 import json
 import random
 import re
@@ -51,6 +50,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs
+
+from smtop.sim.wsgi import cbor_map, read_body
 
 CONTROL_PREFIX = "/_smtop/"
 KINDS = ("throttle", "deny", "expired", "latency", "drop")
@@ -239,7 +240,7 @@ def error_response(kind: str, call: CallInfo) -> tuple[str, list[tuple[str, str]
         if call.service in _QUERY_COMPATIBLE:  # botocore reads the query code from this header
             headers.append(("x-amzn-query-error", f"{query_code};Sender"))
     elif call.protocol == "cbor":
-        body = _cbor_map({"__type": query_code, "message": message})
+        body = cbor_map({"__type": query_code, "message": message})
         headers = [
             ("Content-Type", "application/cbor"),
             ("smithy-protocol", "rpc-v2-cbor"),
@@ -259,24 +260,6 @@ def error_response(kind: str, call: CallInfo) -> tuple[str, list[tuple[str, str]
 
 def _xml_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _cbor_map(items: dict[str, str]) -> bytes:
-    """A flat ``{str: str}`` as CBOR: all an AWS error body needs."""
-
-    def head(major: int, length: int) -> bytes:
-        if length < 24:
-            return bytes([major << 5 | length])
-        if length < 256:
-            return bytes([major << 5 | 24, length])
-        return bytes([major << 5 | 25]) + length.to_bytes(2, "big")
-
-    out = head(5, len(items))
-    for key, value in items.items():
-        for text in (key, value):
-            data = text.encode()
-            out += head(3, len(data)) + data
-    return out
 
 
 class FaultInjector:
@@ -354,7 +337,7 @@ class FaultInjector:
             self._sockets.add(sock)
         if self.down:  # a keep-alive connection that outlived the listener
             return _drop(sock, start_response)
-        body = _read_body(environ)
+        body = read_body(environ)
         call = identify(environ, body)
         with self._lock:
             self.calls[f"{call.service}:{call.operation}"] += 1
@@ -376,7 +359,7 @@ class FaultInjector:
             if path == "faults" and method == "GET":
                 return _json(start_response, "200 OK", self.state())
             if path == "faults" and method == "POST":
-                data = json.loads(_read_body(environ) or b"{}")
+                data = json.loads(read_body(environ) or b"{}")
                 items = data.get("faults", [data]) if isinstance(data, dict) else data
                 if not isinstance(items, list):
                     raise FaultSpecError("send one fault object, a list of them, or {\"faults\": [...]}")
@@ -392,7 +375,7 @@ class FaultInjector:
                     self.calls.clear()
                 return _json(start_response, "200 OK", self.state())
             if path == "outage" and method == "POST":
-                data = json.loads(_read_body(environ) or b"{}")
+                data = json.loads(read_body(environ) or b"{}")
                 seconds = float(data.get("seconds", 0)) if isinstance(data, dict) else 0.0
                 if not 0 < seconds <= MAX_OUTAGE:
                     raise FaultSpecError(f"an outage lasts between 0 and {MAX_OUTAGE:g} seconds")
@@ -412,17 +395,6 @@ class FaultInjector:
                 "faults": [rule.describe() for rule in self._rules],
                 "calls": dict(self.calls),
             }
-
-
-def _read_body(environ: dict) -> bytes:
-    """Read the request body and put it back, so the app behind reads it too."""
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    body = environ["wsgi.input"].read(length) if length > 0 else b""
-    environ["wsgi.input"] = io.BytesIO(body)
-    return body
 
 
 def _hang_up(sock: socket.socket | None) -> None:

@@ -17,6 +17,8 @@ import sys
 import threading
 import time
 
+from smtop.argtypes import bounded
+
 READY_PREFIX = "smtop sim listening on "
 """The stdout line that tells a parent process the simulator is ready."""
 
@@ -54,36 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _port(text: str) -> int:
-    # Checked here: an out-of-range port makes bind() raise OverflowError, not OSError.
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is between 0 and 65535, not {value}")
-    return value
-
-
-def _speed(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value <= 10_000:
-        raise argparse.ArgumentTypeError(f"between 0 and 10000, not {text}")
-    return value
-
-
-def _endpoint_count(text: str) -> int:
-    limit = 10_000  # smtop.sim.synthetic.MAX_SYNTHETIC_ENDPOINTS (not imported: it imports moto)
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 0 <= value <= limit:
-        raise argparse.ArgumentTypeError(f"between 0 and {limit}, not {value}")
-    return value
+# MAX_SYNTHETIC_ENDPOINTS of smtop.sim.synthetic (not imported: it imports moto).
+_endpoint_count = bounded(int, 0, 10_000, what="a whole number", name="--synthetic-endpoints")
+_port = bounded(int, 0, 65535, what="a port number", name="--port")
+_speed = bounded(float, 0, 10_000, what="a number", name="--speed", low_inclusive=False)
 
 
 def _fault_rule(text: str):

@@ -22,6 +22,7 @@ from moto.server import ThreadedMotoServer
 from smtop.aws.session import AwsSession
 from smtop.catalog import METRICS, without_percentiles
 from smtop.clock import FrozenClock
+from smtop.sim.wsgi import cbor_map
 
 REGION = "us-east-1"
 ROLE = "arn:aws:iam::123456789012:role/smtop-test"
@@ -158,24 +159,6 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def cbor_map(items: dict[str, str]) -> bytes:
-    """Encode a flat ``{str: str}`` as CBOR (enough for an AWS error body)."""
-
-    def head(major: int, length: int) -> bytes:
-        if length < 24:
-            return bytes([major << 5 | length])
-        if length < 256:
-            return bytes([major << 5 | 24, length])
-        return bytes([major << 5 | 25]) + length.to_bytes(2, "big")
-
-    out = head(5, len(items))
-    for key, value in items.items():
-        for text in (key, value):
-            data = text.encode()
-            out += head(3, len(data)) + data
-    return out
 
 
 class FaultProxy:
