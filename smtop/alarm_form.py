@@ -228,27 +228,19 @@ def threshold_note(draft: AlarmDraft) -> str:
     return f"{value:.10g} {shown} = {sent:.10g} {metric_unit(draft.metric)} (CloudWatch's unit for {draft.metric})"
 
 
+def _preset(metric: str, statistic: str, threshold: str, period: str = "300", periods: str = "2", datapoints: str = "") -> dict[str, str]:
+    return {
+        "metric": metric, "statistic": statistic, "comparison": "GreaterThanThreshold", "threshold": threshold,
+        "period": period, "evaluation_periods": periods, "datapoints_to_alarm": datapoints,
+    }
+
+
 PRESETS: dict[str, dict[str, str]] = {
-    "5xx": {
-        "metric": "Invocation5XXErrors", "statistic": "Sum", "comparison": "GreaterThanThreshold",
-        "threshold": "0", "period": "60", "evaluation_periods": "5", "datapoints_to_alarm": "5",
-    },
-    "p99": {
-        "metric": "ModelLatency", "statistic": "p99", "comparison": "GreaterThanThreshold",
-        "threshold": "1000", "period": "300", "evaluation_periods": "2", "datapoints_to_alarm": "",
-    },
-    "cpu": {
-        "metric": "CPUUtilization", "statistic": "Average", "comparison": "GreaterThanThreshold",
-        "threshold": "90", "period": "300", "evaluation_periods": "2", "datapoints_to_alarm": "",
-    },
-    "gpu": {
-        "metric": "GPUUtilization", "statistic": "Average", "comparison": "GreaterThanThreshold",
-        "threshold": "90", "period": "300", "evaluation_periods": "2", "datapoints_to_alarm": "",
-    },
-    "memory": {
-        "metric": "MemoryUtilization", "statistic": "Average", "comparison": "GreaterThanThreshold",
-        "threshold": "90", "period": "300", "evaluation_periods": "2", "datapoints_to_alarm": "",
-    },
+    "5xx": _preset("Invocation5XXErrors", "Sum", "0", period="60", periods="5", datapoints="5"),
+    "p99": _preset("ModelLatency", "p99", "1000"),
+    "cpu": _preset("CPUUtilization", "Average", "90"),
+    "gpu": _preset("GPUUtilization", "Average", "90"),
+    "memory": _preset("MemoryUtilization", "Average", "90"),
 }
 """Ready-made alarms: any 5XX error for 5 minutes, p99 latency, CPU/GPU/memory above 90 %."""
 

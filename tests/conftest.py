@@ -22,3 +22,25 @@ def sim() -> SimProcess:
         yield process
     finally:
         process.stop()
+
+
+def isolated_aws_env(monkeypatch, tmp_path, key: str = "testing", secret: str = "testing", token: str | None = None) -> None:
+    """No AWS_* variable of the developer's shell, empty config and credentials
+    files, and these keys: no test reads a real account's settings."""
+    import os
+
+    for name in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    empty = tmp_path / "empty-aws-config"
+    empty.write_text("")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    if token is not None:
+        monkeypatch.setenv("AWS_SESSION_TOKEN", token)
+
+
+def private_fault_sim() -> SimProcess:
+    """An empty simulator of its own (no fleet, no traffic): faults and outages stay in it."""
+    return spawn_sim(traffic=False, seed=SIM_SEED, now=SIM_NOW, extra_args=["--no-fleet"])

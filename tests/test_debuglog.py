@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
 import stat
 import subprocess
@@ -13,6 +12,7 @@ import pytest
 
 from smtop.aws.session import AwsSession
 from smtop.debuglog import install_debug_log, redact, remove_debug_log
+from tests.conftest import isolated_aws_env
 
 # Shaped like real credentials, so the patterns (not only the literal values) are exercised.
 ACCESS_KEY = "ASIAQX7FAKEKEY4SMTOP"
@@ -22,15 +22,7 @@ SESSION_TOKEN = "IQoJb3JpZ2luX2VjEFAKEsmtopSESSIONtokenQ0FBQUFBQUFBQUFB/+=="
 
 @pytest.fixture
 def fake_credentials(monkeypatch, tmp_path):
-    for name in [k for k in os.environ if k.startswith("AWS_")]:
-        monkeypatch.delenv(name)
-    empty = tmp_path / "empty"
-    empty.write_text("")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-    monkeypatch.setenv("AWS_SESSION_TOKEN", SESSION_TOKEN)
+    isolated_aws_env(monkeypatch, tmp_path, ACCESS_KEY, SECRET_KEY, SESSION_TOKEN)
 
 
 def assert_no_credentials(text: str) -> None:

@@ -25,8 +25,7 @@ from smtop.aws.session import AwsSession
 from smtop.catalog import METRICS
 from smtop.clock import FrozenClock
 from smtop.errors import SmtopError
-from smtop.sim.process import spawn_sim
-from tests.conftest import SIM_NOW
+from tests.conftest import SIM_NOW, isolated_aws_env, private_fault_sim
 
 REGION = "ap-southeast-2"
 ROLE = "arn:aws:iam::123456789012:role/smtop-test"
@@ -35,7 +34,7 @@ IMAGE = "123456789012.dkr.ecr.ap-southeast-2.amazonaws.com/model:1"
 
 @pytest.fixture(scope="module")
 def fsim():
-    process = spawn_sim(traffic=False, seed=7, now=SIM_NOW, extra_args=["--no-fleet"])
+    process = private_fault_sim()
     try:
         yield process
     finally:
@@ -44,14 +43,7 @@ def fsim():
 
 @pytest.fixture(autouse=True)
 def credentials(monkeypatch, tmp_path, fsim):
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    empty = tmp_path / "empty"
-    empty.write_text("")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    isolated_aws_env(monkeypatch, tmp_path)
     fsim.clear_faults()
     yield
     fsim.clear_faults()

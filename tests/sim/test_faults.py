@@ -25,8 +25,8 @@ from smtop.aws.errors import translate
 from smtop.aws.session import AwsSession
 from smtop.errors import AccessDeniedError, ConnectionFailedError, CredentialsError, ThrottledError
 from smtop.sim.faults import FaultSpecError, parse_fault_spec
-from smtop.sim.process import spawn_sim, start_sim
-from tests.conftest import SIM_NOW
+from smtop.sim.process import start_sim
+from tests.conftest import SIM_NOW, isolated_aws_env, private_fault_sim
 
 REGION = "eu-north-1"
 
@@ -44,7 +44,7 @@ OPERATIONS = {"cloudwatch": "ListMetrics", "logs": "DescribeLogGroups", "sagemak
 @pytest.fixture(scope="module")
 def fsim():
     """A simulator of its own: faults and outages must not reach other tests."""
-    process = spawn_sim(traffic=False, seed=7, now=SIM_NOW, extra_args=["--no-fleet"])
+    process = private_fault_sim()
     try:
         yield process
     finally:
@@ -53,14 +53,7 @@ def fsim():
 
 @pytest.fixture(autouse=True)
 def credentials(monkeypatch, tmp_path):
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    empty = tmp_path / "empty"
-    empty.write_text("")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    isolated_aws_env(monkeypatch, tmp_path)
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ import pytest
 
 from smtop.clock import FrozenClock
 from smtop.settings import Settings
-from tests.conftest import SIM_NOW
+from tests.conftest import SIM_NOW, isolated_aws_env
 
 
 @pytest.fixture
@@ -36,16 +36,7 @@ async def wait_for(pilot, predicate, timeout: float = 10.0) -> None:
 @pytest.fixture(autouse=True)
 def aws_environment(monkeypatch, tmp_path):
     """No test may read the developer's AWS config or reach a real account."""
-    import os
-
-    for name in [k for k in os.environ if k.startswith("AWS_")]:
-        monkeypatch.delenv(name)
-    empty = tmp_path / "empty-aws-config"
-    empty.write_text("")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    isolated_aws_env(monkeypatch, tmp_path)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 
