@@ -11,6 +11,7 @@ import pytest
 from smtop.cli import open_fleet
 from smtop.ui.app import SmtopApp
 from smtop.ui.widgets.log_panel import LogPanel
+from smtop.ui.widgets.trail_feed import TrailFeed
 from tests.ui.conftest import wait_for
 from tests.ui.test_logs_panel import filtered_count
 
@@ -76,6 +77,10 @@ def test_metric_chart(snap_compare, sim, sim_settings, frozen_clock):
         await settled(sim, app, pilot)
         await pilot.press("down", "down", "down", "down")
         await settled(sim, app, pilot)
+        # The chart marks the canary's deployments from the CloudTrail feed, which
+        # polls on its own: without this wait the markers were sometimes missing (CI).
+        feed = app.main.query_one(TrailFeed)
+        await wait_for(pilot, lambda: feed.snapshot is not None and feed.endpoint == "llm-chat-canary" and feed.shown, timeout=20)
         await pilot.press("enter", "down", "down", "enter")
         await pilot.pause()
 
