@@ -66,8 +66,7 @@ class TrailFeed(Vertical):
 
     def compose(self) -> ComposeResult:
         table: DataTable = DataTable(id="trail-table", cursor_type="row", zebra_stripes=False, show_header=True)
-        for label in _COLUMNS:
-            table.add_column(label, key=label)
+        _add_columns(table)
         yield table
         yield Static(id="trail-notice")
 
@@ -162,7 +161,10 @@ class TrailFeed(Vertical):
         table = self.query_one(DataTable)
         keep = table.cursor_row
         selected = self.shown[keep].event_id if 0 <= keep < len(self.shown) else None
-        table.clear()
+        # Columns too: DataTable widths only grow, so a wide row once shown
+        # (another endpoint's error) would leave its width behind.
+        table.clear(columns=True)
+        _add_columns(table)
         for event in events:
             table.add_row(*_cells(event), key=event.event_id)
         self.shown = events
@@ -197,6 +199,11 @@ class TrailFeed(Vertical):
         index = event.cursor_row
         if 0 <= index < len(self.shown):
             self.app.push_screen(TrailEventScreen(self.shown[index]))
+
+
+def _add_columns(table: DataTable) -> None:
+    for label in _COLUMNS:
+        table.add_column(label, key=label)
 
 
 def _cells(event: TrailEvent) -> tuple[Text, ...]:
