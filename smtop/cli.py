@@ -199,7 +199,7 @@ def _demo_environment() -> None:
     for name in [k for k in os.environ if k.startswith("AWS_")]:
         del os.environ[name]
     os.environ.update(
-        AWS_ACCESS_KEY_ID="smtop-demo",
+        AWS_ACCESS_KEY_ID="ASIASMTOPDEMOONCALL1",  # the simulator's DEMO_ONCALL (smtop/sim/cloudtrail.py)
         AWS_SECRET_ACCESS_KEY="smtop-demo",
         AWS_REGION="us-east-1",
         AWS_DEFAULT_REGION="us-east-1",

@@ -128,6 +128,9 @@ class Principal:
 
 
 FLEET_BOOTSTRAP = Principal("smtop-sim", "fleet-bootstrap", role="platform-admin", source_ip="10.0.12.7", user_agent="Terraform/1.9.8 terraform-provider-aws/5.74.0")
+DEMO_ONCALL = Principal("ASIASMTOPDEMOONCALL1", "oncall", role="OnCallEngineer", source_ip="10.0.3.14")
+"""Whoever runs ``smtop --demo`` (the key smtop.cli's demo environment signs
+with): an on-call engineer's SSO-style role session, in the trail and in STS alike."""
 """The key the simulator creates its demo fleet with (:mod:`smtop.sim.fleet`)."""
 
 
@@ -219,7 +222,7 @@ class Trail:
     def __init__(self, clock: SimClock, seed: int = 0) -> None:
         self.clock = clock
         self._stores: dict[tuple[str, str], EventStore] = {}
-        self._principals: dict[str, Principal] = {FLEET_BOOTSTRAP.access_key_id: FLEET_BOOTSTRAP}
+        self._principals: dict[str, Principal] = {p.access_key_id: p for p in (FLEET_BOOTSTRAP, DEMO_ONCALL)}
         self._lock = threading.Lock()
         self._ids = random.Random(f"{seed}/cloudtrail")
         self._seq = 0
@@ -335,6 +338,12 @@ class TrailRecorder:
         except Exception:  # pragma: no cover - recording must never break the call itself
             log.exception("could not record %s", operation)
         return chunks
+
+
+def signing_key(authorization: str) -> str | None:
+    """The access key id a SigV4 ``Authorization`` header was signed with."""
+    scope = _CREDENTIAL.search(authorization)
+    return scope["key"] if scope else None
 
 
 def _call(environ: dict, scope: re.Match, operation: str, body: bytes, status: int, payload: bytes) -> ApiCall:

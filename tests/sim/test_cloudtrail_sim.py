@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 import boto3
@@ -17,6 +18,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from smtop.sim.cloudtrail import DEMO_ONCALL
 from smtop.sim.fleet import DEMO_FLEET
 from smtop.sim.people import ALICE, BOB, episodes
 from smtop.sim.traffic import TrafficModel
@@ -110,6 +112,21 @@ def test_a_key_made_in_iam_shows_its_user(sim):
     assert [(e["EventName"], e["Username"]) for e in found["Events"]] == [("CreateModel", "carol")]
 
 
+def test_sts_names_the_same_principal_as_the_trail(sim):
+    """GetCallerIdentity (who acknowledged an alarm) agrees with the trail's userIdentity."""
+    region = "af-south-1"
+    iam = client(sim, "iam", region)
+    iam.create_user(UserName="dave")
+    issued = iam.create_access_key(UserName="dave")["AccessKey"]["AccessKeyId"]
+    arns = {key: client(sim, "sts", region, key).get_caller_identity()["Arn"] for key in (DEMO_ONCALL.access_key_id, ALICE.access_key_id, "AKIASTRANGEREXAMPLE8", issued)}
+    assert arns == {
+        DEMO_ONCALL.access_key_id: "arn:aws:sts::123456789012:assumed-role/OnCallEngineer/oncall",
+        ALICE.access_key_id: "arn:aws:iam::123456789012:user/alice",
+        "AKIASTRANGEREXAMPLE8": "arn:aws:iam::123456789012:user/AKIASTRANGEREXAMPLE8",
+        issued: "arn:aws:iam::123456789012:user/dave",
+    }
+
+
 def test_lookup_attributes_and_pages_newest_first(sim):
     region = "ap-east-1"  # no other test writes here (the hostile tests use ap-northeast-3)
     callers = {ALICE.name: client(sim, "sagemaker", region, ALICE.access_key_id), BOB.name: client(sim, "sagemaker", region, BOB.access_key_id)}
@@ -192,11 +209,19 @@ def test_invalid_requests_and_the_two_per_second_quota(sim):
         assert raised.value.response["Error"]["Code"] == code
 
     time.sleep(1.1)
-    trail.lookup_events()
-    trail.lookup_events()
-    with pytest.raises(ClientError) as raised:
-        trail.lookup_events()
-    assert raised.value.response["Error"]["Code"] == "ThrottlingException"
+    # Six at once: sequential calls on a loaded machine can spread over more
+    # than a second and all pass; six concurrent ones cannot.
+    with ThreadPoolExecutor(6) as pool:
+        outcomes = list(pool.map(lambda _: _outcome(trail), range(6)))
+    assert 1 <= outcomes.count("ok") <= 4 and outcomes.count("ThrottlingException") >= 2, outcomes
+
+
+def _outcome(trail) -> str:
+    try:
+        trail.lookup_events(MaxResults=1)
+    except ClientError as error:
+        return error.response["Error"]["Code"]
+    return "ok"
 
 
 def test_update_endpoint_is_updating_for_a_while_then_in_service(sim):

@@ -116,7 +116,7 @@ async def test_acknowledge_and_unacknowledge_from_the_keyboard(alarm_sim, cw):
         assert rule["MuteTargets"]["AlarmNames"] == [target.name]
         assert me in rule["Description"] and rule["Description"].endswith("Note: rolling back v2")
         assert rule["Rule"]["Schedule"] == {"Expression": "at(2026-11-18T11:02)", "Duration": "PT1H1M", "Timezone": "UTC"}
-        assert any("acknowledged by moto" in n and "12:03:00Z" in n for n in notes(app))
+        assert any("acknowledged by testing" in n and "12:03:00Z" in n for n in notes(app))
         # The panel says who and until when.
         await pilot.press("A")
         panel = app.query_one(AlarmsPanel)
@@ -125,7 +125,7 @@ async def test_acknowledge_and_unacknowledge_from_the_keyboard(alarm_sim, cw):
         row = panel.table.get_row(target.name)
         assert row[2].plain == f"✓ {target.name}"
         detail = str(app.query_one("#alarms-detail").render())
-        assert "acked by moto, muted until 12:03:00Z" in detail
+        assert "acked by testing, muted until 12:03:00Z" in detail
         assert "rolling back v2" in detail and me in detail
         # u in the Alarms tab deletes the rule.
         await pilot.press("u")

@@ -23,8 +23,9 @@ from typing import Any
 
 from moto.cloudtrail.responses import CloudTrailResponse
 from moto.core.exceptions import JsonRESTError
+from moto.core.responses import ActionResult
 
-from smtop.sim.cloudtrail import RecordedEvent, Trail
+from smtop.sim.cloudtrail import RecordedEvent, Trail, signing_key
 
 LOOKUP_KEYS = ("EventId", "EventName", "ReadOnly", "Username", "ResourceType", "ResourceName", "EventSource", "AccessKeyId")
 MAX_RESULTS = 50
@@ -95,6 +96,35 @@ def install(trail: Trail, limit: LookupRateLimit | None = None) -> None:
         return json.dumps(answer)
 
     CloudTrailResponse.lookup_events = lookup_events
+    _caller_identity_from(trail)
+
+
+def _caller_identity_from(trail: Trail) -> None:
+    """STS GetCallerIdentity names the same principal the trail records.
+
+    moto answers a key it did not issue with a fixed ``user/moto``, so the
+    demo's acknowledgements said "acked by moto" while the CloudTrail feed said
+    who the key belongs to.  Keys moto issued (IAM users, assumed roles) keep
+    moto's answer."""
+    from moto.iam.models import iam_backends
+    from moto.sts.responses import TokenResponse
+
+    original = TokenResponse.get_caller_identity
+
+    def get_caller_identity(self: TokenResponse) -> ActionResult:
+        signed = signing_key(self.headers.get("Authorization", ""))
+        if signed is None:
+            return original(self)
+        backend = self.backend
+        issued = backend.get_assumed_role_from_access_key(signed) or iam_backends[backend.account_id][
+            backend.partition
+        ].get_user_from_access_key_id(signed)
+        if issued:
+            return original(self)
+        identity = trail.principal(signed).user_identity(backend.account_id)
+        return ActionResult({"UserId": identity["principalId"], "Account": backend.account_id, "Arn": identity["arn"]})
+
+    TokenResponse.get_caller_identity = get_caller_identity
 
 
 def _attribute(attributes: list[dict[str, Any]]) -> tuple[str, str] | None:
