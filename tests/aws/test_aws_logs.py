@@ -421,10 +421,6 @@ async def live_proxy(moto):
     await proxy.stop()
 
 
-@pytest.mark.skip(
-    reason="passes, but about 1 run in 12 its teardown hangs: aiohttp's RequestHandler.shutdown waits "
-    "for a proxy handler task (test infrastructure, not smtop); it hung CI once. See the closing note"
-)
 async def test_live_tail_renews_sessions_and_catches_up_without_gaps_or_repeats(live_proxy, boto):
     writer = Writer(boto)
     writer.group()
