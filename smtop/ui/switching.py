@@ -28,7 +28,10 @@ from smtop.models import CallerIdentity, FleetSnapshot
 from smtop.models.switch import SwitchTarget
 from smtop.ui.messages import SnapshotReady
 from smtop.ui.screens.switch import SwitchScreen
+from smtop.ui.widgets.insights_panel import InsightsPanel
+from smtop.ui.widgets.log_panel import LogPanel
 from smtop.ui.widgets.status_bar import StatusBar
+from smtop.ui.widgets.trail_feed import TrailFeed
 
 if TYPE_CHECKING:
     from smtop.ui.app import ConsoleSource
@@ -121,9 +124,11 @@ class SourceSwitching:
             await self.pop_screen()
         source = self.source
         self.settings = replace(self.settings, profile=source.profile, region=source.region)
+        choices = self._view_choices()
         self._forget_data()
         await self.recompose()
         self._prepare_main()
+        self._restore_view(choices)
         self.main.query_one(StatusBar).where = (source.profile, source.region)
         self.main.query_one(StatusBar).identity = message.identity
         self.switches += 1
@@ -149,6 +154,22 @@ class SourceSwitching:
         self._next_poll = self._alarm_timer = self._follow_selection = None
         for group in ("poll", "alarms", "identity"):
             self.workers.cancel_group(self, group)
+
+    def _view_choices(self) -> dict[str, Any]:
+        """What the user chose on the panels: time ranges and the feed's scope
+        stay across a switch, as a k9s view stays across contexts."""
+        main = self.main
+        return {
+            "since": main.query_one(LogPanel).since_index,
+            "range": main.query_one(InsightsPanel).range_index,
+            "trail_all": main.query_one(TrailFeed).show_all,
+        }
+
+    def _restore_view(self, choices: dict[str, Any]) -> None:
+        main = self.main
+        main.query_one(LogPanel).since_index = choices["since"]
+        main.query_one(InsightsPanel).range_index = choices["range"]
+        main.query_one(TrailFeed).show_all = choices["trail_all"]
 
     def _forget_data(self) -> None:
         """Drop what the app kept of the old source."""

@@ -23,7 +23,8 @@ from smtop.sim.fleet import DEMO_FLEET
 from smtop.ui.app import SmtopApp
 from smtop.ui.screens.switch import SwitchScreen
 from smtop.ui.widgets.endpoint_table import EndpointTable
-from smtop.ui.widgets.log_panel import LogPanel
+from smtop.ui.widgets.insights_panel import DEFAULT_RANGE, InsightsPanel
+from smtop.ui.widgets.log_panel import DEFAULT_SINCE, LogPanel
 from smtop.ui.widgets.status_bar import StatusBar
 from smtop.ui.widgets.trail_feed import TrailFeed
 from tests.ui.conftest import wait_for
@@ -88,6 +89,10 @@ async def test_switching_region_replaces_every_panel(profiles, other_region_endp
         assert f"sim-east@{ACCOUNT} · us-east-1" in header(app)
         await wait_for(pilot, lambda: app.main.query_one(LogPanel).received > 0)  # the east log tail runs
         await wait_for(pilot, lambda: app.main.query_one(TrailFeed).shown)  # east CloudTrail rows are on screen
+        # Choices made on the panels, which the switch must keep.
+        app.main.query_one(LogPanel).since_index = 0
+        app.main.query_one(InsightsPanel).range_index = 0
+        app.main.query_one(TrailFeed).show_all = True
 
         await pilot.press("P")
         screen = app.screen
@@ -99,6 +104,9 @@ async def test_switching_region_replaces_every_panel(profiles, other_region_endp
         await wait_for(pilot, lambda: app.switches == 1)
         await wait_for(pilot, lambda: table_names(app) == [other_region_endpoint])
         assert f"sim-ca@{ACCOUNT} · {OTHER_REGION}" in header(app)
+        assert app.main.query_one(LogPanel).since_index == 0 != DEFAULT_SINCE
+        assert app.main.query_one(InsightsPanel).range_index == 0 != DEFAULT_RANGE
+        assert app.main.query_one(TrailFeed).show_all
         # Nothing of us-east-1 is left: no east endpoint in the table (above), no east log line, no east event.
         logs = app.main.query_one(LogPanel)
         assert logs.group in (None, f"/aws/sagemaker/Endpoints/{other_region_endpoint}")
