@@ -134,7 +134,8 @@ def run_scale(opts: dict) -> str:
         "## Scale: the endpoint table\n\n"
         f"{report.table(scale.HEADERS, scale.rows(results))}\n\n"
         "- The real `EndpointTable` alone in a headless 120×40 app, fed generated snapshots (every metric, "
-        "3 h of minutes); ms from the call to the app idle again after the frame it caused (`pilot.pause()`). "
+        "3 h of minutes); ms from the call until its messages are handled and the frame it caused is painted "
+        "(wall; cpu ms = the process's CPU time over the same span). "
         "refresh = a new snapshot, same order, every value moved (the worst case).\n"
     )
 

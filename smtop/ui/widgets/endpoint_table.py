@@ -1,27 +1,26 @@
 """The fleet table: one row per endpoint with its latest metrics.
 
-Rows are keyed by endpoint name.  When a refresh brings the same rows in the
-same order (the usual case) cells are updated in place, so the cursor and the
-scroll position never jump under the user's hands.
+Rows are keyed by endpoint name.  A refresh, a sort or a filter only reorders
+names; a row's cells are made when the row comes on screen (``RowTable``
+draws only the visible rows), so 1,000 endpoints cost what 40 do.  The cursor
+stays on the same endpoint through every refresh, sort and filter, and the
+scroll position never jumps under the user's hands.
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Sequence
 
 from rich.text import Text
 from textual.binding import Binding
-from textual.geometry import Region
 from textual.message import Message
-from textual.widgets import DataTable
-from typing_extensions import Self
 
 from smtop import format as fmt
 from smtop.format import printable
 from smtop.models import Endpoint, EndpointMetrics, FleetSnapshot
 from smtop.names import matches
+from smtop.ui.widgets.row_table import RowTable
 
 _STATUS_STYLE = {
     "InService": "green",
@@ -116,7 +115,7 @@ def _columns() -> tuple[Column, ...]:
 COLUMNS = _columns()
 
 
-class EndpointTable(DataTable):
+class EndpointTable(RowTable):
     """Endpoints with their latest metrics; sortable and filterable."""
 
     BINDINGS = [
@@ -135,50 +134,20 @@ class EndpointTable(DataTable):
             self.confirmed = confirmed
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, cell_padding=0, **kwargs)
+        super().__init__(**kwargs)
         self._snapshot: FleetSnapshot | None = None
-        self._order: list[str] = []
+        self._endpoints: dict[str, Endpoint] = {}
         self.filter_text = ""
         self.sort_key = "name"
         self.sort_reverse = False
         self.firing: frozenset[str] = frozenset()
         """Endpoints with an alarm in ALARM state: their names show red with a ●."""
-        self._cells: dict[str, list[Text]] = {}
-
-    # Class-level: DataTable.__init__ sets reactives, which refresh, before ours runs.
-    _deferring = False
-    _deferred: dict[str, bool] | None = None
-
-    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
-        """While a redraw rewrites many cells, merge the refresh requests into one.
-
-        ``update_cell`` and ``add_row`` each ask for a refresh, and every
-        request recomputes the dirty regions: 12,000 of them for a 1,000-row
-        refresh cost more than painting the frame.  One at the end does the same.
-        """
-        if not self._deferring:
-            return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
-        asked = self._deferred or {"repaint": False, "layout": False, "recompose": False}
-        self._deferred = {
-            "repaint": asked["repaint"] or repaint or bool(regions),
-            "layout": asked["layout"] or layout,
-            "recompose": asked["recompose"] or recompose,
-        }
-        return self
-
-    @contextmanager
-    def _one_refresh(self) -> Iterator[None]:
-        self._deferring, self._deferred = True, None
-        try:
-            yield
-        finally:
-            self._deferring = False
-            if self._deferred is not None:
-                super().refresh(**self._deferred)
+        self._generation = 0
+        """Bumped by every new snapshot or firing set: rows made before are stale."""
+        self._rows: dict[str, _Row] = {}
 
     def on_mount(self) -> None:
-        for column in COLUMNS:
-            self.add_column(self._header(column), key=column.key, width=column.width)
+        self._fit_name_column()
 
     def on_resize(self) -> None:
         self._fit_name_column()
@@ -189,43 +158,57 @@ class EndpointTable(DataTable):
         room = self.scrollable_content_region.width - others
         longest = max((len(e.name) for e in self._snapshot.endpoints), default=0) + 2 if self._snapshot else 0
         width = max(NAME_MIN_WIDTH, min(room, max(longest, NAME_MIN_WIDTH)))
-        column = self.columns.get("name")  # type: ignore[call-overload]
-        if column is not None and column.width != width:
-            column.width = width
-            self._require_update_dimensions = True
-            self.refresh()
+        self.set_widths([width if c.key == "name" else c.width for c in COLUMNS])
 
     # -- data ---------------------------------------------------------------
     def show(self, snapshot: FleetSnapshot) -> None:
         self._snapshot = snapshot
-        self._cells.clear()
+        self._endpoints = {e.name: e for e in snapshot.endpoints}
+        self._generation += 1
+        for gone in self._rows.keys() - self._endpoints.keys():
+            del self._rows[gone]
         self._fit_name_column()
         self._redraw()
 
     @property
     def visible_names(self) -> list[str]:
-        return list(self._order)
+        return self.row_keys
 
     @property
     def selected_name(self) -> str | None:
-        if not self._order or self.cursor_row < 0 or self.cursor_row >= len(self._order):
-            return None
-        return self._order[self.cursor_row]
+        keys = self._keys
+        return keys[self.cursor_row] if 0 <= self.cursor_row < len(keys) else None
 
     def set_firing(self, names: frozenset[str]) -> None:
         """Mark the endpoints that have a firing alarm."""
         if names != self.firing:
             self.firing = names
-            self._cells.clear()
-            self._redraw()
+            self._generation += 1
+            self.refresh()
 
-    def _row(self, endpoint: Endpoint, metrics: EndpointMetrics) -> list[Text]:
-        """The row's cells, made once per snapshot: sorting and filtering
-        1,000 rows then only reorders them."""
-        cells = self._cells.get(endpoint.name)
-        if cells is None:
-            cells = self._cells[endpoint.name] = [self._cell(column, endpoint, metrics) for column in COLUMNS]
-        return cells
+    def row_cells(self, key: str) -> tuple[object, Sequence[Text]]:
+        """The row's cells, made when the row is first drawn after a change.
+
+        Cells whose text and colour did not change keep their objects, so a
+        row whose numbers stood still keeps its cached drawing."""
+        row = self._rows.get(key)
+        if row is not None and row.generation == self._generation:
+            return row.version, row.cells
+        endpoint = self._endpoints[key]
+        metrics = self._snapshot.metrics_for(key)  # type: ignore[union-attr]
+        cells = [self._cell(column, endpoint, metrics) for column in COLUMNS]
+        if row is None:
+            row = self._rows[key] = _Row(self._generation, 0, cells)
+            return row.version, row.cells
+        kept = [old if _same_text(old, new) else new for old, new in zip(row.cells, cells)]
+        if any(a is not b for a, b in zip(kept, row.cells)):
+            row.version += 1
+            row.cells = kept
+        row.generation = self._generation
+        return row.version, row.cells
+
+    def get_cell(self, name: str, column_key: str) -> Text:
+        return self.row_cells(name)[1][[c.key for c in COLUMNS].index(column_key)]
 
     def _cell(self, column: Column, endpoint: Endpoint, metrics: EndpointMetrics) -> Text:
         cell = column.cell(endpoint, metrics)
@@ -248,22 +231,22 @@ class EndpointTable(DataTable):
         self.sort_reverse = not self.sort_reverse
         self._redraw()
 
-    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
-        event.stop()
-        key = event.column_key.value
+    def header_clicked(self, column: int) -> None:
+        key = COLUMNS[column].key
         if key == self.sort_key:
             self.sort_reverse = not self.sort_reverse
         else:
             self.sort_key, self.sort_reverse = key, key not in ("name", "status")
         self._redraw()
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        event.stop()
-        self.post_message(self.Selected(event.row_key.value))
+    def cursor_moved_to(self, key: str) -> None:
+        self.post_message(self.Selected(key))
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.post_message(self.Selected(event.row_key.value, confirmed=True))
+    def row_chosen(self, key: str) -> None:
+        self.post_message(self.Selected(key, confirmed=True))
+
+    def header_cells(self) -> list[Text]:
+        return [self._header(column) for column in COLUMNS]
 
     def _header(self, column: Column) -> Text:
         label = " " + column.label if column.key == "name" else column.label
@@ -273,59 +256,34 @@ class EndpointTable(DataTable):
         return Text(label, style="bold", justify="left" if column.key in ("name", "status") else "right")
 
     def _redraw(self) -> None:
-        with self._one_refresh():
-            self._rebuild()
+        """Put the rows in the filter's and the sort's order.
 
-    def _rebuild(self) -> None:
+        Costs a sort of the names; cells are made only for the rows drawn."""
         snapshot = self._snapshot
         if snapshot is None:
             return
-        by_key = {c.key: c for c in COLUMNS}
-        sort_column = by_key[self.sort_key]
-        rows = [
-            (endpoint, snapshot.metrics_for(endpoint.name))
-            for endpoint in snapshot.endpoints
-            if not self.filter_text or matches(self.filter_text, endpoint.name)
-        ]
+        sort_column = next(c for c in COLUMNS if c.key == self.sort_key)
+        shown = [e for e in snapshot.endpoints if not self.filter_text or matches(self.filter_text, e.name)]
         # Rows without a value sort after the others in either direction.
-        keyed = [(sort_column.sort_value(*row), row) for row in rows]
-        known = [(value, row) for value, row in keyed if value is not None]
-        unknown = [row for value, row in keyed if value is None]
-        known.sort(key=lambda pair: (pair[0], pair[1][0].name), reverse=self.sort_reverse)
-        unknown.sort(key=lambda row: row[0].name)
-        rows = [row for _, row in known] + unknown
-        order = [endpoint.name for endpoint, _ in rows]
-        changed = False
-        for column in COLUMNS:
-            header = self._header(column)
-            if not _same_text(self.columns[column.key].label, header):
-                self.columns[column.key].label = header
-                changed = True
-        if order == self._order:
-            # Same rows in the same order: touch only the cells whose text
-            # changed.  Every update_cell drops the table's render caches, so
-            # rewriting all 12 cells of 1,000 rows each refresh would re-render
-            # the whole table for the few numbers that moved.
-            for endpoint, metrics in rows:
-                cells = self.get_row(endpoint.name)
-                for column, old, cell in zip(COLUMNS, cells, self._row(endpoint, metrics)):
-                    if not _same_text(cell, old):
-                        self.update_cell(endpoint.name, column.key, cell)
-                        changed = True
-            if changed:
-                self.refresh()
+        keyed = [(sort_column.sort_value(e, snapshot.metrics_for(e.name)), e.name) for e in shown]
+        known = sorted(((v, n) for v, n in keyed if v is not None), reverse=self.sort_reverse)
+        unknown = sorted(n for v, n in keyed if v is None)
+        order = [name for _, name in known] + unknown
+        self.refresh()  # the header's arrow, and any values that moved
+        if order == self._keys:
             return
-        selected = self.selected_name
-        self.clear()
-        for endpoint, metrics in rows:
-            self.add_row(*self._row(endpoint, metrics), key=endpoint.name)
-        self._order = order
-        if selected in order:
-            self.move_cursor(row=order.index(selected), animate=False)
-        elif order:
-            self.move_cursor(row=0, animate=False)
-        # Clearing can leave the highlight where it was; tell the app who is selected now.
+        self.set_rows(order, keep=self.selected_name)
+        # The cursor follows its endpoint; tell the app who is selected now.
         self.post_message(self.Selected(self.selected_name))
+
+
+@dataclass(slots=True)
+class _Row:
+    """A row's cells as last made, for snapshot number ``generation``."""
+
+    generation: int
+    version: int
+    cells: list[Text]
 
 
 def _same_text(a: object, b: object) -> bool:
