@@ -79,6 +79,8 @@ def printable(text: str) -> str:
     """Text from AWS made safe for a terminal: control, bidi and zero-width
     characters become visible escapes (``\\x1b``), so no sequence reaches the
     tty and nothing is hidden; lone surrogates (from invalid UTF-8) become U+FFFD."""
+    if text.isprintable():  # no control, format (bidi, zero-width) or surrogate character: most text, at C speed
+        return text
     safe = text.translate(_CONTROL)
     if not safe.isascii():
         try:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 
 from smtop.models import LogEvent
-from smtop.ui.widgets.log_view import MAX_LINE_CHARS, LogView, Ring
+from smtop.ui.widgets.log_view import MAX_LINE_CHARS, LineRing, LogLine, LogView
+from tests.ui.conftest import wait_for
 
 HOSTILE = [
     "\x1b[2J\x1b[H cleared your screen",  # ANSI: clear screen, cursor home
@@ -36,11 +37,12 @@ def screen_text(view: LogView) -> list[str]:
     return ["".join(seg.text for seg in view.render_line(y)) for y in range(view.size.height)]
 
 
-def test_ring_keeps_the_newest():
-    ring = Ring(3)
-    for i in range(5):
-        ring.append(i)
-    assert list(ring) == [2, 3, 4] and ring[0] == 2 and ring[-1] == 4 and len(ring) == 3
+def test_ring_keeps_the_newest_lines_whole():
+    ring = LineRing(3)
+    lines = [LogLine(event(i, f"m{i}"), f"t{i}", i % 2 == 0, ("", "warn", "error")[i % 3], 40 + i) for i in range(5)]
+    for line in lines:
+        ring.append(line)
+    assert list(ring) == lines[2:] and ring[0] == lines[2] and ring[-1] == lines[4] and len(ring) == 3
     assert ring.evicted == 2
 
 
@@ -145,3 +147,55 @@ async def test_wrap_index_follows_appends_and_evictions():
         assert any("9-4" in row for row in rows)  # the newest line is on screen
         view._visual = None  # a full rebuild must agree with the incremental index
         assert view._visual_count() == 40
+
+
+async def test_a_key_is_answered_while_a_large_batch_is_taken_in_and_nothing_is_lost():
+    """A burst is taken in slice by slice: a key pressed meanwhile acts at once
+    (pausing routes the rest of the burst to the paused backlog), and in the
+    end every event is there exactly once, in order."""
+    count = 50_000
+    app = Harness(capacity=count)
+    async with app.run_test(size=(120, 20)) as pilot:
+        view = app.query_one(LogView)
+        view.focus()
+        view.feed(event(i, f"burst line {i}") for i in range(count))
+        assert 0 < len(view.lines) < count and view.backlog  # one slice now, the rest later
+        await pilot.press("f")
+        assert not view.follow
+        # Lines taken in after the key went to the paused backlog: the key was
+        # handled before the burst was in.
+        await wait_for(pilot, lambda: not view.backlog, timeout=20)
+        assert len(view.pending) > 0
+        assert len(view.lines) + len(view.pending) == count
+        await pilot.press("f")
+        await pilot.pause()
+        assert view.follow and not view.pending and view.dropped == 0
+        assert [line.event.event_id for line in view.lines] == [str(i) for i in range(count)]
+        assert view.virtual_size.height == count  # the layout caught up with the last slice
+        assert "burst line 49999" in screen_text(view)[-1]
+
+
+async def test_a_burst_larger_than_the_buffer_is_cut_before_it_costs_anything():
+    app = Harness(capacity=1_000)
+    async with app.run_test(size=(120, 20)) as pilot:
+        view = app.query_one(LogView)
+        view.feed(event(i, f"line {i}\nsecond {i}") for i in range(5_000))
+        assert view.backlog <= 500 and view.dropped >= 9_000  # queued: only what the buffer can hold
+        await wait_for(pilot, lambda: not view.backlog, timeout=20)
+        assert len(view.lines) == 1_000 and view.dropped == 9_000
+        assert view.lines[0].text == "line 4500" and view.lines[-1].text == "second 4999"
+
+
+async def test_wrap_index_keeps_up_with_a_burst_taken_in_slices():
+    app = Harness(capacity=2_000)
+    async with app.run_test(size=(100, 20)) as pilot:
+        view = app.query_one(LogView)
+        view.focus()
+        await pilot.press("w")
+        view.feed(event(i, f"{i} " + "w" * (i % 300)) for i in range(6_000))
+        await wait_for(pilot, lambda: not view.backlog, timeout=20)
+        await pilot.pause()
+        width = view._text_width()  # noqa: SLF001 - the rows each line wraps to, computed here independently
+        expected = sum(max(1, -(-len(line.text) // width)) for line in view.lines)
+        assert len(view.lines) == 2_000 and view.virtual_size.height == expected
+        assert any("5999 " in row for row in screen_text(view))  # following: the newest line is on screen

@@ -80,8 +80,9 @@ class LogPanel(Vertical):
         self._notice_timer: Timer | None = None
         self._generation = 0
         self._retry: Timer | None = None
-        self.received = 0
-        """Events received by the current tail (for tests and the title)."""
+        self._delivered = 0
+        self._title: Text | None = None
+        self._subtitle: Text | None = None
         self.last_notice: str | None = None
         """The last notice the current tail gave (fell back to polling, throttled…)."""
 
@@ -94,6 +95,12 @@ class LogPanel(Vertical):
         self.query_one("#log-pattern").display = False
         self.query_one("#log-notice").display = False
         self._update_title()
+
+    @property
+    def received(self) -> int:
+        """Events of the current tail the view has taken in (shown, held while
+        paused, or counted as dropped): those still queued are not counted."""
+        return self._delivered - self.view.backlog
 
     @property
     def view(self) -> LogView:
@@ -117,7 +124,7 @@ class LogPanel(Vertical):
             self._retry = None
         self.view.clear()
         self.view.follow = True  # a new tail starts at its newest line, even if the last was paused
-        self.received = 0
+        self._delivered = 0
         self.last_notice = None
         self.mode = ""
         self._notice(None)
@@ -141,8 +148,8 @@ class LogPanel(Vertical):
         if message.generation != self._generation:
             return  # from a tail that was replaced
         update = message.update
-        self.view.add_events(update.events)
-        self.received += len(update.events)
+        self.view.feed(update.events)
+        self._delivered += len(update.events)
         self.mode = update.mode
         if update.notice or update.sampled:
             notice = update.notice or "Live Tail is sampling this busy group: not every event is shown."
@@ -150,7 +157,8 @@ class LogPanel(Vertical):
             self._notice(notice, error=False)
         elif update.events:
             self._notice(None)
-        self._update_title()
+        if not self.view.backlog:  # else once the view has taken the batch in (LogView.Ingested)
+            self._update_title()
 
     @on(Worker.StateChanged)
     def _tail_crashed(self, event: Worker.StateChanged) -> None:
@@ -201,8 +209,13 @@ class LogPanel(Vertical):
         group = self.group or "no endpoint selected"
         endpoint_group = group.removeprefix(ENDPOINT_GROUP_PREFIX)
         # Border titles are markup: the group and the pattern are user/AWS text, so escape them.
-        self.border_title = Text.assemble("LOGS ", safe_text(endpoint_group, "bold"))
-        self.border_subtitle = safe_text(" · ".join(parts))
+        # Each assignment repaints the panel, view included: only what changed is set.
+        title = Text.assemble("LOGS ", safe_text(endpoint_group, "bold"))
+        subtitle = safe_text(" · ".join(parts))
+        if title != self._title:
+            self.border_title = self._title = title
+        if subtitle != self._subtitle:
+            self.border_subtitle = self._subtitle = subtitle
 
     def _notice(self, text: str | None, *, error: bool = False) -> None:
         notice = self.query_one("#log-notice", Static)
@@ -217,7 +230,8 @@ class LogPanel(Vertical):
                 self._notice_timer = self.set_timer(self.NOTICE_SECONDS, lambda: self._notice(None))
 
     @on(LogView.FollowChanged)
-    def _follow_changed(self) -> None:
+    @on(LogView.Ingested)
+    def _view_changed(self) -> None:
         self._update_title()
 
     # -- keys -------------------------------------------------------------
