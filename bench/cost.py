@@ -107,7 +107,7 @@ def call_rows(rates: CallRates) -> list[list[object]]:
     return rows
 
 
-COST_HEADERS = ["endpoints", "queries / refresh", "GMD calls", "min ⌈N·10/500⌉", "datapoints / steady refresh", "$ / month at 60 s", "$ / month at the minimum"]
+COST_HEADERS = ["endpoints", "queries / refresh", "GMD calls", "min ⌈N·10/500⌉", "datapoints / steady refresh", "$ / month at 60 s", "$ / month at 10 metrics an endpoint"]
 
 
 def cost_rows(gmd_results) -> list[list[object]]:

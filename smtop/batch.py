@@ -84,6 +84,8 @@ async def _loop(settings: Settings, open_fleet: Callable, count: int, as_json: b
     async with open_fleet(settings, clock) as fleet:
         from smtop.aws.cloudtrail import TrailHistory
 
+        fleet.select_all()  # the JSON's "latest" has every metric of every endpoint, panel-only ones too
+
         trail = TrailHistory(fleet.aws, clock, window=TRAIL_WINDOW, capacity=TRAIL_EVENTS)
         for iteration in range(count):
             if iteration:

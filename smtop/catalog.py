@@ -1,8 +1,16 @@
 """The ten SageMaker endpoint metrics smtop watches (the seed's table).
 
 One table says, per metric, where CloudWatch keeps it, which statistics smtop
-asks for, the unit CloudWatch stores and the unit the user reads.  The poll
+asks for, the unit CloudWatch stores and the unit the user reads, and whether
+it is polled for every endpoint or only for the selected one.  The poll
 planner, the aggregation of variants and every renderer read it from here.
+
+Why two scopes: CloudWatch bills every metric asked, and the fleet refresh
+asks every series of every variant.  The endpoints table shows eight series
+(nine on GPU variants); InvocationsPerInstance and OverheadLatency (Average
+and p99) appear only in the metric panel of the selected endpoint, so they
+are asked for that endpoint alone (``selected_only``).  That brings a fleet
+of N single-variant endpoints to at most ceil(N·10/500) calls a refresh.
 """
 
 from __future__ import annotations
@@ -27,6 +35,9 @@ class MetricSpec:
     description: str
     scale: float = 1.0
     gpu_only: bool = False
+    selected_only: bool = False
+    """Only the selected endpoint's metric panel shows it (no table column):
+    polled for that endpoint alone, not for the whole fleet."""
 
     def to_display(self, value: float | None) -> float | None:
         """Convert a value in CloudWatch's unit to the unit shown."""
@@ -55,9 +66,9 @@ METRICS: dict[str, MetricSpec] = {
     spec.name: spec
     for spec in (
         _spec("Invocations", INVOCATION_NAMESPACE, ("Sum",), "None", "/min", "Invocations", "Number of requests"),
-        _spec("InvocationsPerInstance", INVOCATION_NAMESPACE, ("Sum",), "None", "/min", "Inv/instance", "Requests per instance"),
+        _spec("InvocationsPerInstance", INVOCATION_NAMESPACE, ("Sum",), "None", "/min", "Inv/instance", "Requests per instance", selected_only=True),
         _spec("ModelLatency", INVOCATION_NAMESPACE, ("Average", "p99"), "Microseconds", "ms", "ModelLatency", "Inference time", scale=1e-3),
-        _spec("OverheadLatency", INVOCATION_NAMESPACE, ("Average", "p99"), "Microseconds", "ms", "Overhead", "SageMaker overhead", scale=1e-3),
+        _spec("OverheadLatency", INVOCATION_NAMESPACE, ("Average", "p99"), "Microseconds", "ms", "Overhead", "SageMaker overhead", scale=1e-3, selected_only=True),
         _spec("Invocation4XXErrors", INVOCATION_NAMESPACE, ("Sum",), "None", "/min", "4XX errors", "Client errors"),
         _spec("Invocation5XXErrors", INVOCATION_NAMESPACE, ("Sum",), "None", "/min", "5XX errors", "Server errors"),
         _spec("CPUUtilization", INSTANCE_NAMESPACE, ("Average",), "Percent", "%", "CPU", "CPU usage (100% per core)"),

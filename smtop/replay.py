@@ -393,6 +393,14 @@ class RecordingSource:
         self._recorder.snapshot(snapshot)
         return snapshot
 
+    async def select(self, endpoint: str | None) -> FleetSnapshot | None:
+        # Recorded like a refresh: the replay then has the panel-only metrics
+        # of whichever endpoint was selected while recording.
+        snapshot = await self._inner.select(endpoint)
+        if snapshot is not None:
+            self._recorder.snapshot(snapshot)
+        return snapshot
+
     async def whoami(self) -> CallerIdentity:
         identity = await self._inner.whoami()
         self._recorder.record("whoami", account=identity.account, arn=identity.arn, user_id=identity.user_id)
@@ -663,6 +671,11 @@ class ReplaySource:
     async def refresh(self) -> FleetSnapshot:
         index = self.recording.index_at("snapshot", self.clock.position())
         return self.recording.snapshot(index if index is not None else 0)
+
+    async def select(self, endpoint: str | None) -> FleetSnapshot | None:
+        """What was recorded: the panel-only metrics of the endpoint selected
+        while recording (another endpoint's show as missing)."""
+        return await self.refresh()
 
     async def whoami(self) -> CallerIdentity:
         r = self.recording.latest("whoami", self.clock.position()) or (self.recording.records.get("whoami") or [None])[0]

@@ -73,6 +73,18 @@ class ConsoleData:
         """Endpoints and their metrics, incrementally (see FleetMonitor)."""
         return await self.fleet.refresh()
 
+    async def select(self, endpoint: str | None) -> FleetSnapshot | None:
+        """The console selected ``endpoint``: its panel-only metrics are asked
+        with every refresh from now on, and fetched at once (one small
+        GetMetricData call).  Returns the last snapshot with them (None
+        before the first refresh)."""
+        self.fleet.select(endpoint)
+        return await self.fleet.refresh_selected()
+
+    def select_all(self) -> None:
+        """Every endpoint's panel-only metrics with every refresh (batch mode prints them all)."""
+        self.fleet.select_all()
+
     def tail(self, group: str, *, filter_pattern: str | None = None, since: timedelta = timedelta(minutes=15)) -> AsyncIterator[TailUpdate]:
         """Follow a log group; cancel the iterating task to stop."""
         return LogTail(

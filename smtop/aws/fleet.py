@@ -2,11 +2,16 @@
 
 A refresh lists (and, where something changed, describes) the endpoints,
 then runs the metric plan for them and returns an immutable snapshot.
+
+The monitor also knows which endpoint the console has selected: the metrics
+only its metric panel shows are asked for that endpoint alone (see
+``smtop.aws.metrics``), with every refresh and at once when it changes.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 from typing import Mapping
 
@@ -15,7 +20,7 @@ from smtop.aws.metrics import DEFAULT_OVERLAP, MetricPoller
 from smtop.aws.session import AwsSession
 from smtop.catalog import METRICS, MetricSpec
 from smtop.clock import Clock, SystemClock
-from smtop.models import FleetSnapshot
+from smtop.models import Endpoint, FleetSnapshot
 
 
 class FleetMonitor:
@@ -52,8 +57,20 @@ class FleetMonitor:
         self.inventory = EndpointInventory(aws, self._clock, endpoint_pattern)
         self.poller = MetricPoller(aws, window=window, period=period, overlap=overlap, metrics=metrics)
         self._lock = asyncio.Lock()
+        self._selected: str | None = None
+        self._in_last: str | None = None  # whose panel-only metrics `last` holds
+        self._everything = False
         self.last: FleetSnapshot | None = None
         """The last successful snapshot, if any."""
+
+    def select(self, endpoint: str | None) -> None:
+        """The endpoint whose panel-only metrics (catalog ``selected_only``)
+        the refreshes ask for from now on; the previous one's are dropped."""
+        self._selected = endpoint
+
+    def select_all(self) -> None:
+        """Ask every endpoint's panel-only metrics too (batch mode prints them all)."""
+        self._everything = True
 
     async def refresh(self) -> FleetSnapshot:
         """Poll AWS once and return what the console shows.
@@ -68,7 +85,9 @@ class FleetMonitor:
         async with self._lock:
             taken_at = self._clock.now()
             endpoints = await self.inventory.refresh()
-            stats = await self.poller.poll(endpoints, taken_at)
+            selected = {e.name for e in endpoints} if self._everything else {self._selected}
+            stats = await self.poller.poll(endpoints, taken_at, selected)
+            self._in_last = self._selected
             snapshot = FleetSnapshot(
                 taken_at=taken_at,
                 endpoints=tuple(endpoints),
@@ -78,3 +97,36 @@ class FleetMonitor:
             )
             self.last = snapshot
             return snapshot
+
+    async def refresh_selected(self) -> FleetSnapshot | None:
+        """The last snapshot with the selected endpoint's panel-only metrics,
+        fetched now if they are missing (one small GetMetricData call), so a
+        new selection need not wait for the next refresh.
+
+        Returns None before the first refresh (which will include them).
+        Runs after a refresh in progress, never beside it.  The previous
+        selection's panel-only series are dropped, not kept warm: memory stays
+        at the fleet plus one endpoint, and coming back to it costs the same
+        one call either way (only datapoints, which are free, would differ).
+
+        Raises:
+            SmtopError: any AWS failure; the next refresh asks them again.
+        """
+        async with self._lock:
+            last = self.last
+            endpoint = _named(last.endpoints, self._selected) if last is not None else None
+            if last is None or endpoint is None or self._everything:
+                return last
+            await self.poller.poll_selected(endpoint)
+            metrics = dict(last.metrics)
+            # The previous selection's panel-only series were dropped: rebuild its entry too.
+            for name in {endpoint.name, self._in_last} - {None}:
+                if (changed := _named(last.endpoints, name)) is not None:
+                    metrics[name] = self.poller.metrics_for(changed)
+            self._in_last = endpoint.name
+            self.last = replace(last, metrics=metrics)
+            return self.last
+
+
+def _named(endpoints: tuple[Endpoint, ...], name: str | None) -> Endpoint | None:
+    return next((e for e in endpoints if e.name == name), None)

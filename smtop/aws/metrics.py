@@ -5,16 +5,26 @@ Why it is shaped so:
 - **Packing.**  One GetMetricData call carries up to 500 queries, and AWS
   bills per metric queried, not per call.  Asking per endpoint would cost N
   calls (and hit the 50 TPS quota at a few hundred endpoints); a plan packs
-  every (endpoint, variant, metric, statistic) into ceil(Q/500) calls.  With
-  11 queries per CPU variant (12 with GPUUtilization), 1,000 single-variant
-  endpoints cost 22 calls a refresh.
+  every (endpoint, variant, metric, statistic) into ceil(Q/500) calls.
+- **Only what is shown.**  Every endpoint gets the series the endpoints table
+  shows: 8 queries per CPU variant (Invocations, ModelLatency Average and
+  p99, 4XX, 5XX, CPU, Memory, Disk), 9 with GPUUtilization.  The metric
+  panel's own series (``selected_only`` in the catalog: InvocationsPerInstance,
+  OverheadLatency Average and p99) are asked for the selected endpoint alone,
+  in the same calls (they fit the last call's slack), and fetched at once by
+  ``poll_selected`` when the selection changes.  1,000 single-variant
+  endpoints cost ceil((8,000 + 3)/500) = 17 calls a refresh; the issue's
+  floor, ten metrics an endpoint, is 20.
 - **Incremental window.**  The first fill asks for the whole window (3 h by
   default, aligned to the period).  Afterwards a series only needs what is
   new since its last fetched end, plus a few periods of overlap because
   CloudWatch accepts datapoints late; a refresh then moves ~5 datapoints per
   series instead of ~180.  A call has one StartTime, so series are grouped by
   where their fetch starts: new endpoints get their first fill in their own
-  calls while the rest stay incremental.
+  calls while the rest stay incremental.  When that would cost more calls
+  than ceil(Q/500), the part-filled calls are merged, each asking from its
+  earliest member's start (a series asked from further back merges the
+  repeated points as late data): the call count never exceeds ceil(Q/500).
 - **Atomic commit.**  Results are merged only after every call of the plan
   succeeded, and only then does a series' fetched end move.  A failed poll
   leaves the state as it was, so the next one asks for the same span again
@@ -43,7 +53,7 @@ import math
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Collection, Iterable, Mapping, Sequence
 
 from smtop.aws.aggregate import EndpointAggregator
 from smtop.aws.buffers import SeriesBuffer
@@ -57,21 +67,29 @@ MAX_DATAPOINTS_PER_CALL = 100_800
 DEFAULT_OVERLAP = 5
 
 
-def series_for(endpoints: Iterable[Endpoint], metrics: Mapping[str, MetricSpec] = METRICS) -> list[SeriesKey]:
+def series_for(
+    endpoints: Iterable[Endpoint],
+    metrics: Mapping[str, MetricSpec] = METRICS,
+    selected: Collection[str] = (),
+) -> list[SeriesKey]:
     """Every series smtop polls for ``endpoints``: each variant × metric × stat.
 
     GPUUtilization is asked only for variants on GPU instance types; on
-    others it does not exist and would waste a query slot.
+    others it does not exist and would waste a query slot.  The metric
+    panel's own metrics (``selected_only``) only for the endpoints named in
+    ``selected``: the table shows none of them.
 
     Args:
         endpoints: the fleet.
         metrics: the catalog to poll (tests drop percentiles, which moto lacks).
+        selected: names of the endpoints whose panel-only metrics are asked too.
     """
     keys = []
     for endpoint in endpoints:
+        detailed = endpoint.name in selected
         for variant in endpoint.variants:
             for spec in metrics.values():
-                if spec.gpu_only and not variant.has_gpu:
+                if (spec.gpu_only and not variant.has_gpu) or (spec.selected_only and not detailed):
                     continue
                 keys.extend(SeriesKey(endpoint.name, variant.name, spec.name, stat) for stat in spec.stats)
     return keys
@@ -213,33 +231,82 @@ class MetricPoller:
         """The per-variant history, read-only (tests, bench)."""
         return self._buffers
 
-    def plan(self, endpoints: Sequence[Endpoint], now: datetime) -> MetricPlan:
-        """Decide the GetMetricData calls for a refresh at ``now`` (no I/O)."""
+    def plan(self, endpoints: Sequence[Endpoint], now: datetime, selected: Collection[str] = ()) -> MetricPlan:
+        """Decide the GetMetricData calls for a refresh at ``now`` (no I/O).
+
+        Args:
+            endpoints: the fleet.
+            now: the refresh's time; the plan ends at the start of its period.
+            selected: endpoints whose panel-only metrics are asked too.
+        """
         end = math.floor(now.timestamp() / self.period) * self.period
+        return self._plan(series_for(endpoints, self._metrics, selected), end)
+
+    def _plan(self, keys: Iterable[SeriesKey], end: float) -> MetricPlan:
+        """Batches asking ``keys`` up to ``end``, each from where its series needs it."""
         window_start = end - self.periods * self.period
         by_start: dict[float, list[MetricQuery]] = {}
-        for key in series_for(endpoints, self._metrics):
+        for key in keys:
             buffer = self._buffers.get(key)
             fetched = buffer.fetched_until if buffer is not None else None
             start = window_start if fetched is None else max(window_start, fetched - self.overlap * self.period)
             by_start.setdefault(start, []).append(MetricQuery(self._id(key), key))
-        batches = []
-        for start, queries in sorted(by_start.items()):
-            for i in range(0, len(queries), self._max_queries):
-                chunk = tuple(queries[i : i + self._max_queries])
-                batches.append(MetricBatch(start, end, self.period, chunk, first_fill=start == window_start))
-        return MetricPlan(window_start, end, tuple(batches))
+        batches = tuple(
+            MetricBatch(start, end, self.period, tuple(chunk), first_fill=start == window_start)
+            for start, chunk in _pack(by_start, self._max_queries)
+        )
+        return MetricPlan(window_start, end, batches)
 
-    async def poll(self, endpoints: Sequence[Endpoint], now: datetime) -> PollStats:
+    async def poll(self, endpoints: Sequence[Endpoint], now: datetime, selected: Collection[str] = ()) -> PollStats:
         """Fetch what the plan asks and merge it into the buffers.
 
         Series of endpoints (or variants, or GPU metrics) no longer present
-        are dropped.  Nothing changes if any call fails.
+        are dropped, and so are the panel-only series of endpoints no longer
+        in ``selected``: memory stays bounded by the fleet plus the selection.
+        Nothing changes if any call fails.
 
         Raises:
             SmtopError: an AWS failure, already translated.
         """
-        plan = self.plan(endpoints, now)
+        plan, stats = await self._execute(lambda: self.plan(endpoints, now, selected))
+        self._drop_except({q.key for batch in plan.batches for q in batch.queries})
+        self._window_start, self._end = plan.window_start, plan.end
+        return stats
+
+    async def poll_selected(self, endpoint: Endpoint) -> PollStats:
+        """Fetch ``endpoint``'s panel-only series now, up to the last poll's end.
+
+        For a selection change: the panel need not wait for the next refresh,
+        and one small call (3 queries a variant) fills the whole window.  The
+        span ends where the last ``poll`` ended, so these series stay in step
+        with the fleet's and the next refresh asks them in the same calls.
+        Series already fetched that far are not asked again; other endpoints'
+        panel-only series are dropped.  Before the first poll nothing is
+        asked: that poll will include them.
+
+        Raises:
+            SmtopError: an AWS failure, already translated (nothing changes).
+        """
+        if not self._end:
+            return PollStats()
+
+        def plan() -> MetricPlan:
+            keys = series_for([endpoint], self._metrics, {endpoint.name})
+            missing = [k for k in keys if self._metrics[k.metric].selected_only and not self._complete(k)]
+            return self._plan(missing, self._end)
+
+        _, stats = await self._execute(plan)
+        for key in [k for k in self._buffers if k.endpoint != endpoint.name and self._metrics[k.metric].selected_only]:
+            self._forget(key)
+        return stats
+
+    async def _execute(self, make_plan: Callable[[], MetricPlan]) -> tuple[MetricPlan, PollStats]:
+        """Plan, fetch every batch and merge: all or nothing.
+
+        The first answer saying percentiles are unsupported switches them off
+        for the session and plans again without them.
+        """
+        plan = make_plan()
         began = time.perf_counter()
         try:
             fetched = await gather_or_raise(self._fetch(batch) for batch in plan.batches)
@@ -250,13 +317,11 @@ class MetricPoller:
                 raise
             self._metrics = without_percentiles(self._metrics)
             self.percentiles_supported = False
-            return await self.poll(endpoints, now)
+            return await self._execute(make_plan)
         calls = sum(pages for _, pages in fetched)
         datapoints = 0
-        wanted: set[SeriesKey] = set()
         for batch, (results, _) in zip(plan.batches, fetched):
             for query in batch.queries:
-                wanted.add(query.key)
                 points, complete = results.get(query.id, ([], True))
                 datapoints += len(points)
                 buffer = self._buffers.get(query.key)
@@ -267,9 +332,7 @@ class MetricPoller:
                 buffer.merge(points, plan.window_start)
                 if complete:
                     buffer.fetched_until = plan.end
-        self._drop_except(wanted)
-        self._window_start, self._end = plan.window_start, plan.end
-        return PollStats(
+        return plan, PollStats(
             calls=calls,
             queries=plan.queries,
             datapoints=datapoints,
@@ -279,6 +342,15 @@ class MetricPoller:
 
     def endpoint_metrics(self, endpoints: Sequence[Endpoint]) -> dict[str, EndpointMetrics]:
         """Endpoint-level series for the last poll (variants combined)."""
+        metrics = self._combined(endpoints)
+        self._aggregator.forget_except(metrics)
+        return metrics
+
+    def metrics_for(self, endpoint: Endpoint) -> EndpointMetrics:
+        """One endpoint's series (after ``poll_selected``), the others' kept as built."""
+        return self._combined([endpoint])[endpoint.name]
+
+    def _combined(self, endpoints: Sequence[Endpoint]) -> dict[str, EndpointMetrics]:
         # Counts are 0 where missing, up to the newest period a count was seen
         # in.  CloudWatch lags a minute or two, and the instance metrics
         # (CPU…) often arrive before Invocations: filling up to "now", or up
@@ -307,7 +379,6 @@ class MetricPoller:
                 )
             lookup = lambda variant, metric, stat, own=own: own.get((variant, metric, stat))  # noqa: E731
             metrics[endpoint.name] = self._aggregator.combine(endpoint, lookup, grid)
-        self._aggregator.forget_except(metrics)
         return metrics
 
     def _id(self, key: SeriesKey) -> str:
@@ -316,11 +387,19 @@ class MetricPoller:
             query_id = self._ids[key] = f"q{next(self._next_id)}"
         return query_id
 
+    def _complete(self, key: SeriesKey) -> bool:
+        """The series is fetched up to the last poll's end."""
+        buffer = self._buffers.get(key)
+        return buffer is not None and buffer.fetched_until is not None and buffer.fetched_until >= self._end
+
     def _drop_except(self, wanted: set[SeriesKey]) -> None:
         for key in [k for k in self._buffers if k not in wanted]:
-            del self._buffers[key]
-            self._ids.pop(key, None)
-            self._requests.pop(key, None)
+            self._forget(key)
+
+    def _forget(self, key: SeriesKey) -> None:
+        del self._buffers[key]
+        self._ids.pop(key, None)
+        self._requests.pop(key, None)
 
     def _request(self, query: MetricQuery) -> dict[str, Any]:
         """The query's request dict, built once per series: a series' Id and
@@ -362,6 +441,29 @@ class MetricPoller:
                 if not token:
                     return results, pages
                 request["NextToken"] = token
+
+
+def _pack(by_start: Mapping[float, list[MetricQuery]], limit: int) -> list[tuple[float, list[MetricQuery]]]:
+    """Chunks of at most ``limit`` queries, each with the start its call asks from.
+
+    A call has one StartTime.  Each start's queries fill whole calls of their
+    own; what is left of each start would cost a part-filled call apiece, so
+    when that is more calls than the leftovers need together they share
+    calls, sorted by start, each call asking from its earliest member's start.
+    Either way the plan makes ceil(Q/limit) calls; the merge costs only
+    datapoints (free), so it is done only when it saves a call.
+    """
+    chunks: list[tuple[float, list[MetricQuery]]] = []
+    leftovers: list[tuple[float, list[MetricQuery]]] = []
+    for start, queries in sorted(by_start.items()):
+        whole = len(queries) - len(queries) % limit
+        chunks.extend((start, queries[i : i + limit]) for i in range(0, whole, limit))
+        if whole < len(queries):
+            leftovers.append((start, queries[whole:]))
+    if len(leftovers) > math.ceil(sum(len(q) for _, q in leftovers) / limit):
+        flat = [(start, query) for start, queries in leftovers for query in queries]
+        leftovers = [(flat[i][0], [q for _, q in flat[i : i + limit]]) for i in range(0, len(flat), limit)]
+    return chunks + leftovers
 
 
 def _newest(buffers: Iterable[SeriesBuffer]) -> float | None:

@@ -53,6 +53,7 @@ async def test_demo_fleet_through_the_monitor(sim, test_credentials):
     clock = FrozenClock(datetime.fromtimestamp(SIM_NOW + 30, timezone.utc))
     async with AwsSession(region="us-east-1", endpoint_url=sim.url, max_attempts=1, read_only=True) as aws:
         fleet = FleetMonitor(aws, clock)
+        fleet.select("recsys-ranker")
         snapshot = await fleet.refresh()
         clock.advance(60)
         again = await fleet.refresh()
@@ -61,7 +62,8 @@ async def test_demo_fleet_through_the_monitor(sim, test_credentials):
     assert "recsys-ranker" in names and "llm-chat-canary" in names
     variants = sum(len(e.variants) for e in snapshot.endpoints)
     gpu_variants = sum(v.has_gpu for e in snapshot.endpoints for v in e.variants)
-    assert snapshot.poll.queries == 11 * variants + gpu_variants
+    # The table's 8 series a variant (9 on GPU), the panel's 3 more for the selected one's two variants.
+    assert snapshot.poll.queries == 8 * variants + gpu_variants + 3 * 2
     assert snapshot.poll.calls == 1
     assert snapshot.poll.datapoints > 0.8 * snapshot.poll.queries * 180  # three hours of history
     assert again.poll.incremental and again.poll.datapoints <= again.poll.queries * 6
@@ -71,6 +73,9 @@ async def test_demo_fleet_through_the_monitor(sim, test_credentials):
         assert metrics.latency_p99_ms is not None, endpoint.name
         assert metrics.latency_p99_ms >= metrics.latency_avg_ms
         assert (metrics.get("GPUUtilization") is not None) is endpoint.has_gpu
+        selected = endpoint.name == "recsys-ranker"
+        for metric, stat in (("InvocationsPerInstance", "Sum"), ("OverheadLatency", "Average"), ("OverheadLatency", "p99")):
+            assert (metrics.get(metric, stat) is not None) is selected, (endpoint.name, metric, stat)
 
     # The two-variant endpoint, computed independently from the simulator's per-variant answers.
     cloudwatch = boto3.client(

@@ -34,27 +34,42 @@ def monitor(aws, clock, **kw) -> FleetMonitor:
     return FleetMonitor(aws, clock, metrics=NO_PERCENTILES, **kw)
 
 
-async def test_sixty_endpoints_cost_ceil_q_over_500_calls(aws, clock, seed, boto, put_metric):
+async def test_seventy_five_endpoints_cost_ceil_q_over_500_calls(aws, clock, seed, boto, put_metric):
     seed("cpu-00")
     seed("gpu-00", [("AllTraffic", "ml.g4dn.xlarge", 1, 1.0)])
     sagemaker = boto("sagemaker")
-    for i in range(1, 40):
+    for i in range(1, 50):
         sagemaker.create_endpoint(EndpointName=f"cpu-{i:02d}", EndpointConfigName="cpu-00-config")
-    for i in range(1, 20):
+    for i in range(1, 25):
         sagemaker.create_endpoint(EndpointName=f"gpu-{i:02d}", EndpointConfigName="gpu-00-config")
     for minutes in (1, 2, 3):
         put_metric("cpu-07", "AllTraffic", "Invocations", at(minutes), 10.0 * minutes)
     put_metric("gpu-03", "AllTraffic", "GPUUtilization", at(1), 93.0)
+    put_metric("cpu-07", "AllTraffic", "OverheadLatency", at(1), 900.0)
+    put_metric("cpu-08", "AllTraffic", "OverheadLatency", at(1), 800.0)
     cloudwatch = await aws.client("cloudwatch")
     requests = record_calls(cloudwatch, "GetMetricData")
+    fleet = monitor(aws, clock)
+    fleet.select("cpu-07")
 
-    snapshot = await monitor(aws, clock).refresh()
+    snapshot = await fleet.refresh()
 
-    queries = 60 * 9 + 20  # 9 Sum/Average queries per variant, GPUUtilization on 20
+    # 7 Sum/Average queries per variant the table shows, GPUUtilization on 25,
+    # and the panel's InvocationsPerInstance and OverheadLatency for cpu-07 only.
+    queries = 75 * 7 + 25 + 2
     assert snapshot.poll.queries == queries
-    assert snapshot.poll.calls == len(requests) == math.ceil(queries / 500) == 2
+    assert snapshot.poll.calls == len(requests) == math.ceil(queries / 500) == math.ceil(75 * 10 / 500) == 2
     assert sorted(len(r["MetricDataQueries"]) for r in requests) == [queries - 500, 500]
-    assert snapshot.poll.datapoints == 4
+    overhead = [
+        q["MetricStat"]["Metric"]["Dimensions"][0]["Value"]
+        for r in requests
+        for q in r["MetricDataQueries"]
+        if q["MetricStat"]["Metric"]["MetricName"] in ("OverheadLatency", "InvocationsPerInstance")
+    ]
+    assert overhead == ["cpu-07", "cpu-07"]
+    assert snapshot.poll.datapoints == 5
+    assert snapshot.metrics_for("cpu-07").latest("OverheadLatency") == 900.0
+    assert snapshot.metrics_for("cpu-08").get("OverheadLatency") is None
     assert not snapshot.poll.incremental
     for request in requests:
         assert request["ScanBy"] == "TimestampAscending"
@@ -177,7 +192,9 @@ async def test_two_variants_combine_by_the_catalog(aws, clock, seed, put_metric)
             put_metric("ab", variant, "InvocationsPerInstance", at(minutes), per_instance)
     put_metric("ab", "A", "Invocation5XXErrors", at(1), 3.0)
 
-    metrics = (await monitor(aws, clock).refresh()).metrics_for("ab")
+    fleet = monitor(aws, clock)
+    fleet.select("ab")
+    metrics = (await fleet.refresh()).metrics_for("ab")
 
     def value(metric: str, minutes: int) -> float:
         series = metrics.get(metric)

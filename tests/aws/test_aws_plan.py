@@ -28,6 +28,16 @@ def planner(**kw) -> MetricPoller:
     return MetricPoller(None, **kw)  # plan() does no I/O
 
 
+# What the endpoints table shows, per variant (GPU only on GPU instances).
+TABLE = {
+    ("Invocations", "Sum"), ("ModelLatency", "Average"), ("ModelLatency", "p99"),
+    ("Invocation4XXErrors", "Sum"), ("Invocation5XXErrors", "Sum"),
+    ("CPUUtilization", "Average"), ("MemoryUtilization", "Average"), ("DiskUtilization", "Average"),
+}
+# What only the selected endpoint's metric panel shows.
+PANEL_ONLY = {("InvocationsPerInstance", "Sum"), ("OverheadLatency", "Average"), ("OverheadLatency", "p99")}
+
+
 def test_gpu_utilization_only_for_gpu_variants():
     endpoint = Endpoint(
         "llm", "InService", variants=(Variant("gpu", "ml.g4dn.xlarge", 1), Variant("cpu", "ml.m5.large", 1))
@@ -35,16 +45,25 @@ def test_gpu_utilization_only_for_gpu_variants():
     keys = series_for([endpoint])
     gpu_metrics = {(k.variant, k.metric) for k in keys if k.metric == "GPUUtilization"}
     assert gpu_metrics == {("gpu", "GPUUtilization")}
-    assert len([k for k in keys if k.variant == "cpu"]) == 11
-    assert len([k for k in keys if k.variant == "gpu"]) == 12
+    assert {(k.metric, k.stat) for k in keys if k.variant == "cpu"} == TABLE
+    assert {(k.metric, k.stat) for k in keys if k.variant == "gpu"} == TABLE | {("GPUUtilization", "Average")}
+    assert len(keys) == 8 + 9
     assert SeriesKey("llm", "cpu", "ModelLatency", "p99") in keys
+
+
+def test_panel_only_metrics_only_for_the_selected_endpoints():
+    endpoints = fleet(3, variants=2)
+    keys = series_for(endpoints, selected={"ep-1", "not-in-the-fleet"})
+    panel_only = {k for k in keys if (k.metric, k.stat) in PANEL_ONLY}
+    assert panel_only == {SeriesKey("ep-1", f"v{j}", m, s) for j in range(2) for m, s in PANEL_ONLY}
+    assert len(keys) == 3 * 2 * 8 + 2 * 3
 
 
 @pytest.mark.parametrize("count", [10, 100, 500, 1000])
 def test_plan_packs_queries_into_the_fewest_calls(count):
-    plan = planner().plan(fleet(count), NOW)
-    assert plan.queries == 11 * count
-    assert plan.calls == math.ceil(plan.queries / 500)
+    plan = planner().plan(fleet(count), NOW, selected={"ep-0"})
+    assert plan.queries == 8 * count + 3
+    assert plan.calls == math.ceil(plan.queries / 500) <= math.ceil(count * 10 / 500)  # the floor
     assert all(len(batch.queries) <= 500 for batch in plan.batches)
     ids = [q.id for batch in plan.batches for q in batch.queries]
     assert len(set(ids)) == len(ids)
@@ -56,11 +75,11 @@ def test_plan_is_aligned_to_the_period_and_covers_the_window():
     assert plan.end == NOW.replace(second=0).timestamp()  # the running minute is left out
     assert plan.end - plan.window_start == 3 * 3600
     assert plan.batches[0].periods == 180
-    assert plan.expected_datapoints == 11 * 180
+    assert plan.expected_datapoints == 8 * 180
 
 
 def test_query_shape():
-    query = planner().plan(fleet(1, "ml.p3.2xlarge"), NOW).batches[0].queries
+    query = planner().plan(fleet(1, "ml.p3.2xlarge"), NOW, selected={"ep-0"}).batches[0].queries
     by_metric = {(q.key.metric, q.key.stat): q.to_api(60) for q in query}
     cpu = by_metric[("CPUUtilization", "Average")]["MetricStat"]
     assert cpu["Metric"]["Namespace"] == "/aws/sagemaker/Endpoints"
@@ -72,6 +91,8 @@ def test_query_shape():
     p99 = by_metric[("ModelLatency", "p99")]["MetricStat"]
     assert (p99["Metric"]["Namespace"], p99["Stat"]) == ("AWS/SageMaker", "p99")
     assert ("GPUUtilization", "Average") in by_metric
+    overhead = by_metric[("OverheadLatency", "p99")]["MetricStat"]
+    assert (overhead["Metric"]["Namespace"], overhead["Stat"]) == ("AWS/SageMaker", "p99")
 
 
 def test_ids_are_short_and_stable_across_plans():

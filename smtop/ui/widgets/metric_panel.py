@@ -18,6 +18,8 @@ from smtop.ui.widgets.spark import TallSparkline
 
 MARKED_METRICS = frozenset({"ModelLatency"})
 """Sparklines that carry the deployment markers."""
+LOADING = "…"
+"""The value of a panel-only metric still on its way after a selection change."""
 
 
 class MetricRow(ListItem):
@@ -26,6 +28,8 @@ class MetricRow(ListItem):
     def __init__(self, spec: MetricSpec) -> None:
         super().__init__(id=f"metric-{spec.name}")
         self.spec = spec
+        self._value: Text | None = None
+        """The value text shown, so an unchanged one is not drawn again."""
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -33,7 +37,8 @@ class MetricRow(ListItem):
             yield TallSparkline(classes="metric-spark")
             yield Label(fmt.MISSING, classes="metric-value")
 
-    def show(self, metrics: EndpointMetrics, has_gpu: bool, deployed_at: tuple[float, ...] = ()) -> None:
+    def show(self, metrics: EndpointMetrics, has_gpu: bool, deployed_at: tuple[float, ...] = (), loading: bool = False) -> None:
+        """``loading``: the endpoint's panel-only metrics (catalog ``selected_only``) are on their way."""
         spec = self.spec
         main = metrics.get(spec.name)
         values = list(main.values) if main is not None else []
@@ -47,6 +52,8 @@ class MetricRow(ListItem):
         value = Text(no_wrap=True, justify="right")
         if spec.gpu_only and not has_gpu and not values:
             value.append("no GPU", style="dim")
+        elif main is None and loading and spec.selected_only:
+            value.append(LOADING, style="dim")
         elif main is None or main.latest is None:
             value.append(fmt.MISSING, style="dim")
         else:
@@ -55,7 +62,11 @@ class MetricRow(ListItem):
             if p99 is not None and p99.latest is not None:
                 value.append(" · p99 ", style="dim")
                 value.append(fmt.compact(spec.to_display(p99.latest)), style="bold")
-        self.query_one(".metric-value", Label).update(value)
+        if value != self._value:
+            # The value column has a fixed width (smtop.tcss): no layout pass, which
+            # would repaint the whole screen each refresh, for ten rows.
+            self._value = value
+            self.query_one(".metric-value", Label).update(value, layout=False)
 
 
 def periods_of(series: MetricSeries, moments: tuple[float, ...]) -> frozenset[int]:
@@ -80,14 +91,15 @@ class MetricPanel(ListView):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(*(MetricRow(spec) for spec in METRICS.values()), **kwargs)
-        self._shown: tuple[EndpointMetrics, bool] | None = None
+        self._shown: tuple[EndpointMetrics, bool, bool] | None = None
         self.deployed_at: tuple[float, ...] = ()
         """When the shown endpoint was deployed (epoch seconds), oldest first."""
 
-    def show(self, metrics: EndpointMetrics, has_gpu: bool) -> None:
-        self._shown = (metrics, has_gpu)
+    def show(self, metrics: EndpointMetrics, has_gpu: bool, loading: bool = False) -> None:
+        """``loading``: the rows of panel-only metrics show "…" where they have no data yet."""
+        self._shown = (metrics, has_gpu, loading)
         for row in self.query(MetricRow):
-            row.show(metrics, has_gpu, self.deployed_at)
+            row.show(metrics, has_gpu, self.deployed_at, loading)
 
     def mark_deployments(self, moments: tuple[float, ...]) -> None:
         """Mark these moments (the endpoint's deployments) on every sparkline."""

@@ -1,0 +1,91 @@
+"""The metric panel's own metrics follow the cursor without a full refresh.
+
+The fleet refresh asks only what the endpoints table shows; InvocationsPerInstance
+and OverheadLatency are asked for the selected endpoint alone.  Moving the cursor
+shows those rows as loading, then one small GetMetricData call fills them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import boto3
+from textual.widgets import Label
+
+from smtop import format as fmt
+from smtop.cli import open_fleet
+from smtop.ui.app import SmtopApp
+from smtop.ui.widgets.endpoint_table import EndpointTable
+from smtop.ui.widgets.metric_panel import MetricRow
+from smtop.ui.widgets.spark import TallSparkline
+from tests.aws.conftest import record_calls
+from tests.conftest import SIM_NOW
+from tests.ui.conftest import wait_for
+
+PANEL_ONLY = {("InvocationsPerInstance", "Sum"), ("OverheadLatency", "Average"), ("OverheadLatency", "p99")}
+
+
+def value_text(app: SmtopApp, metric: str) -> str:
+    return str(app.query_one(f"#metric-{metric}", MetricRow).query_one(".metric-value", Label).content)
+
+
+def overhead_from_the_service(url: str, endpoint: str) -> list[tuple[float, float]]:
+    """OverheadLatency Average of the endpoint's one variant over the 3 h window, asked with boto3."""
+    cloudwatch = boto3.client("cloudwatch", endpoint_url=url, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
+    reply = cloudwatch.get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "q",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/SageMaker",
+                        "MetricName": "OverheadLatency",
+                        "Dimensions": [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": "AllTraffic"}],
+                    },
+                    "Period": 60,
+                    "Stat": "Average",
+                },
+            }
+        ],
+        StartTime=datetime.fromtimestamp(SIM_NOW - 3 * 3600, timezone.utc),
+        EndTime=datetime.fromtimestamp(SIM_NOW, timezone.utc),
+        ScanBy="TimestampAscending",
+    )
+    result = reply["MetricDataResults"][0]
+    return [(ts.timestamp(), value) for ts, value in zip(result["Timestamps"], result["Values"])]
+
+
+async def test_moving_the_cursor_fills_the_panel_rows_without_a_refresh(sim, sim_settings, frozen_clock):
+    app = SmtopApp(lambda: open_fleet(sim_settings, frozen_clock), sim_settings, clock=frozen_clock)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        first, second = app.query_one(EndpointTable).visible_names[:2]
+        await wait_for(pilot, lambda: app.selected == first and app.loading_selected is None)
+        assert value_text(app, "OverheadLatency") not in (fmt.MISSING, "…")
+        requests = record_calls(await app.source.aws.client("cloudwatch"), "GetMetricData")
+        polls = app.polls
+
+        await pilot.press("down")
+        assert app.selected == second
+        assert value_text(app, "OverheadLatency") == value_text(app, "InvocationsPerInstance") == "…"
+        assert value_text(app, "ModelLatency") not in (fmt.MISSING, "…")  # the fleet refresh brought it
+
+        await wait_for(pilot, lambda: app.loading_selected is None)
+        assert app.polls == polls, "no full refresh"
+        assert len(requests) == 1
+        asked = {
+            (
+                tuple(d["Value"] for d in q["MetricStat"]["Metric"]["Dimensions"]),
+                q["MetricStat"]["Metric"]["MetricName"],
+                q["MetricStat"]["Stat"],
+            )
+            for q in requests[0]["MetricDataQueries"]
+        }
+        assert asked == {((second, "AllTraffic"), metric, stat) for metric, stat in PANEL_ONLY}
+        expected = overhead_from_the_service(sim.url, second)
+        assert len(expected) >= 170
+        spark = app.query_one("#metric-OverheadLatency", MetricRow).query_one(TallSparkline)
+        assert list(spark.data) == [value for _, value in expected]
+        shown = value_text(app, "OverheadLatency")
+        assert shown.startswith(fmt.metric_value("OverheadLatency", expected[-1][1])) and "p99" in shown
+        assert value_text(app, "InvocationsPerInstance").endswith("/min")
