@@ -9,6 +9,10 @@ Measured on the real console process under a pty of 120×40 (see
   screen, i.e. the simulator child started, the first refresh finished and
   the table was painted.
 
+The same two times for ``smtop --endpoint-url URL`` against a simulator that
+is already running (started first and waited for, not timed): what a user of
+a real account sees, without the demo's own simulator start in the way.
+
 Plus the parts that explain those numbers, each in a fresh process:
 answering ``smtop --version`` (interpreter + CLI, no Textual), importing the
 UI module, beside a bare ``python -c pass``, and starting the demo simulator
@@ -17,6 +21,7 @@ alone (``spawn_sim``, to its ready line), which first data waits for.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -26,6 +31,8 @@ from pathlib import Path
 
 from ptyproc import ALT_SCREEN, PtyProcess, shows
 from report import spread
+
+from smtop.settings import DEMO_REFRESH
 
 HEADER_TEXT = "smtop"
 DEMO_ENDPOINT = "fraud-detector-prod"
@@ -49,7 +56,26 @@ def smtop_command() -> list[str]:
 
 def demo_start(timeout: float = 60.0) -> DemoStart:
     """One ``smtop --demo`` start, quit with ``q`` once the data is on screen."""
-    process = PtyProcess([*smtop_command(), "--demo"])
+    return console_start([*smtop_command(), "--demo"], timeout)
+
+
+def sim_start(url: str, timeout: float = 60.0) -> DemoStart:
+    """One ``smtop --endpoint-url URL`` start against a running simulator."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    env.update(
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    argv = [*smtop_command(), "--endpoint-url", url, "--region", "us-east-1", "--refresh", str(DEMO_REFRESH)]
+    return console_start(argv, timeout, env=env)
+
+
+def console_start(argv: list[str], timeout: float, env: dict[str, str] | None = None) -> DemoStart:
+    """Spawn the console on a pty; the times of its alt screen, header and first endpoint; quit with ``q``."""
+    process = PtyProcess(argv, env=env)
     try:
         alt = process.wait_for(lambda output: ALT_SCREEN in output, timeout)
         frame = process.wait_for(shows(HEADER_TEXT), timeout) if alt is not None else None
@@ -75,6 +101,14 @@ def measure(repeats: int, log=print) -> dict[str, list[float | None]]:
         timings["alt screen"].append(start.alt_screen_s)
         timings["first frame"].append(start.first_frame_s)
         timings["first data"].append(start.first_data_s)
+    from smtop.sim.process import spawn_sim
+
+    with spawn_sim(traffic=True) as sim:
+        for attempt in range(repeats):
+            log(f"  start-up: smtop --endpoint-url (running simulator) run {attempt + 1}/{repeats} …")
+            start = sim_start(sim.url)
+            timings.setdefault("sim first frame", []).append(start.first_frame_s)
+            timings.setdefault("sim first data", []).append(start.first_data_s)
     commands = {
         "python -c pass": [sys.executable, "-c", "pass"],
         "smtop --version": [*smtop_command(), "--version"],
@@ -119,4 +153,6 @@ def _describe(label: str) -> str:
         "alt screen": "smtop --demo: alternate screen",
         "first frame": f'smtop --demo: first frame ("{HEADER_TEXT}" painted)',
         "first data": f'smtop --demo: first data ("{DEMO_ENDPOINT}" painted)',
+        "sim first frame": "smtop --endpoint-url (simulator already running): first frame",
+        "sim first data": "smtop --endpoint-url (simulator already running): first data",
     }.get(label, label)

@@ -155,10 +155,9 @@ async def open_fleet(settings: Settings, clock: Clock, sim: SimProcess | None = 
     and passed as ``sim``), so the console paints its first frame at once and
     fills in when the simulator is up.
     """
-    from smtop.aws.console import ConsoleData
-    from smtop.aws.session import AwsSession
-
     async with AsyncExitStack() as stack:
+        # The AWS SDK takes ~0.5 s to import: in a thread, so the console keeps
+        # drawing meanwhile (and with --demo, while the simulator seeds).
         if settings.demo:
             from smtop.errors import ConfigurationError
             from smtop.sim.process import SimStartError, start_sim
@@ -167,12 +166,17 @@ async def open_fleet(settings: Settings, clock: Clock, sim: SimProcess | None = 
             # Registered before waiting: quitting during start-up stops it too.
             stack.callback(sim.stop)
             try:
-                url = await asyncio.to_thread(sim.wait_ready, 20.0)
+                url, _ = await asyncio.gather(asyncio.to_thread(sim.wait_ready, 20.0), asyncio.to_thread(_import_aws))
             except SimStartError as error:
                 first_line = str(error).splitlines()[0]
                 raise ConfigurationError(f"the demo simulator did not start: {first_line}") from None
             _demo_environment()
             settings = replace(settings, endpoint_url=url, region="us-east-1")
+        else:
+            await asyncio.to_thread(_import_aws)
+        from smtop.aws.console import ConsoleData
+        from smtop.aws.session import AwsSession
+
         aws = await stack.enter_async_context(
             AwsSession(
                 profile=settings.profile,
@@ -188,6 +192,12 @@ async def open_fleet(settings: Settings, clock: Clock, sim: SimProcess | None = 
             period=settings.period,
             endpoint_pattern=settings.endpoint_pattern,
         )
+
+
+def _import_aws() -> None:
+    import aiobotocore.session  # noqa: F401  (what AwsSession opens)
+
+    import smtop.aws.console  # noqa: F401
 
 
 def _demo_environment() -> None:
@@ -269,7 +279,7 @@ def _run_console(settings: Settings, *, record: str | None = None) -> int:
         from smtop.ui.app import SmtopApp
 
         connect, switch = _connectors(settings, clock, sim, recorder)
-        app = SmtopApp(connect, settings, clock=clock, switch=switch)
+        app = SmtopApp(connect, settings, clock=clock, switch=switch, freeze_heap=True)
         app.run()
     finally:
         if sim is not None:
@@ -327,7 +337,7 @@ def _run_replay(settings: Settings, path: str, speed: float) -> int:
     source = ReplaySource(recording, speed=speed)
     window = timedelta(seconds=recording.header.get("window", settings.window.total_seconds()))
     settings = replace(settings, read_only=True, refresh=REPLAY_POLL, demo=False, window=window, profile=source.profile, region=source.region)
-    app = SmtopApp(lambda: nullcontext(source), settings, clock=source.clock, replay=source)
+    app = SmtopApp(lambda: nullcontext(source), settings, clock=source.clock, replay=source, freeze_heap=True)
     app.run()
     return app.return_code or 0
 

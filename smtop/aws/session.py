@@ -49,6 +49,21 @@ def parse_timestamp(value: Any) -> datetime:
     return botocore_parse(value)
 
 
+def _load_service_data(session: Any, service: str) -> None:
+    """Fill the session's loader caches that ``create_client`` reads (thread-safe
+    enough: one client is opened at a time, under ``AwsSession._lock``)."""
+    session.get_component("data_loader").load_service_model(service, "service-2")
+    session._get_internal_component("endpoint_resolver")
+
+
+UNVALIDATED = frozenset({"sagemaker", "cloudwatch", "cloudtrail"})
+"""Services whose requests botocore does not check before sending.  Every request
+to them is built by smtop from its own values (the alarm form checks its fields
+first), and the service checks them again anyway; botocore's check costs ~6 ms
+per GetMetricData of 60 queries, each refresh.  Logs keeps it: filter patterns
+and Insights queries are typed by people."""
+
+
 class AwsSession:
     """Async context manager owning one aiobotocore session and its clients.
 
@@ -105,22 +120,24 @@ class AwsSession:
         return f"AwsSession(profile={self.profile!r}, region={self._region!r}, read_only={self._read_only})"
 
     async def __aenter__(self) -> AwsSession:
-        # Imported here: aiobotocore costs ~0.6 s to import and the console
-        # must draw its first frame before that.
-        from aiobotocore.session import AioSession
-
         with self.errors():
-            self._session = AioSession(profile=self._profile)
-            # botocore turns every timestamp into a local-time datetime through
-            # dateutil (~40 us each): most of a first metric fill's time.
-            # Epoch numbers become UTC datetimes directly (same instant).
-            self._session.get_component("response_parser_factory").set_parser_defaults(
-                timestamp_parser=parse_timestamp
-            )
+            # In a thread: importing aiobotocore takes ~0.4 s and reading the
+            # profile touches files; the console keeps answering keys meanwhile.
+            self._session = await asyncio.to_thread(self._new_session)
             if self._region is None:
                 self._region = self._session.get_config_variable("region")
         self._stack = AsyncExitStack()
         return self
+
+    def _new_session(self) -> Any:
+        from aiobotocore.session import AioSession
+
+        session = AioSession(profile=self._profile)
+        # botocore turns every timestamp into a local-time datetime through
+        # dateutil (~40 us each): most of a first metric fill's time.
+        # Epoch numbers become UTC datetimes directly (same instant).
+        session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=parse_timestamp)
+        return session
 
     async def __aexit__(self, *exc_info: object) -> None:
         stack, self._stack = self._stack, None
@@ -191,8 +208,12 @@ class AwsSession:
             connect_timeout=self._connect_timeout,
             read_timeout=self._read_timeout,
             max_pool_connections=self._max_pool_connections,
+            parameter_validation=service not in UNVALIDATED,
         )
         with self.errors(service):
+            # The service's model (SageMaker's is 0.4 MB of gzipped JSON) and the
+            # endpoint rules are read in a thread, not on the event loop.
+            await asyncio.to_thread(_load_service_data, self._session, service)
             creator = self._session.create_client(
                 service, region_name=self._region, endpoint_url=self._endpoint_url, config=config
             )

@@ -135,6 +135,9 @@ class AlarmsPanel(Vertical):
         super().__init__(**kwargs)
         self.snapshot: AlarmsSnapshot | None = None
         self._order: list[str] = []
+        self._rows: list[tuple] | None = None
+        """The table's cells as last drawn (see show)."""
+        self._detail: Text | str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("Loading alarms…", id="alarms-status")
@@ -151,17 +154,25 @@ class AlarmsPanel(Vertical):
         table = self.table
         # Keep the user's place while they work in the tab; otherwise firing (first) leads.
         keep = self.selected_alarm.name if self.selected_alarm and self.has_focus_within else None
-        table.clear()
         now = snapshot.taken_at
-        for alarm in snapshot.alarms:
-            table.add_row(
+        rows = [
+            (
                 Text(STATE_LABEL.get(alarm.state, printable(alarm.state)), style=STATE_STYLE.get(alarm.state, "")),
                 since_text(alarm.state_since, now),
                 name_cell(alarm),
-                key=alarm.name,
+                alarm.name,
             )
-        self._order = [a.name for a in snapshot.alarms]
-        table.move_cursor(row=self._order.index(keep) if keep in self._order else 0, animate=False)
+            for alarm in snapshot.alarms
+        ]
+        if rows != self._rows:
+            # Only when something shows differently: a rebuilt table is repainted
+            # (and the screen laid out again) at every alarm poll otherwise.
+            self._rows = rows
+            table.clear()
+            for *cells, name in rows:
+                table.add_row(*cells, key=name)
+            self._order = [a.name for a in snapshot.alarms]
+            table.move_cursor(row=self._order.index(keep) if keep in self._order else 0, animate=False)
         firing = len(snapshot.firing)
         status = Text(f"{len(snapshot.alarms)} alarms", style="bold")
         if firing:
@@ -200,4 +211,7 @@ class AlarmsPanel(Vertical):
 
     def _show_detail(self) -> None:
         alarm = self.selected_alarm
-        self.query_one("#alarms-detail", Static).update(detail_text(alarm) if alarm else "")
+        detail = detail_text(alarm) if alarm else ""
+        if detail != self._detail:
+            self._detail = detail
+            self.query_one("#alarms-detail", Static).update(detail)

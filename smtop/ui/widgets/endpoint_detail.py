@@ -14,7 +14,13 @@ from smtop.models import Endpoint
 class EndpointDetail(Static):
     """Status, variants, instance types, counts and weights of one endpoint."""
 
+    _shown: Endpoint | None | bool = False
+    """The endpoint drawn (False: nothing yet): every refresh brings the same one again."""
+
     def show(self, endpoint: Endpoint | None) -> None:
+        if endpoint == self._shown:
+            return
+        self._shown = endpoint
         if endpoint is None:
             self.update(Text("no endpoint selected", style="dim"))
             return

@@ -158,6 +158,11 @@ class TrailFeed(Vertical):
             return
         scope = None if self.show_all else self.endpoint
         events = tuple(e for e in self.snapshot.events if e.concerns(scope))
+        if events == self.shown:
+            # Most polls bring nothing new: rebuilding the table would repaint
+            # it (and lay the screen out again) every 30 s for nothing.
+            self._update_title()
+            return
         table = self.query_one(DataTable)
         keep = table.cursor_row
         selected = self.shown[keep].event_id if 0 <= keep < len(self.shown) else None
