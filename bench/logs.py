@@ -36,7 +36,10 @@ d. **A peer client from PyPI**, ``awslogs get GROUP ALL [--watch]``, on the
    throwaway venv (``/tmp/awslogs-venv``) if missing; its stdout is read
    line by line.
 
-Run alone: ``.venv/bin/python bench/run.py --sections logs [--quick]``.
+Run alone: ``.venv/bin/python bench/run.py --sections logs [--quick]``; part a
+or b only (a minute each, for before/after comparisons):
+``.venv/bin/python bench/logs.py --part a [--rates 0,500,1000,2000] [--phase 4]``,
+``.venv/bin/python bench/logs.py --part b [--rss-lines 1000000]``.
 """
 
 from __future__ import annotations
@@ -161,10 +164,15 @@ def make_events(count: int, *, start_seq: int = 0, t0: float | None = None, per_
 def _panel_child(args: argparse.Namespace) -> None:
     from textual.app import App, ComposeResult
 
-    from smtop.models import TailUpdate
+    from smtop.models import LogEvent, TailUpdate
+    from smtop.ui.app import freeze_startup_heap
     from smtop.ui.widgets.log_panel import LogPanel
 
-    pool = make_events(args.pool)
+    # The pool holds plain tuples, which the garbage collector does not track:
+    # a real tail makes its LogEvents as they arrive and keeps none beyond
+    # what the view holds, so neither may the bench (100,000 pooled events
+    # would make each full collection several times longer than the app's own).
+    pool = [(e.timestamp, e.message, e.stream, e.event_id) for e in make_events(args.pool)]
     rates = [int(r) for r in args.rates.split(",")]
     record: dict = {"phases": [], "actions": [], "frames": 0}
 
@@ -191,6 +199,7 @@ def _panel_child(args: argparse.Namespace) -> None:
                 original()
 
             view.action_toggle_timestamps = timed_toggle  # the binding looks the action up on the instance
+            freeze_startup_heap()  # as smtop does after its first data
             self.run_worker(self._feed(panel), exclusive=True)
 
         def _display(self, screen, renderable) -> None:
@@ -202,6 +211,15 @@ def _panel_child(args: argparse.Namespace) -> None:
                     for index in self._waiting:
                         record["actions"][index][1] = now
                     self._waiting.clear()
+
+        async def _batch(self, start: int, count: int) -> tuple:
+            """``count`` LogEvents made from the pool, a thousand at a time with
+            the loop free in between, as the tail makes them page by page."""
+            events: list[LogEvent] = []
+            for first in range(start, start + count, 1_000):
+                events.extend(LogEvent(*pool[i % len(pool)]) for i in range(first, min(first + 1_000, start + count)))
+                await asyncio.sleep(0)
+            return tuple(events)
 
         async def _feed(self, panel: LogPanel) -> None:
             await asyncio.sleep(args.warmup)
@@ -215,18 +233,17 @@ def _panel_child(args: argparse.Namespace) -> None:
                 began = time.perf_counter()
                 cpu0, frames0, received0 = time.process_time(), self._frames, panel.received
                 posted, batches, next_at = 0, 0, began
+                chunk = await self._batch(cursor, per_batch)
                 while time.perf_counter() - began < args.phase:
                     if not per_batch:  # the idle reference: keys only
                         await asyncio.sleep(args.phase)
                         continue
-                    chunk = pool[cursor : cursor + per_batch]
-                    if len(chunk) < per_batch:
-                        chunk += pool[: per_batch - len(chunk)]
+                    panel.post_message(LogPanel.Tailed(panel._generation, TailUpdate("/bench/panel", chunk)))  # noqa: SLF001
                     cursor = (cursor + per_batch) % len(pool)
-                    panel.post_message(LogPanel.Tailed(panel._generation, TailUpdate("/bench/panel", tuple(chunk))))  # noqa: SLF001
                     posted += per_batch
                     batches += 1
                     next_at += args.interval
+                    chunk = await self._batch(cursor, per_batch)  # the next one, while this one is taken in
                     await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
                 ended = time.perf_counter()
                 handled = panel.received - received0
@@ -909,7 +926,9 @@ def render(results: dict, table) -> str:
         "painted by the end of the phase.\n"
         "- achieved = events the panel handled during the phase / phase time; backlog = seconds it still needed after the "
         "feeder stopped (0 = kept up); app CPU % = the app process's CPU time / wall time (100 % = one core).\n"
-        f"- Each batch is one `LogPanel.Tailed` message, what the tail worker posts; the feeder runs on the app's loop. "
+        f"- Each batch is one `LogPanel.Tailed` message, what the tail worker posts; the feeder runs on the app's loop "
+        "and makes each batch's `LogEvent`s while the previous one is taken in (1,000 at a time), as the tail does; "
+        "its pool of messages is plain tuples the garbage collector does not walk. "
         f"Mix: ~60 % access lines, 20 % JSON, 13 % Python log lines, 6 % tracebacks (4–9 screen lines), 1 % lines of "
         f"2–16 k characters. Peak RSS of the app: {info['maxrss_mb']:.0f} MB.\n"
     )
@@ -976,6 +995,27 @@ def _child_main(argv: list[str]) -> None:
     {"panel": _panel_child, "rss": _rss_child, "tail": _tail_child, "writer": _writer_child}[args.child](args)
 
 
+def _part_main(argv: list[str]) -> None:
+    """Parts a and/or b alone, for quick before/after comparisons:
+    ``.venv/bin/python bench/logs.py --part a --rates 0,500,1000,2000 --phase 4``."""
+    from report import table
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--part", action="append", choices=("a", "b"), required=True)
+    parser.add_argument("--rates", default="0,500,1000,2000,5000,10000,20000,50000,100000")
+    parser.add_argument("--phase", type=float, default=4.0)
+    parser.add_argument("--interval", type=float, default=1.0)
+    parser.add_argument("--rss-lines", type=int, default=1_000_000)
+    args = parser.parse_args(argv)
+    if "a" in args.part:
+        phases, info = measure_panel([int(r) for r in args.rates.split(",")], args.phase, args.interval)
+        print(table(PANEL_HEADERS, panel_rows(phases)))
+        print(f"peak RSS {info['maxrss_mb']:.0f} MB; skipped {info['skipped']}")
+    if "b" in args.part:
+        print(table(RSS_HEADERS, rss_rows(measure_rss([(10_000, args.rss_lines)]))))
+
+
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
-    _child_main(sys.argv[1:])
+    sys.path.insert(0, str(HERE))
+    (_child_main if "--child" in sys.argv else _part_main)(sys.argv[1:])

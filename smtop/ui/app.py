@@ -8,26 +8,29 @@ one has finished, so polls never overlap however slow AWS is.
 from __future__ import annotations
 
 import functools
+import gc
 import re
 import sys
+import weakref
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from pathlib import Path
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterable, Protocol
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Input, Static, TabbedContent, TabPane, TextArea
 from textual.worker import Worker, WorkerState
 
 from rich.text import Text
 
 from smtop.clock import Clock, SystemClock
-from smtop.format import safe_text
+from smtop.format import printable, safe_text
 from smtop.errors import ConfigurationError, ConnectionFailedError, CredentialsError, SmtopError
 from smtop.models import CallerIdentity, EndpointMetrics, FleetSnapshot, TailUpdate
 from smtop.models.alarms import Acknowledgement, AlarmHistoryItem, AlarmsSnapshot, MetricAlarm
@@ -75,6 +78,19 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # at all: better one clear line in the shell than an empty screen.
 _FATAL_AT_START = (ConfigurationError, CredentialsError, ConnectionFailedError)
 
+SELECTION_REST = 0.3
+"""Seconds the cursor rests on an endpoint before its panel-only metrics are asked."""
+
+
+class SelectedReady(Message):
+    """The selected endpoint's panel-only metrics arrived (``snapshot``) or failed (``error``)."""
+
+    def __init__(self, endpoint: str, snapshot: FleetSnapshot | None, error: SmtopError | None = None) -> None:
+        super().__init__()
+        self.endpoint = endpoint
+        self.snapshot = snapshot
+        self.error = error
+
 
 class ConsoleSource(Protocol):
     """What the console needs from the data layer (smtop.aws.console.ConsoleData)."""
@@ -83,6 +99,11 @@ class ConsoleSource(Protocol):
     profile: str | None
 
     async def refresh(self) -> FleetSnapshot: ...
+
+    async def select(self, endpoint: str | None) -> FleetSnapshot | None:
+        """The selected endpoint changed: the last snapshot completed with its
+        panel-only metrics (fetched now), None before the first refresh."""
+        ...
 
     async def whoami(self) -> CallerIdentity: ...
 
@@ -157,9 +178,12 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
         clock: Clock | None = None,
         switch: SourceSwitcher | None = None,
         replay: ReplayControl | None = None,
+        freeze_heap: bool = False,
     ) -> None:
         """``switch`` opens a source for another profile/region (key P); None: not offered.
-        ``replay`` steers a --replay (its source is also what ``connect`` opens)."""
+        ``replay`` steers a --replay (its source is also what ``connect`` opens).
+        ``freeze_heap``: after the first data, leave start-up's objects out of
+        garbage collection (the command line does; a test process must not)."""
         super().__init__()
         self._connect = connect
         self._switcher = switch
@@ -171,6 +195,8 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
         register_themes(self)
         self.key_overrides, self._setup_problems = check_key_overrides(settings.keys, self.BINDINGS)
         """The config file's [keys] that were applied (binding id → key), for `?` help."""
+        self._redirected_keys: weakref.WeakSet[events.Key] = weakref.WeakSet()
+        self._freeze_pending = freeze_heap
         self.set_keymap(self.key_overrides)
         self._stack = AsyncExitStack()
         self._source: ConsoleSource | None = None
@@ -183,6 +209,9 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
         self.trail: TrailSnapshot | None = None
         self.selected: str | None = None
         self.polls = 0
+        self.loading_selected: str | None = None
+        """The endpoint whose panel-only metrics are on their way (see _ask_selected)."""
+        self._select_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         s = self.settings
@@ -211,6 +240,10 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
         self._prepare_main()
         self._apply_preferences()
         self.start_replay_ticks()
+
+    def on_ready(self) -> None:
+        """The first frame is on screen: only now connect, whose imports (the AWS
+        SDK, ~0.5 s, in a thread) would otherwise compete with that frame."""
         self._begin_poll()
 
     def _prepare_main(self) -> None:
@@ -310,13 +343,18 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
         bar.stale_since = None
         self.main.query_one("#endpoints-box").remove_class("-stale")
         self.main.query_one(EndpointTable).show(snapshot)
+        # Both after the table is painted: their first polls open the alarm and
+        # CloudTrail clients (reading models), which held the first data back.
         if self.alarm_polls == 0 and not self._alarms_running:
-            self.request_alarm_poll()  # the first one needs the endpoint names; then its own schedule
+            self.call_after_refresh(self.request_alarm_poll)  # the first one needs the endpoint names; then its own schedule
         self._show_empty_note(snapshot)
         self._show_selected()
-        self.main.query_one(TrailFeed).start()
+        self.call_after_refresh(self.main.query_one(TrailFeed).start)
         for screen in self._open_charts():
             screen.show(snapshot.metrics_for(screen.endpoint))
+        if self._freeze_pending:
+            self._freeze_pending = False
+            self.call_after_refresh(freeze_startup_heap)
 
     @_while_running
     def on_refresh_failed(self, message: RefreshFailed) -> None:
@@ -355,7 +393,10 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
     @on(EndpointTable.Selected)
     @_while_running
     def _endpoint_selected(self, message: EndpointTable.Selected) -> None:
+        changed = message.name != self.selected
         self.selected = message.name
+        if changed:
+            self._ask_selected()
         self._show_selected()
         if message.confirmed:
             self.main.query_one(MetricPanel).focus()
@@ -363,6 +404,47 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
         if self._follow_selection is not None:
             self._follow_selection.stop()
         self._follow_selection = self.set_timer(0.3, self._tail_selected)
+
+    def _ask_selected(self) -> None:
+        """A new selection: the refreshes asked the metric panel's own metrics
+        (Overhead, Inv/instance) for the previous endpoint only.  Its rows show
+        "…" until a small poll brings them, once the cursor rests (scrolling
+        through the table must not cost a call a row), not at the next refresh."""
+        self.loading_selected = self.selected
+        if self._select_timer is not None:
+            self._select_timer.stop()
+        self._select_timer = self.set_timer(SELECTION_REST, self._fetch_selected)
+
+    @work(exclusive=True, group="selected", exit_on_error=False)
+    async def _fetch_selected(self) -> None:
+        source, name = self._source, self.selected
+        if source is None or name is None or not self.is_running:
+            return
+        try:
+            message = SelectedReady(name, await source.select(name))
+        except SmtopError as error:
+            message = SelectedReady(name, None, error)
+        if source is self._source:  # not switched away meanwhile
+            self.post_message(message)
+
+    @on(SelectedReady)
+    @_while_running
+    def _selected_ready(self, message: SelectedReady) -> None:
+        if message.endpoint == self.loading_selected:
+            self.loading_selected = None
+        if message.error is not None:
+            self.notify(
+                printable(f"Metrics of {message.endpoint}: {message.error} — the next refresh asks again."),
+                severity="warning",
+                markup=False,
+            )
+        elif message.snapshot is not None:
+            self.snapshot = message.snapshot  # the last refresh's, completed: the table needs no redraw
+            for screen in self._open_charts():
+                if screen.endpoint == message.endpoint:
+                    screen.show(message.snapshot.metrics_for(message.endpoint))
+        if message.endpoint == self.selected:
+            self._show_selected()
 
     def _tail_selected(self) -> None:
         if not self.is_running:
@@ -383,7 +465,8 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
             if self.selected
             else "METRICS"
         )
-        panel.show(metrics, endpoint.has_gpu if endpoint else False)
+        loading = self.selected is not None and self.loading_selected == self.selected
+        panel.show(metrics, endpoint.has_gpu if endpoint else False, loading=loading)
         self.main.query_one(TrailFeed).endpoint = self.selected
         self._show_deployments()
         self.main.query_one(EndpointDetail).show(endpoint)
@@ -437,10 +520,24 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
         feed.query_one("#trail-table").focus()
 
     # -- filter ----------------------------------------------------------------
+    async def _on_key(self, event: events.Key) -> None:
+        """Keys typed right after one that moves focus into a text box (`/`, `n`,
+        `e`…) were already queued for the widget that had focus: they bubble up
+        here unhandled and would run commands (`c`, `a`) under the box's name.
+        They are the box's text.  (Textual calls this, then App's own _on_key.)"""
+        focused = self.focused
+        if event.is_printable and isinstance(focused, (Input, TextArea)) and event not in self._redirected_keys:
+            redirected = events.Key(event.key, event.character)
+            self._redirected_keys.add(redirected)  # never twice: a box that declines it lets it through
+            focused.post_message(redirected)
+            event.prevent_default()  # App's own handler (the bindings) runs after this one otherwise
+
     def action_filter(self) -> None:
         box = self.main.query_one("#filter", Input)
         box.display = True
-        box.focus()
+        # At once, not on the next message as focus() does: keys typed right
+        # after `/` may already be queued, and they are filter text, not commands.
+        self.main.set_focus(box)
 
     @on(Input.Changed)
     def _no_control_characters(self, event: Input.Changed) -> None:
@@ -514,6 +611,15 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
 def _nearest(presets: tuple[tuple[str, timedelta], ...], wanted: timedelta) -> int:
     """The preset closest to a configured duration (the panels cycle through fixed steps)."""
     return min(range(len(presets)), key=lambda i: abs(presets[i][1] - wanted))
+
+
+def freeze_startup_heap() -> None:
+    """Leave what start-up built (Textual, botocore's service models, the first
+    snapshot) out of every later collection: it lives as long as the app, and
+    the collector's full passes over it (60–150 ms on a busy machine) were the
+    slowest key presses during log bursts (bench/logs.py part a)."""
+    gc.collect()
+    gc.freeze()
 
 
 def _window_label(settings: Settings) -> str:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 
+from textual import events
 from textual.widgets import Input
 
 from smtop.cli import open_fleet
@@ -78,6 +80,35 @@ async def test_filter_narrows_the_table_and_escape_clears_it(sim_settings, froze
         assert table.visible_names == [n for n in everyone if "canary" in n]
         await pilot.press("slash", "escape")
         assert table.visible_names == everyone
+
+
+async def test_keys_typed_in_one_burst_after_slash_all_reach_the_filter(sim_settings, frozen_clock):
+    """A terminal hands over a fast typist's keys (or a paste, or tmux's) at once:
+    every key after `/` is filter text, not a command (c opens CloudTrail, a acks)."""
+    app = make_app(sim_settings, frozen_clock)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        shown = app.query_one("#trail").display
+        for key, character in (("slash", "/"), ("c", "c"), ("a", "a"), ("n", "n")):
+            app.post_message(events.Key(key, character))  # as the driver posts what it reads
+        await pilot.pause()
+        assert app.query_one("#filter", Input).value == "can"
+        assert app.screen is app.main and app.query_one("#trail").display == shown
+
+
+async def test_the_command_lines_app_leaves_start_up_objects_out_of_collection(sim_settings, frozen_clock):
+    """smtop's own run freezes the heap after its first data (full collections
+    over Textual and botocore were the slowest key presses); a test's app does not."""
+    gc.unfreeze()
+    try:
+        for freeze, expect_frozen in ((False, False), (True, True)):
+            app = SmtopApp(lambda: open_fleet(sim_settings, frozen_clock), sim_settings, clock=frozen_clock, freeze_heap=freeze)
+            async with app.run_test(size=(100, 30)) as pilot:
+                await wait_for(pilot, lambda: app.snapshot is not None)
+                await pilot.pause()
+                assert (gc.get_freeze_count() > 0) is expect_frozen
+    finally:
+        gc.unfreeze()
 
 
 async def test_sort_cycles_columns_worst_first(sim_settings, frozen_clock):

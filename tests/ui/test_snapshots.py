@@ -31,6 +31,8 @@ async def settled(sim, app: SmtopApp, pilot) -> None:
     shown (the count the service itself gives), and fallen back to polling
     (the simulator offers no Live Tail)."""
     await wait_for(pilot, lambda: app.snapshot is not None)
+    # The selected endpoint's panel-only metrics arrive by their own call.
+    await wait_for(pilot, lambda: app.selected and app.loading_selected is None)
     panel = app.query_one(LogPanel)
     # Settled even where the panel is hidden (80x24): it tails all the same.
     await wait_for(pilot, lambda: app.selected and panel.group == f"/aws/sagemaker/Endpoints/{app.selected}")
