@@ -97,6 +97,17 @@ async def test_firing_alarms_show_in_the_header_the_table_and_the_panel(alarm_si
         body = str(app.screen.query_one("#alarm-history-body").render())
         assert "Alarm updated from OK to ALARM" in body
         await pilot.press("escape")
+        # On 80 columns the header drops the refresh rate, the endpoint count and
+        # the time before the account, the region or the firing alarms.
+        wide = app.query_one(StatusBar).render().plain
+        assert "every 60s" in wide and "endpoints" in wide
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        narrow = app.query_one(StatusBar).render().plain
+        where = wide.split(" · every")[0]  # " smtop  profile@account · region"
+        assert "@123456789012 · " in where
+        assert len(narrow) <= 80 and narrow.startswith(where) and f"{len(firing)} alarm" in narrow
+        assert "every 60s" not in narrow
 
 
 async def test_acknowledge_and_unacknowledge_from_the_keyboard(alarm_sim, cw):

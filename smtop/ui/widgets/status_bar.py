@@ -48,33 +48,42 @@ class StatusBar(Widget):
         self.set_class(reason is not None, "-stale")
 
     def render(self) -> Text:
-        text = Text()
-        text.append(" smtop ", style="bold reverse")
+        # (piece, drop order): on a narrow terminal the least needed pieces go
+        # first (refresh rate, endpoint count, time), so the account, the region,
+        # read-only, the firing alarms and STALE always show.
+        pieces: list[tuple[Text, int | None]] = []
+
+        def add(text: str, style: str = "", drop: int | None = None) -> None:
+            pieces.append((Text(text, style=style), drop))
+
+        add(" smtop ", "bold reverse")
         profile, region = self.where
-        if self.replay is not None:  # first: on 80 columns the rest may be cut, never where the replay is
-            text.append(" ")
-            text.append(_replay_label(self.replay), style="bold")
-            text.append(" ·")
+        if self.replay is not None:
+            # First: on 80 columns the rest may be cut, never where the replay is.
+            add(" ")
+            add(_replay_label(self.replay), "bold")
+            add(" ·")
         profile = printable(profile or self.aws_profile)
         # profile@account once STS said whose credentials these are: which
         # account is live matters most, and the header has 80 columns to share.
         where = f"{profile}@{printable(self.identity.account)}" if self.identity is not None else f"profile {profile}"
-        text.append(f" {where} · {printable(region or self.aws_region)}")
+        add(f" {where} · {printable(region or self.aws_region)}")
         if self.replay is None and self.stale_reason is None:  # when stale, "retrying in Ns" says it
-            text.append(f" · every {self.refresh_seconds:g}s")
+            add(f" · every {self.refresh_seconds:g}s", drop=0)
         if self.read_only:
-            text.append(" · read-only", style="bold")
+            add(" · read-only", "bold")
         snapshot = self.snapshot
         if snapshot is not None:
-            text.append(f" · {len(snapshot.endpoints)} endpoints · {clock_time(snapshot.taken_at)}")
+            add(f" · {len(snapshot.endpoints)} endpoints", drop=1)
+            add(f" · {clock_time(snapshot.taken_at)}", drop=2)
         elif self.stale_reason is None:
-            text.append(" · connecting…")
+            add(" · connecting…")
         if self.firing:
-            text.append(f" · {self.firing} alarm{'s' if self.firing != 1 else ''} firing", style="bold red")
+            add(f" · {self.firing} alarm{'s' if self.firing != 1 else ''} firing", "bold red")
         elif self.firing == 0:
-            text.append(" · no alarm firing")
+            add(" · no alarm firing", drop=3)
         if self.polling:
-            text.append(" ⟳")
+            add(" ⟳")
         if self.stale_reason is not None:
             since = clock_time(self.stale_since)
             # When to expect the next try goes first: a long reason is cut at
@@ -82,10 +91,22 @@ class StatusBar(Widget):
             reason, _, retry = self.stale_reason.rpartition(" — ")
             if not retry.startswith("retrying"):
                 reason, retry = self.stale_reason, ""
-            text.append(f"  STALE since {since}" + (f", {retry}" if retry else "") + ": ", style="bold")
+            add(f"  STALE since {since}" + (f", {retry}" if retry else "") + ": ", "bold")
             # The reason comes from AWS error text: appended as plain text, never markup.
-            text.append(printable(reason))
-        return text
+            add(printable(reason))
+        return Text("").join(_fitting(pieces, self.size.width))
+
+
+def _fitting(pieces: list[tuple[Text, int | None]], width: int) -> list[Text]:
+    """The pieces, less the droppable ones (lowest order first) that would push the rest past ``width``."""
+    dropped: set[int] = set()
+    length = sum(text.cell_len for text, _ in pieces)
+    for _, index in sorted((drop, i) for i, (_, drop) in enumerate(pieces) if drop is not None):
+        if width <= 0 or length <= width:
+            break
+        dropped.add(index)
+        length -= pieces[index][0].cell_len
+    return [text for i, (text, _) in enumerate(pieces) if i not in dropped]
 
 
 def _replay_label(position: ReplayPosition) -> str:
