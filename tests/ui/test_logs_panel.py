@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import boto3
 from botocore.config import Config
+from textual import events
+from textual.widgets import Input
 
 from smtop.cli import open_fleet
 from smtop.ui.app import SmtopApp
@@ -138,3 +140,20 @@ async def test_hostile_log_lines_show_as_text(sim, sim_settings, frozen_clock):
         assert "\\x1b[2J\\x1b[H cleared your screen" in rendered
         await pilot.press("l")
         assert app.is_running
+
+
+async def test_a_pattern_typed_in_one_burst_after_slash_is_all_pattern(sim, sim_settings, frozen_clock):
+    """f, a, t and l are commands on the log view (follow, ack, since, logs):
+    typed in the same burst as `/` they are the pattern's letters."""
+    app = make_app(sim_settings, frozen_clock)
+    async with app.run_test(size=(140, 48)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        panel = await select(pilot, app, "llm-chat-canary")
+        panel.view.focus()
+        await pilot.pause()
+        following, since = panel.view.follow, panel.since_index
+        for character in "/fatal":
+            app.post_message(events.Key("slash" if character == "/" else character, character))
+        await pilot.pause()
+        assert panel.query_one("#log-pattern", Input).value == "fatal"
+        assert (panel.view.follow, panel.since_index) == (following, since) and app.screen is app.main

@@ -239,7 +239,9 @@ class LogPanel(Vertical):
         box = self.query_one("#log-pattern", Input)
         box.value = self.pattern
         box.display = True
-        box.focus()
+        # At once (focus() waits a message): keys typed right after are the
+        # pattern, and the app hands such keys to the focused box.
+        self.screen.set_focus(box)
 
     @on(Input.Submitted, "#log-pattern")
     def _pattern_submitted(self, event: Input.Submitted) -> None:
