@@ -7,9 +7,7 @@ shows those rows as loading, then one small GetMetricData call fills them.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
-import boto3
 from textual.widgets import Label
 
 from smtop import format as fmt
@@ -19,40 +17,12 @@ from smtop.ui.widgets.endpoint_table import EndpointTable
 from smtop.ui.widgets.metric_panel import MetricRow
 from smtop.ui.widgets.spark import TallSparkline
 from tests.aws.conftest import record_calls
+from tests.aws.test_aws_fleet_selection import PANEL_ONLY, overhead_from_the_service
 from tests.conftest import SIM_NOW
 from tests.ui.conftest import wait_for
 
-PANEL_ONLY = {("InvocationsPerInstance", "Sum"), ("OverheadLatency", "Average"), ("OverheadLatency", "p99")}
-
-
 def value_text(app: SmtopApp, metric: str) -> str:
     return str(app.query_one(f"#metric-{metric}", MetricRow).query_one(".metric-value", Label).content)
-
-
-def overhead_from_the_service(url: str, endpoint: str) -> list[tuple[float, float]]:
-    """OverheadLatency Average of the endpoint's one variant over the 3 h window, asked with boto3."""
-    cloudwatch = boto3.client("cloudwatch", endpoint_url=url, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
-    reply = cloudwatch.get_metric_data(
-        MetricDataQueries=[
-            {
-                "Id": "q",
-                "MetricStat": {
-                    "Metric": {
-                        "Namespace": "AWS/SageMaker",
-                        "MetricName": "OverheadLatency",
-                        "Dimensions": [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": "AllTraffic"}],
-                    },
-                    "Period": 60,
-                    "Stat": "Average",
-                },
-            }
-        ],
-        StartTime=datetime.fromtimestamp(SIM_NOW - 3 * 3600, timezone.utc),
-        EndTime=datetime.fromtimestamp(SIM_NOW, timezone.utc),
-        ScanBy="TimestampAscending",
-    )
-    result = reply["MetricDataResults"][0]
-    return [(ts.timestamp(), value) for ts, value in zip(result["Timestamps"], result["Values"])]
 
 
 async def test_moving_the_cursor_fills_the_panel_rows_without_a_refresh(sim, sim_settings, frozen_clock):
@@ -82,7 +52,7 @@ async def test_moving_the_cursor_fills_the_panel_rows_without_a_refresh(sim, sim
             for q in requests[0]["MetricDataQueries"]
         }
         assert asked == {((second, "AllTraffic"), metric, stat) for metric, stat in PANEL_ONLY}
-        expected = overhead_from_the_service(sim.url, second)
+        expected = sorted(overhead_from_the_service(sim.url, second, "AllTraffic", SIM_NOW - 3 * 3600, SIM_NOW).items())
         assert len(expected) >= 170
         spark = app.query_one("#metric-OverheadLatency", MetricRow).query_one(TallSparkline)
         assert list(spark.data) == [value for _, value in expected]
