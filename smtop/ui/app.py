@@ -24,6 +24,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane, TextArea
 from textual.worker import Worker, WorkerState
 
@@ -246,6 +247,36 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
         SDK, ~0.5 s, in a thread) would otherwise compete with that frame."""
         self._begin_poll()
 
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_endpoints_box)
+
+    def _fit_endpoints_box(self) -> None:
+        """Give the endpoints box and the metrics row what the other panels
+        leave, so the screen itself never scrolls.  With the CSS's percentages
+        alone, 120x36 overflowed by 3 rows with six endpoints, a long fleet
+        pushed the footer off, and the side panel's taller row by 5 more.
+        (Short terminals show one lower panel at a time: the CSS fits them.)"""
+        main = self.main
+        if not main.is_mounted:
+            return
+        box, lower = main.query_one("#endpoints-box"), main.query_one("#lower")
+        if main.has_class("-short"):
+            box.styles.max_height = lower.styles.max_height = None
+            return
+
+        def shown(widget: Widget) -> int:
+            return widget.outer_size.height if widget.display else 0
+
+        logs = main.query_one(LogPanel)
+        logs_min = int(logs.styles.min_height.value) if logs.display and logs.styles.min_height is not None else 0
+        height = main.size.height
+        others = shown(main.query_one(StatusBar)) + shown(main.query_one(Footer)) + shown(main.query_one(TrailFeed)) + logs_min
+        lower_cap = max(LOWER_ROWS, height - others - BOX_MIN_ROWS)
+        box_cap = max(BOX_MIN_ROWS, min(height - others - min(shown(lower), lower_cap), height // 2))
+        for widget, cap in ((lower, lower_cap), (box, box_cap)):
+            if widget.styles.max_height is None or widget.styles.max_height.value != cap:
+                widget.styles.max_height = cap
+
     def _prepare_main(self) -> None:
         """What the freshly composed panels need (at start and after a profile/region switch)."""
         self.main.query_one("#endpoints-box").border_title = "ENDPOINTS"
@@ -253,6 +284,7 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
         self.main.query_one("#filter", Input).display = False
         self.main.query_one("#empty-note").display = False
         self.main.query_one(EndpointTable).focus()
+        self.call_after_refresh(self._fit_endpoints_box)
 
     def _apply_preferences(self) -> None:
         """The config file's theme and starting time ranges; every problem with it, told once."""
@@ -514,6 +546,7 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
         if self.main.has_class("-short"):
             self.main.remove_class("-logs")
             self.main.toggle_class("-trail")
+            self.call_after_refresh(self._fit_endpoints_box)
             if not self.main.has_class("-trail"):
                 self.main.query_one(EndpointTable).focus()
                 return
@@ -566,6 +599,7 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
     def action_toggle_logs(self) -> None:
         self.main.remove_class("-trail")
         self.main.toggle_class("-logs")
+        self.call_after_refresh(self._fit_endpoints_box)
         if self.main.has_class("-logs"):
             self.main.query_one(LogView).focus()
 
@@ -575,6 +609,7 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
         side = self.main.query_one("#side", TabbedContent)
         side.active = pane
         self.main.add_class("-side")
+        self.call_after_refresh(self._fit_endpoints_box)
         if self.main.has_class("-logs"):
             self.main.remove_class("-logs")
         self.call_after_refresh(self._focus_side, pane)
@@ -592,6 +627,7 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
             return
         if self.main.has_class("-side") and self.main.query_one("#side").has_focus_within:
             self.main.remove_class("-side")
+            self.call_after_refresh(self._fit_endpoints_box)
             self.main.query_one(EndpointTable).focus()
             return
         if self.main.query_one(TrailFeed).has_focus_within:
@@ -611,6 +647,12 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
 def _nearest(presets: tuple[tuple[str, timedelta], ...], wanted: timedelta) -> int:
     """The preset closest to a configured duration (the panels cycle through fixed steps)."""
     return min(range(len(presets)), key=lambda i: abs(presets[i][1] - wanted))
+
+
+LOWER_ROWS = 12
+"""The metrics row's height on a -tall screen (smtop.tcss #lower)."""
+BOX_MIN_ROWS = 6
+"""The endpoints box's least height (smtop.tcss #endpoints-box)."""
 
 
 def freeze_startup_heap() -> None:
