@@ -276,9 +276,13 @@ async def test_dropped_connections_and_latency_never_freeze_the_screen(fsim, fro
     async with app.run_test(size=(140, 40)) as pilot:
         await started(pilot, app)
         bar = app.main.query_one(StatusBar)
-        fsim.inject("latency", "sagemaker", "ListEndpoints", seconds=3.0)  # outlasts a loaded CI machine's key handling
+        fsim.inject("latency", "sagemaker", "ListEndpoints", seconds=5.0)  # outlasts a loaded CI machine's key handling
         fsim.inject("drop", "cloudwatch", share=0.6)
+        # A refresh that was already under way may finish unhindered: wait it out,
+        # then start one that meets the faults (seen failing under xdist).
+        await wait_for(pilot, lambda: not bar.polling, timeout=20)
         polls = app.polls
+        await pilot.press("r")
         await wait_for(pilot, lambda: bar.polling, timeout=10)
         # A refresh hangs on a slow call: the keys still answer, within that same refresh.
         await pilot.press("question_mark")
