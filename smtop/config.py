@@ -45,13 +45,14 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from smtop.alarm_form import COMPARISONS, STATISTICS
 from smtop.catalog import METRICS
 from smtop.models.insights import SavedQuery
 
 ENV_VAR = "SMTOP_CONFIG"
+T = TypeVar("T")
 GLYPHS = ("auto", "braille", "block", "ascii")
 """How graphs are drawn: ``auto`` picks from the locale and $TERM (see smtop.ui.themes)."""
 
@@ -251,40 +252,30 @@ class _Reader:
         return tuple(keys)
 
     def _queries(self, tables: object) -> tuple[SavedQuery, ...]:
-        if not isinstance(tables, list):
-            self.queries_problem = f"{self.path}: 'queries' must be an array of tables ([[queries]]); using the defaults."
-            self.problems.append(self.queries_problem)
-            return ()
-        queries, skipped = [], []
-        for number, table in enumerate(tables, start=1):
-            query = _query_of(table)
-            if query is None:
-                skipped.append(str(number))
-            else:
-                queries.append(query)
-        if skipped:
-            self.queries_problem = f"{self.path}: [[queries]] number {', '.join(skipped)} skipped: each needs a name and a query (strings)."
-            self.problems.append(self.queries_problem)
-        return tuple(queries)
+        queries, problem = self._tables(tables, "queries", _query_of, "a name and a query (strings)", "using the defaults")
+        if problem:
+            self.queries_problem = problem
+            self.problems.append(problem)
+        return queries
 
     def _presets(self, tables: object) -> tuple[AlarmPreset, ...]:
+        needs = (
+            f"a name and a metric smtop shows, and only {', '.join(_PRESET_FIELDS)} (strings or numbers) with the "
+            "form's statistics and comparisons"
+        )
+        presets, problem = self._tables(tables, "alarm_presets", _preset_of, needs, "skipped")
+        if problem:
+            self.problems.append(problem)
+        return presets
+
+    def _tables(self, tables: object, name: str, parse: Callable[[object], T | None], needs: str, otherwise: str) -> tuple[tuple[T, ...], str | None]:
+        """The ``[[name]]`` tables ``parse`` accepts, and one problem naming the others (None: none)."""
         if not isinstance(tables, list):
-            self.problems.append(f"{self.path}: 'alarm_presets' must be an array of tables ([[alarm_presets]]); skipped.")
-            return ()
-        presets, skipped = [], []
-        for number, table in enumerate(tables, start=1):
-            preset = _preset_of(table)
-            if preset is None:
-                skipped.append(str(number))
-            else:
-                presets.append(preset)
-        if skipped:
-            self.problems.append(
-                f"{self.path}: [[alarm_presets]] number {', '.join(skipped)} skipped: each needs a name and a metric "
-                f"smtop shows, and only {', '.join(_PRESET_FIELDS)} (strings or numbers) with the form's statistics "
-                "and comparisons."
-            )
-        return tuple(presets)
+            return (), f"{self.path}: '{name}' must be an array of tables ([[{name}]]); {otherwise}."
+        parsed = [parse(table) for table in tables]
+        skipped = [str(number) for number, item in enumerate(parsed, start=1) if item is None]
+        problem = f"{self.path}: [[{name}]] number {', '.join(skipped)} skipped: each needs {needs}." if skipped else None
+        return tuple(item for item in parsed if item is not None), problem
 
 
 def _preset_of(table: object) -> AlarmPreset | None:

@@ -20,7 +20,7 @@ from smtop.aws.metrics import DEFAULT_OVERLAP, MetricPoller
 from smtop.aws.session import AwsSession
 from smtop.catalog import METRICS, MetricSpec
 from smtop.clock import Clock, SystemClock
-from smtop.models import Endpoint, FleetSnapshot
+from smtop.models import FleetSnapshot
 
 
 class FleetMonitor:
@@ -114,19 +114,15 @@ class FleetMonitor:
         """
         async with self._lock:
             last = self.last
-            endpoint = _named(last.endpoints, self._selected) if last is not None else None
+            endpoint = last.endpoint(self._selected) if last is not None else None
             if last is None or endpoint is None or self._everything:
                 return last
             await self.poller.poll_selected(endpoint)
             metrics = dict(last.metrics)
             # The previous selection's panel-only series were dropped: rebuild its entry too.
             for name in {endpoint.name, self._in_last} - {None}:
-                if (changed := _named(last.endpoints, name)) is not None:
+                if (changed := last.endpoint(name)) is not None:
                     metrics[name] = self.poller.metrics_for(changed)
             self._in_last = endpoint.name
             self.last = replace(last, metrics=metrics)
             return self.last
-
-
-def _named(endpoints: tuple[Endpoint, ...], name: str | None) -> Endpoint | None:
-    return next((e for e in endpoints if e.name == name), None)

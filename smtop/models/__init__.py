@@ -189,6 +189,10 @@ class FleetSnapshot:
     def metrics_for(self, endpoint: str) -> EndpointMetrics:
         return self.metrics.get(endpoint) or EndpointMetrics(endpoint)
 
+    def endpoint(self, name: str | None) -> Endpoint | None:
+        """The endpoint called ``name``, if the fleet has it."""
+        return next((e for e in self.endpoints if e.name == name), None)
+
 
 @dataclass(frozen=True, slots=True)
 class LogEvent:

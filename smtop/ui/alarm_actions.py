@@ -149,7 +149,7 @@ class AlarmActions:
     def action_new_alarm(self) -> None:
         if self._refuse_read_only("creating an alarm (PutMetricAlarm)"):
             return
-        endpoint = next((e for e in self.snapshot.endpoints if e.name == self.selected), None) if self.snapshot else None
+        endpoint = self.snapshot.endpoint(self.selected) if self.snapshot else None
         if endpoint is None or self.source is None:
             self.notify("Select an endpoint first: the new alarm watches it.", severity="warning")
             return

@@ -482,14 +482,14 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
         if not self.is_running:
             return
         snapshot = self.snapshot
-        endpoint = next((e for e in snapshot.endpoints if e.name == self.selected), None) if snapshot else None
+        endpoint = snapshot.endpoint(self.selected) if snapshot else None
         self.main.query_one(LogPanel).group = endpoint.log_group if endpoint else None
 
     def _show_selected(self) -> None:
         snapshot = self.snapshot
         if snapshot is None:
             return
-        endpoint = next((e for e in snapshot.endpoints if e.name == self.selected), None)
+        endpoint = snapshot.endpoint(self.selected)
         metrics = snapshot.metrics_for(self.selected) if self.selected else EndpointMetrics("")
         panel = self.main.query_one(MetricPanel)
         panel.border_title = (
