@@ -12,6 +12,7 @@ from textual.widgets import Label
 
 from smtop import format as fmt
 from smtop.cli import open_fleet
+from smtop.ui import app as app_module
 from smtop.ui.app import SmtopApp
 from smtop.ui.widgets.endpoint_table import EndpointTable
 from smtop.ui.widgets.metric_panel import MetricRow
@@ -25,7 +26,10 @@ def value_text(app: SmtopApp, metric: str) -> str:
     return str(app.query_one(f"#metric-{metric}", MetricRow).query_one(".metric-value", Label).content)
 
 
-async def test_moving_the_cursor_fills_the_panel_rows_without_a_refresh(sim, sim_settings, frozen_clock):
+async def test_moving_the_cursor_fills_the_panel_rows_without_a_refresh(sim, sim_settings, frozen_clock, monkeypatch):
+    # The cursor must rest before the small call goes out; 0.3 s passed within one
+    # key press on a loaded CI machine, and the "…" state was gone before it was seen.
+    monkeypatch.setattr(app_module, "SELECTION_REST", 2.0)
     app = SmtopApp(lambda: open_fleet(sim_settings, frozen_clock), sim_settings, clock=frozen_clock)
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_for(pilot, lambda: app.snapshot is not None)
