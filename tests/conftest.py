@@ -14,6 +14,16 @@ SIM_SEED = 7
 """Seed of the session simulator's history."""
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cache_home(tmp_path_factory):
+    """smtop's cache (botocore's cut-down models, smtop.aws.lean_models) in a
+    directory of this test run, never the developer's own."""
+    path = tmp_path_factory.mktemp("cache-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(path))
+        yield path
+
+
 @pytest.fixture(scope="session")
 def sim() -> SimProcess:
     """A simulator child process with the demo fleet, no live traffic, fixed seed and clock."""

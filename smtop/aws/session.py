@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import AbstractContextManager, AsyncExitStack
+from pathlib import Path
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Iterable, Literal, TypeVar
 
-from smtop.aws import readonly
+from smtop.aws import lean_models, readonly
 from smtop.aws.errors import aws_errors
 from smtop.errors import SmtopError
 from smtop.models import CallerIdentity
@@ -49,9 +50,12 @@ def parse_timestamp(value: Any) -> datetime:
     return botocore_parse(value)
 
 
-def _load_service_data(session: Any, service: str) -> None:
+def _load_service_data(session: Any, service: str, lean_dir: Path | None) -> None:
     """Fill the session's loader caches that ``create_client`` reads (thread-safe
-    enough: one client is opened at a time, under ``AwsSession._lock``)."""
+    enough: one client is opened at a time, under ``AwsSession._lock``); the
+    service's lean model first, if it is not cached yet (smtop.aws.lean_models)."""
+    if lean_dir is not None:
+        lean_models.prepare(session, service, lean_dir)
     session.get_component("data_loader").load_service_model(service, "service-2")
     session._get_internal_component("endpoint_resolver")
 
@@ -111,6 +115,7 @@ class AwsSession:
         self._read_timeout = read_timeout
         self._max_pool_connections = max_pool_connections
         self._session: Any = None
+        self._lean_dir: Path | None = None
         self._stack: AsyncExitStack | None = None
         self._clients: dict[str, Any] = {}
         self._lock = asyncio.Lock()
@@ -133,6 +138,10 @@ class AwsSession:
         from aiobotocore.session import AioSession
 
         session = AioSession(profile=self._profile)
+        # Before botocore's loader exists: it reads smtop's cut-down models first.
+        self._lean_dir = lean_models.data_path()
+        if self._lean_dir is not None:
+            session.set_config_variable("data_path", str(self._lean_dir))
         # botocore turns every timestamp into a local-time datetime through
         # dateutil (~40 us each): most of a first metric fill's time.
         # Epoch numbers become UTC datetimes directly (same instant).
@@ -213,7 +222,7 @@ class AwsSession:
         with self.errors(service):
             # The service's model (SageMaker's is 0.4 MB of gzipped JSON) and the
             # endpoint rules are read in a thread, not on the event loop.
-            await asyncio.to_thread(_load_service_data, self._session, service)
+            await asyncio.to_thread(_load_service_data, self._session, service, self._lean_dir)
             creator = self._session.create_client(
                 service, region_name=self._region, endpoint_url=self._endpoint_url, config=config
             )

@@ -85,8 +85,11 @@ async def test_read_only_refuses_writes_before_sending(moto, boto):
             )
         assert refused.value.operation == "PutMetricAlarm"
         # Refused even with invalid parameters: nothing is validated, built or sent.
+        logs = await aws.client("logs")
         with pytest.raises(ReadOnlyError):
-            await sagemaker.create_endpoint(EndpointName="x", EndpointConfigName="y")
+            await logs.put_query_definition(name=123)
+        # Operations smtop never calls are not even on its clients (smtop.aws.lean_models).
+        assert not hasattr(sagemaker, "create_endpoint")
         # Reads still work.
         assert (await sagemaker.list_endpoints())["Endpoints"] == []
     assert sent == []  # the guard ran before the request was even parameterised
@@ -100,8 +103,9 @@ async def test_read_only_refusal_never_touches_the_network(test_credentials):
     url = f"http://127.0.0.1:{closed_port()}"
     async with AwsSession(region=REGION, endpoint_url=url, max_attempts=1, read_only=True) as aws:
         sagemaker = await aws.client("sagemaker")
+        cloudwatch = await aws.client("cloudwatch")
         with pytest.raises(ReadOnlyError):
-            await sagemaker.delete_endpoint(EndpointName="prod")
+            await cloudwatch.delete_alarm_mute_rule(AlarmMuteRuleName="prod")
         with pytest.raises(ConnectionFailedError), aws.errors("sagemaker", "ListEndpoints"):
             await sagemaker.list_endpoints()
 
