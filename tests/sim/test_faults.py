@@ -32,13 +32,13 @@ REGION = "eu-north-1"
 
 # service -> (a cheap read call, throttle code, deny code, expired code) as AWS sends them.
 CALLS = {
-    "cloudwatch": (lambda c: c.list_metrics(), "Throttling", "AccessDenied", "ExpiredToken"),
+    "cloudwatch": (lambda c: c.describe_alarms(), "Throttling", "AccessDenied", "ExpiredToken"),
     "logs": (lambda c: c.describe_log_groups(), "ThrottlingException", "AccessDeniedException", "ExpiredTokenException"),
     "sagemaker": (lambda c: c.list_endpoints(), "ThrottlingException", "AccessDeniedException", "ExpiredTokenException"),
     "sts": (lambda c: c.get_caller_identity(), "Throttling", "AccessDenied", "ExpiredToken"),
     "cloudtrail": (lambda c: c.lookup_events(), "ThrottlingException", "AccessDeniedException", "ExpiredTokenException"),
 }
-OPERATIONS = {"cloudwatch": "ListMetrics", "logs": "DescribeLogGroups", "sagemaker": "ListEndpoints", "sts": "GetCallerIdentity", "cloudtrail": "LookupEvents"}
+OPERATIONS = {"cloudwatch": "DescribeAlarms", "logs": "DescribeLogGroups", "sagemaker": "ListEndpoints", "sts": "GetCallerIdentity", "cloudtrail": "LookupEvents"}
 
 
 @pytest.fixture(scope="module")
@@ -107,8 +107,8 @@ async def test_smtop_reads_each_fault_as_the_error_a_person_acts_on(fsim):
         fsim.clear_faults()
         fsim.inject("throttle", "cloudwatch")
         with pytest.raises(ThrottledError, match="throttled"):
-            with aws.errors("cloudwatch", "ListMetrics"):
-                await (await aws.client("cloudwatch")).list_metrics()
+            with aws.errors("cloudwatch", "DescribeAlarms"):
+                await (await aws.client("cloudwatch")).describe_alarms()
 
 
 async def test_a_share_of_calls_fails_and_the_same_seed_fails_the_same_calls():
