@@ -16,7 +16,6 @@ from smtop.ui.screens.help import HelpScreen
 from smtop.ui.screens.metric_detail import MetricDetailScreen
 from smtop.ui.widgets.endpoint_table import EndpointTable
 from smtop.ui.widgets.metric_panel import MetricPanel, MetricRow
-from smtop.ui.widgets.spark import TallSparkline
 from smtop.ui.widgets.status_bar import StatusBar
 from tests.ui.conftest import wait_for
 
@@ -43,7 +42,7 @@ async def test_console_shows_the_fleet_with_metrics(sim_settings, frozen_clock):
         assert names[0] in str(panel.border_title)
         row = app.query_one("#metric-Invocations", MetricRow)
         series = snapshot.metrics_for(names[0]).get("Invocations")
-        assert list(row.query_one(TallSparkline).data) == list(series.values)
+        assert list(row.data) == list(series.values)
         assert len(series.values) >= 170  # three hours at one-minute periods
         status = str(app.query_one(StatusBar).render())
         assert "us-east-1" in status and "STALE" not in status
@@ -59,8 +58,8 @@ async def test_selecting_an_endpoint_drives_the_panels(sim_settings, frozen_cloc
         await pilot.press("down")
         await wait_for(pilot, lambda: app.selected == second)
         expected = app.snapshot.metrics_for(second).get("ModelLatency", "Average")
-        spark = app.query_one("#metric-ModelLatency", MetricRow).query_one(TallSparkline)
-        assert list(spark.data) == list(expected.values)
+        row = app.query_one("#metric-ModelLatency", MetricRow)
+        assert list(row.data) == list(expected.values)
         assert second in str(app.query_one(MetricPanel).border_title)
 
 

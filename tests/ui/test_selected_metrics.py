@@ -7,23 +7,19 @@ shows those rows as loading, then one small GetMetricData call fills them.
 
 from __future__ import annotations
 
-
-from textual.widgets import Label
-
 from smtop import format as fmt
 from smtop.cli import open_fleet
 from smtop.ui import app as app_module
 from smtop.ui.app import SmtopApp
 from smtop.ui.widgets.endpoint_table import EndpointTable
 from smtop.ui.widgets.metric_panel import MetricRow
-from smtop.ui.widgets.spark import TallSparkline
 from tests.aws.conftest import record_calls
 from tests.aws.test_aws_fleet_selection import PANEL_ONLY, overhead_from_the_service
 from tests.conftest import SIM_NOW
 from tests.ui.conftest import wait_for
 
 def value_text(app: SmtopApp, metric: str) -> str:
-    return str(app.query_one(f"#metric-{metric}", MetricRow).query_one(".metric-value", Label).content)
+    return app.query_one(f"#metric-{metric}", MetricRow).value.plain
 
 
 async def test_moving_the_cursor_fills_the_panel_rows_without_a_refresh(sim, sim_settings, frozen_clock, monkeypatch):
@@ -58,8 +54,8 @@ async def test_moving_the_cursor_fills_the_panel_rows_without_a_refresh(sim, sim
         assert asked == {((second, "AllTraffic"), metric, stat) for metric, stat in PANEL_ONLY}
         expected = sorted(overhead_from_the_service(sim.url, second, "AllTraffic", SIM_NOW - 3 * 3600, SIM_NOW).items())
         assert len(expected) >= 170
-        spark = app.query_one("#metric-OverheadLatency", MetricRow).query_one(TallSparkline)
-        assert list(spark.data) == [value for _, value in expected]
+        row = app.query_one("#metric-OverheadLatency", MetricRow)
+        assert list(row.data) == [value for _, value in expected]
         shown = value_text(app, "OverheadLatency")
         assert shown.startswith(fmt.metric_value("OverheadLatency", expected[-1][1])) and "p99" in shown
         assert value_text(app, "InvocationsPerInstance").endswith("/min")

@@ -10,7 +10,8 @@ import pytest
 from smtop.cli import open_fleet
 from smtop.ui.app import SmtopApp
 from smtop.ui.themes import glyph_mode
-from smtop.ui.widgets.spark import TallSparkline
+from smtop.models import EndpointMetrics, MetricSeries
+from smtop.ui.widgets.metric_panel import MetricPanel, MetricRow
 from tests.ui.test_insights_snapshot import ResultsApp
 
 BRAILLE = re.compile("[\u2800-\u28ff]")
@@ -75,16 +76,21 @@ async def test_the_configured_theme_is_used_and_an_unknown_one_is_named(sim_sett
 
 
 class GlyphsApp(ResultsApp):
-    """The Insights results screen (a plotext chart) over a sparkline, drawn in one glyph mode."""
+    """The Insights results screen (a plotext chart) over the metric panel, drawn in one glyph mode."""
 
     def __init__(self, glyphs: str) -> None:
         super().__init__()
         self.glyphs = glyphs  # what SmtopApp sets from --glyphs / the config file
 
     def compose(self):
-        spark = TallSparkline([3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9], id="spark")
-        spark.marks = frozenset({4})  # a deployment: its column keeps the bar's glyph
-        yield spark
+        yield MetricPanel(id="metrics")
+
+    def on_mount(self) -> None:
+        values = (3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9)
+        series = MetricSeries("ModelLatency", "Average", 60, tuple(60.0 * i for i in range(len(values))), values)
+        panel = self.query_one(MetricPanel)
+        panel.deployed_at = (4 * 60.0 + 1,)  # a deployment: its column keeps the bar's glyph
+        panel.show(EndpointMetrics("ep", {("ModelLatency", "Average"): series}), has_gpu=False)
 
 
 @pytest.mark.parametrize("glyphs", ["braille", "block", "ascii"])
@@ -92,8 +98,9 @@ async def test_sparklines_and_charts_draw_with_the_glyphs_chosen(glyphs):
     app = GlyphsApp(glyphs)
     async with app.run_test(size=(110, 36)) as pilot:
         await pilot.pause()
-        spark = app.query_one("#spark", TallSparkline)
-        line = spark.render_line(0).text
+        row = app.query_one("#metric-ModelLatency", MetricRow)
+        assert row.marks == frozenset({4})
+        line = row.render_line(row.size.height - 1).text
         chart = app.export_screenshot()
     assert line.strip()
     if glyphs == "ascii":

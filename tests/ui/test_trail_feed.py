@@ -20,7 +20,6 @@ from smtop.ui.screens.metric_detail import MetricDetailScreen
 from smtop.ui.screens.trail_event import TrailEventScreen
 from smtop.ui.widgets.endpoint_table import EndpointTable
 from smtop.ui.widgets.metric_panel import MetricRow
-from smtop.ui.widgets.spark import TallSparkline
 from smtop.ui.widgets.trail_feed import TrailFeed
 from tests.conftest import SIM_NOW, SIM_SEED
 from tests.ui.conftest import wait_for
@@ -64,11 +63,11 @@ async def test_feed_shows_who_deployed_the_canary_and_marks_its_sparklines(sim_s
         # The same deploys, marked on the latency sparkline at the periods they fell in.
         series = app.snapshot.metrics_for(CANARY).get("ModelLatency")
         expected = {i for i, t in enumerate(series.timestamps) if any(t <= d < t + series.period for d in deploys)}
-        spark = app.query_one("#metric-ModelLatency", MetricRow).query_one(TallSparkline)
-        await wait_for(pilot, lambda: spark.marks == expected)
+        row = app.query_one("#metric-ModelLatency", MetricRow)
+        await wait_for(pilot, lambda: row.marks == expected)
         assert len(expected) >= 10
         # Only the latency row carries them: the other nine stay readable.
-        assert app.query_one("#metric-CPUUtilization", MetricRow).query_one(TallSparkline).marks == frozenset()
+        assert app.query_one("#metric-CPUUtilization", MetricRow).marks == frozenset()
 
         # ...and as vertical lines in the metric's chart, the latest labelled with who.
         app.query_one(EndpointTable).focus()
@@ -103,7 +102,7 @@ async def test_feed_shows_who_deployed_the_canary_and_marks_its_sparklines(sim_s
         app.query_one(EndpointTable).focus()
         await pilot.press("up")
         await wait_for(pilot, lambda: app.selected != CANARY)
-        assert app.query_one("#metric-ModelLatency", MetricRow).query_one(TallSparkline).marks == frozenset()
+        assert app.query_one("#metric-ModelLatency", MetricRow).marks == frozenset()
 
 
 async def test_on_80x24_the_feed_takes_the_logs_place_on_c(sim_settings, frozen_clock):

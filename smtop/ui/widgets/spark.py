@@ -1,20 +1,23 @@
-"""A sparkline that grows with the room it gets.
+"""Sparklines that grow with the room they get.
 
 Textual's Sparkline draws one line.  With a tall terminal the metric panel has
 room for two or three lines per metric, and eighth-blocks stacked over several
 lines show a latency spike's shape instead of a single block, which is what
 people look at first in a demo and at 3 a.m.
+
+:class:`SparkPainter` draws one line of one; the metric panel's rows call it
+inline, so a row is one DOM node rather than four (label, sparkline, value
+and their container).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar, Sequence
+from dataclasses import dataclass
+from typing import Sequence
 
 from rich.color import Color as RichColor
 from rich.segment import Segment
 from rich.style import Style
-from textual.reactive import reactive
-from textual.strip import Strip
 from textual.widget import Widget
 
 from smtop.ui.themes import glyphs_of
@@ -22,6 +25,14 @@ from smtop.ui.themes import glyphs_of
 _BLOCKS = " ▁▂▃▄▅▆▇█"
 _ASCII = " .,:-=+*#"
 """Nine steps like the eighth-blocks, for terminals that cannot draw them (see smtop.ui.themes)."""
+
+SPARK_CSS = """
+{owner} > .spark--min-color {{ color: $primary 50%; }}
+{owner} > .spark--max-color {{ color: $accent; }}
+{owner} > .spark--marker {{ color: #d24dff; }}
+"""
+"""The sparkline's colours, as component classes of the widget that draws it."""
+SPARK_COMPONENTS = frozenset({"spark--min-color", "spark--max-color", "spark--marker"})
 
 
 def bucket(values: Sequence[float], width: int) -> list[float]:
@@ -54,75 +65,84 @@ def marked_columns(marks: frozenset[int], count: int, width: int) -> set[int]:
     return columns
 
 
-class TallSparkline(Widget):
-    """Values as stacked eighth-blocks, coloured from min to max; marked values
-    (deployments) sit on a column tinted with the marker colour (magenta: apart
-    from the blue-to-orange ramp of the bars)."""
+@dataclass(frozen=True)
+class SparkColors:
+    """What a sparkline is drawn with, read from its widget's styles once per line."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"spark--min-color", "spark--max-color", "spark--marker"}
-    DEFAULT_CSS = """
-    TallSparkline { height: 1; }
-    TallSparkline > .spark--min-color { color: $primary 50%; }
-    TallSparkline > .spark--max-color { color: $accent; }
-    TallSparkline > .spark--marker { color: #d24dff; }
+    base: Style
+    """The widget's own style (its background fills the padding)."""
+    low: RichColor
+    high: RichColor
+    marker: RichColor
+    ascii_only: bool
+
+    @classmethod
+    def of(cls, widget: Widget) -> SparkColors:
+        """The colours of ``widget``'s ``spark--*`` component classes (see :data:`SPARK_CSS`)."""
+        return cls(
+            base=widget.rich_style,
+            low=widget.get_component_rich_style("spark--min-color").color or RichColor.default(),
+            high=widget.get_component_rich_style("spark--max-color").color or RichColor.default(),
+            marker=widget.get_component_rich_style("spark--marker").color or RichColor.parse("magenta"),
+            ascii_only=glyphs_of(widget.app) == "ascii",
+        )
+
+
+class SparkPainter:
+    """Draws values as stacked eighth-blocks, coloured from min to max; marked
+    values (deployments) sit on a column tinted with the marker colour
+    (magenta: apart from the blue-to-orange ramp of the bars).
+
+    Keeps the bucketed columns of the last data and width, since every line of
+    a multi-line sparkline needs them.
     """
 
-    data: reactive[tuple[float, ...]] = reactive(tuple, layout=False)
-    """The values, oldest first."""
-    marks: reactive[frozenset[int]] = reactive(frozenset, layout=False)
-    """Indices into ``data`` to mark (the periods an endpoint was deployed in)."""
-
-    def __init__(self, data: Sequence[float] = (), **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.set_reactive(TallSparkline.data, tuple(data))
+    def __init__(self) -> None:
         self._columns: list[float] = []
         self._columns_for: tuple[tuple[float, ...] | None, int] = (None, -1)
 
-    def render_line(self, y: int) -> Strip:
-        width, height = self.size
-        if width <= 0 or not self.data:
-            return Strip.blank(width, self.rich_style)
-        data, bucketed_for, bucketed_width = self.data, *self._columns_for
+    def _bucketed(self, data: tuple[float, ...], width: int) -> list[float]:
+        bucketed_for, bucketed_width = self._columns_for
         if data is not bucketed_for or width != bucketed_width:
             self._columns = bucket(data, width)
             self._columns_for = (data, width)
-        columns = self._columns
+        return self._columns
+
+    def segments(
+        self, data: tuple[float, ...], marks: frozenset[int], width: int, height: int, y: int, colors: SparkColors
+    ) -> list[Segment]:
+        """Line ``y`` (0 = top) of a sparkline ``width`` × ``height`` cells."""
+        if width <= 0:
+            return []
+        if not data:
+            return [Segment(" " * width, colors.base)]
+        columns = self._bucketed(data, width)
         # Every metric smtop shows is non-negative: bars start at zero so noise
         # on a steady series looks steady and a real spike stands out.
         low, high = min(0.0, min(columns)), max(columns)
         span = high - low
         levels = height * 8
         base = (height - 1 - y) * 8  # eighths below this line
-        low_color = self.get_component_rich_style("spark--min-color").color or RichColor.default()
-        high_color = self.get_component_rich_style("spark--max-color").color or RichColor.default()
-        background = self.rich_style.bgcolor
-        marked = marked_columns(self.marks, len(data), width) if self.marks else set()
-        marker = self.get_component_rich_style("spark--marker").color or RichColor.parse("magenta")
-        tint = _blend(RichColor.from_rgb(0, 0, 0) if background is None else background, marker, 0.55)
-        ascii_only = glyphs_of(self.app) == "ascii"
-        ramp, rule = (_ASCII, "|") if ascii_only else (_BLOCKS, "│")
+        background = colors.base.bgcolor
+        marked = marked_columns(marks, len(data), width) if marks else set()
+        tint = _blend(RichColor.from_rgb(0, 0, 0) if background is None else background, colors.marker, 0.55)
+        ramp, rule = (_ASCII, "|") if colors.ascii_only else (_BLOCKS, "│")
         pad = width - len(columns)
-        segments = [Segment(" " * pad, self.rich_style)] if pad > 0 else []
+        segments = [Segment(" " * pad, colors.base)] if pad > 0 else []
         for column, value in enumerate(columns, start=pad):
             share = (value - low) / span if span > 0 else 0.0
             # Every value gets at least one eighth, so a flat line is visible.
             level = 1 + round(share * (levels - 1))
             fill = min(8, max(0, level - base))
-            color = _blend(low_color, high_color, share)
+            color = _blend(colors.low, colors.high, share)
             if column in marked:
                 # The bar keeps its colour (the spike must still read); the
                 # column behind it is tinted, and an empty cell shows a rule.
-                glyph, fg = (ramp[fill], color) if fill else (rule, marker)
+                glyph, fg = (ramp[fill], color) if fill else (rule, colors.marker)
                 segments.append(Segment(glyph, Style(color=fg, bgcolor=tint)))
                 continue
             segments.append(Segment(ramp[fill], Style(color=color, bgcolor=background)))
-        return Strip(segments, width)
-
-    def watch_data(self) -> None:
-        self.refresh()
-
-    def watch_marks(self) -> None:
-        self.refresh()
+        return segments
 
 
 def _blend(low: RichColor, high: RichColor, share: float) -> RichColor:
