@@ -17,17 +17,20 @@ from textual import work
 from textual.message import Message
 from textual.timer import Timer
 
-from smtop.alarm_form import initial_draft
+from typing import TYPE_CHECKING
+
 from smtop.errors import SmtopError
 from smtop.format import clock_time
 from smtop.models.alarms import AlarmsSnapshot, MetricAlarm
-from smtop.ui.screens.alarm_ack import AckRequest, AlarmAckScreen
-from smtop.ui.screens.alarm_form import AlarmFormScreen
-from smtop.ui.screens.alarm_history import AlarmHistoryScreen
-from smtop.ui.widgets.alarms_panel import AlarmList, AlarmsPanel, who
 from smtop.ui.widgets.endpoint_table import EndpointTable
 from smtop.ui.widgets.metric_panel import MetricPanel
 from smtop.ui.widgets.status_bar import StatusBar
+
+# The Alarms tab comes with the panels mounted after the first frame, the
+# form, acknowledgement and history screens when first opened.
+if TYPE_CHECKING:
+    from smtop.ui.screens.alarm_ack import AckRequest
+    from smtop.ui.widgets.alarms_panel import AlarmList, AlarmsPanel
 
 ALARM_REFRESH_MAX = 30.0
 """Alarms are polled at the metric refresh rate, but at least this often (s)."""
@@ -107,14 +110,14 @@ class AlarmActions:
             return
         snapshot = message.snapshot
         self.alarms = snapshot
-        self.main.query_one(AlarmsPanel).show(snapshot)
+        self._alarms_panel().show(snapshot)
         self.main.query_one(StatusBar).firing = len(snapshot.firing)
         self.main.query_one(EndpointTable).set_firing(snapshot.firing_endpoints)
 
     def on_alarms_failed(self, message: AlarmsFailed) -> None:
         if not self.is_running:
             return
-        self.main.query_one(AlarmsPanel).show_error(
+        self._alarms_panel().show_error(
             f"Alarms are not up to date: {message.error} — retrying in {self.alarm_interval:g}s"
         )
 
@@ -126,12 +129,19 @@ class AlarmActions:
 
     def on_alarm_list_opened(self, message: AlarmList.Opened) -> None:
         if self.source is not None:
+            from smtop.ui.screens.alarm_history import AlarmHistoryScreen
+
             self.push_screen(AlarmHistoryScreen(message.alarm, self.source.alarm_history))
 
     # -- which alarm ---------------------------------------------------------------
+    def _alarms_panel(self) -> AlarmsPanel:
+        from smtop.ui.widgets.alarms_panel import AlarmsPanel
+
+        return self.main.query_one("#alarms", AlarmsPanel)
+
     def _alarm_in_focus(self) -> MetricAlarm | None:
         """The highlighted alarm when the Alarms tab has the focus."""
-        panel = self.main.query_one(AlarmsPanel)
+        panel = self._alarms_panel()
         return panel.selected_alarm if panel.has_focus_within else None
 
     def _endpoint_alarm(self, wanted) -> MetricAlarm | None:
@@ -153,6 +163,9 @@ class AlarmActions:
         if endpoint is None or self.source is None:
             self.notify("Select an endpoint first: the new alarm watches it.", severity="warning")
             return
+        from smtop.alarm_form import initial_draft
+        from smtop.ui.screens.alarm_form import AlarmFormScreen
+
         variants = tuple(v.name for v in endpoint.variants) or ("AllTraffic",)
         # The metric being looked at when the metric panel has the focus, else the seed's ModelLatency.
         panel = self.main.query_one(MetricPanel)
@@ -178,6 +191,8 @@ class AlarmActions:
             where = f"on {self.selected}" if self.selected else "selected"
             self.notify(f"No firing alarm {where}: open the Alarms tab (A) and pick one to acknowledge.", severity="warning")
             return
+        from smtop.ui.screens.alarm_ack import AlarmAckScreen
+
         self.push_screen(AlarmAckScreen(alarm, self.clock.now()), self._acknowledge)
 
     def _acknowledge(self, request: AckRequest | None) -> None:
@@ -191,6 +206,8 @@ class AlarmActions:
         except SmtopError as error:
             self.post_message(AlarmChanged(str(error), "error"))
             return
+        from smtop.ui.widgets.alarms_panel import who
+
         text = f"{ack.alarm} acknowledged by {who(ack.by)}: actions muted until {clock_time(ack.until)}."
         self.post_message(AlarmChanged(warning or text, "warning" if warning else "information"))
 

@@ -7,6 +7,7 @@ one has finished, so polls never overlap however slow AWS is.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import gc
 import re
@@ -25,7 +26,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Static, TabbedContent, TabPane, TextArea
+from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from rich.text import Text
@@ -45,20 +46,21 @@ from smtop.ui.replay_controls import SEEK_LARGE, SEEK_SMALL, ReplayControl, Repl
 from smtop.ui.switching import SourceSwitcher, SourceSwitching
 from smtop.ui.commands import SmtopCommands, check_key_overrides
 from smtop.ui.themes import choose_theme, glyph_mode, register_themes
-from smtop.ui.widgets.alarms_panel import AlarmsPanel
-from smtop.ui.screens.help import HelpScreen
-from smtop.ui.screens.log_event import LogEventScreen
-from smtop.ui.widgets.endpoint_detail import EndpointDetail
-from smtop.ui.widgets.insights_panel import RANGES as INSIGHTS_RANGES, InsightsPanel
 from smtop.ui.widgets.endpoint_table import EndpointTable
-from smtop.ui.widgets.log_panel import SINCE_PRESETS, LogPanel
-from smtop.ui.widgets.log_view import LogView
 from smtop.ui.widgets.metric_panel import MetricPanel
 from smtop.ui.widgets.status_bar import StatusBar
-from smtop.ui.widgets.trail_feed import TrailFeed
 
+# The side panel, the logs and the CloudTrail feed are imported and mounted
+# right after the first frame (SmtopApp.mount_panels), the modal screens when
+# they first open: the first frame waits only for what it shows.
 if TYPE_CHECKING:
+    from textual.widgets import TabbedContent
     from smtop.ui.screens.metric_detail import MetricDetailScreen
+    from smtop.ui.widgets.endpoint_detail import EndpointDetail
+    from smtop.ui.widgets.insights_panel import InsightsPanel
+    from smtop.ui.widgets.log_panel import LogPanel
+    from smtop.ui.widgets.log_view import LogView
+    from smtop.ui.widgets.trail_feed import TrailFeed
 
 def _while_running(handler):
     """Messages still arrive while the app shuts down and its widgets go away:
@@ -78,6 +80,9 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # Errors that, before any data has ever arrived, mean the console cannot work
 # at all: better one clear line in the shell than an empty screen.
 _FATAL_AT_START = (ConfigurationError, CredentialsError, ConnectionFailedError)
+
+PANELS_AT_LATEST = 1.5
+"""Seconds after the first frame the panels are mounted even if no data came yet."""
 
 SELECTION_REST = 0.3
 """Seconds the cursor rests on an endpoint before its panel-only metrics are asked."""
@@ -213,6 +218,11 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
         self.loading_selected: str | None = None
         """The endpoint whose panel-only metrics are on their way (see _ask_selected)."""
         self._select_timer: Timer | None = None
+        self.panels_mounted = False
+        """The panels of the second stage are in (see mount_panels)."""
+        self._panels_lock = asyncio.Lock()
+        """Held while the panels are mounted; shutdown waits for it (see _shutdown)."""
+        self._stopping = False
 
     def compose(self) -> ComposeResult:
         s = self.settings
@@ -223,17 +233,11 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
             yield Input(placeholder="filter endpoints (substring or glob) — enter keeps, escape clears", id="filter")
         with Horizontal(id="lower"):
             yield MetricPanel(id="metrics")
-            # The side panel: one tab per view of the selected endpoint.  On
-            # narrow terminals it takes the metrics' place when asked for.
-            with TabbedContent(id="side", initial="side-detail"):
-                with TabPane("Endpoint", id="side-detail"):
-                    yield EndpointDetail(id="detail")
-                with TabPane("Insights", id="side-insights"):
-                    yield InsightsPanel(id="insights")
-                with TabPane("Alarms", id="side-alarms"):
-                    yield AlarmsPanel(id="alarms")
-        yield LogPanel(id="logs")
-        yield TrailFeed(id="trail")
+            yield Static(id="side-pending", classes="pending")
+        # Empty, titled boxes where the panels of mount_panels go: the first
+        # frame already has the screen's final layout.
+        yield Static(id="logs-pending", classes="pending")
+        yield Static(id="trail-pending", classes="pending")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -244,8 +248,68 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
 
     def on_ready(self) -> None:
         """The first frame is on screen: only now connect, whose imports (the AWS
-        SDK, ~0.5 s, in a thread) would otherwise compete with that frame."""
+        SDK, ~0.5 s, in a thread) would otherwise compete with that frame.  The
+        panels the first frame went without are mounted once the first data is
+        painted (see on_snapshot_ready), or PANELS_AT_LATEST from now if it is slow."""
         self._begin_poll()
+        self.set_timer(PANELS_AT_LATEST, self.mount_panels)
+
+    async def on_event(self, event: events.Event) -> None:
+        """A key (or click) before the panels are mounted, even before the first
+        frame, waits for them: awaited here, in the app's own message loop, it
+        and every key behind it keep their order and find their widget."""
+        if not self.panels_mounted and _asks_for_panels(event):
+            await self.mount_panels()
+        await super().on_event(event)
+
+    async def mount_panels(self) -> None:
+        """The second stage of the start (and of a profile/region switch): the
+        side panel, the logs and the CloudTrail feed take their placeholders'
+        place.  Whoever asks first mounts them; the others wait for that."""
+        async with self._panels_lock:
+            if not self.panels_mounted and not self._stopping:
+                await self._mount_panels()
+
+    async def _shutdown(self) -> None:
+        """Textual's test harness (App.run_test) shuts the app down from a task
+        of its own, which may be while the panels are being mounted: their
+        mount would then never finish, nor the handler awaiting it, nor the
+        shutdown waiting for that handler.  The mount finishes first, and none
+        starts after.  (A quit comes through the message loop, after any mount.)"""
+        async with self._panels_lock:
+            self._stopping = True
+        await super()._shutdown()
+
+    async def _mount_panels(self) -> None:
+        from textual.widgets import TabbedContent, TabPane
+
+        from smtop.ui.widgets.alarms_panel import AlarmsPanel
+        from smtop.ui.widgets.endpoint_detail import EndpointDetail
+        from smtop.ui.widgets.insights_panel import RANGES as INSIGHTS_RANGES, InsightsPanel
+        from smtop.ui.widgets.log_panel import SINCE_PRESETS, LogPanel
+        from smtop.ui.widgets.trail_feed import TrailFeed
+
+        # The side panel: one tab per view of the selected endpoint.  On
+        # narrow terminals it takes the metrics' place when asked for.
+        side = TabbedContent(id="side", initial="side-detail")
+        insights, logs, trail = InsightsPanel(id="insights"), LogPanel(id="logs"), TrailFeed(id="trail")
+        for title, pane, panel in (
+            ("Endpoint", "side-detail", EndpointDetail(id="detail")),
+            ("Insights", "side-insights", insights),
+            ("Alarms", "side-alarms", AlarmsPanel(id="alarms")),
+        ):
+            side.compose_add_child(TabPane(title, panel, id=pane))
+        main = self.main
+        with self.batch_update():
+            await main.query_one("#lower").mount(side, before="#side-pending")
+            await main.mount(logs, trail, before="#logs-pending")
+            await main.query(".pending").remove()
+        self.panels_mounted = True
+        s = self.settings
+        logs.since_index = _nearest(SINCE_PRESETS, s.log_since)
+        insights.range_index = _nearest(INSIGHTS_RANGES, s.insights_range)
+        self.prepare_replay_panels()
+        self.call_after_refresh(self._fit_endpoints_box)
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._fit_endpoints_box)
@@ -257,7 +321,7 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
         pushed the footer off, and the side panel's taller row by 5 more.
         (Short terminals show one lower panel at a time: the CSS fits them.)"""
         main = self.main
-        if not main.is_mounted:
+        if not main.is_mounted or not self.panels_mounted:
             return
         box, lower = main.query_one("#endpoints-box"), main.query_one("#lower")
         if main.has_class("-short"):
@@ -267,10 +331,10 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
         def shown(widget: Widget) -> int:
             return widget.outer_size.height if widget.display else 0
 
-        logs = main.query_one(LogPanel)
+        logs = main.query_one("#logs")
         logs_min = int(logs.styles.min_height.value) if logs.display and logs.styles.min_height is not None else 0
         height = main.size.height
-        others = shown(main.query_one(StatusBar)) + shown(main.query_one(Footer)) + shown(main.query_one(TrailFeed)) + logs_min
+        others = shown(main.query_one(StatusBar)) + shown(main.query_one(Footer)) + shown(main.query_one("#trail")) + logs_min
         lower_cap = max(LOWER_ROWS, height - others - BOX_MIN_ROWS)
         box_cap = max(BOX_MIN_ROWS, min(height - others - min(shown(lower), lower_cap), height // 2))
         for widget, cap in ((lower, lower_cap), (box, box_cap)):
@@ -281,17 +345,18 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
         """What the freshly composed panels need (at start and after a profile/region switch)."""
         self.main.query_one("#endpoints-box").border_title = "ENDPOINTS"
         self.main.query_one("#metrics").border_title = "METRICS"
+        self.main.query_one("#logs-pending").border_title = "LOGS"
+        self.main.query_one("#trail-pending").border_title = "CLOUDTRAIL"
         self.main.query_one("#filter", Input).display = False
         self.main.query_one("#empty-note").display = False
         self.main.query_one(EndpointTable).focus()
         self.call_after_refresh(self._fit_endpoints_box)
 
     def _apply_preferences(self) -> None:
-        """The config file's theme and starting time ranges; every problem with it, told once."""
+        """The config file's theme; every problem with it, told once.  (Its
+        starting time ranges reach the panels in mount_panels.)"""
         s = self.settings
         problems = [*s.config_problems, *self._setup_problems, choose_theme(self, s.theme)]
-        self.main.query_one(LogPanel).since_index = _nearest(SINCE_PRESETS, s.log_since)
-        self.main.query_one(InsightsPanel).range_index = _nearest(INSIGHTS_RANGES, s.insights_range)
         for problem in filter(None, problems):
             self.notify(problem, title="config", severity="warning", timeout=20, markup=False)
 
@@ -366,8 +431,21 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
 
     # -- data arrives ----------------------------------------------------------
     @_while_running
-    def on_snapshot_ready(self, message: SnapshotReady) -> None:
+    async def on_snapshot_ready(self, message: SnapshotReady) -> None:
         snapshot = message.snapshot
+        if not self.panels_mounted:
+            # The first data: the table is painted first, then the panels are
+            # mounted and the rest of the snapshot shown on them.  (Mounted while
+            # the AWS SDK was imported or the refresh ran, they delayed it by
+            # 0.4-0.5 s: one thread, the GIL.)
+            async with self._panels_lock:
+                if self._stopping:
+                    return
+                if not self.panels_mounted:
+                    table = self.main.query_one(EndpointTable)
+                    table.show(snapshot)
+                    await table.wait_for_refresh()
+                    await self._mount_panels()
         self.snapshot = snapshot
         bar = self.main.query_one(StatusBar)
         bar.snapshot = snapshot
@@ -381,7 +459,7 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
             self.call_after_refresh(self.request_alarm_poll)  # the first one needs the endpoint names; then its own schedule
         self._show_empty_note(snapshot)
         self._show_selected()
-        self.call_after_refresh(self.main.query_one(TrailFeed).start)
+        self.call_after_refresh(self._trail().start)
         for screen in self._open_charts():
             screen.show(snapshot.metrics_for(screen.endpoint))
         if self._freeze_pending:
@@ -483,7 +561,7 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
             return
         snapshot = self.snapshot
         endpoint = snapshot.endpoint(self.selected) if snapshot else None
-        self.main.query_one(LogPanel).group = endpoint.log_group if endpoint else None
+        self._logs().group = endpoint.log_group if endpoint else None
 
     def _show_selected(self) -> None:
         snapshot = self.snapshot
@@ -499,10 +577,10 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
         )
         loading = self.selected is not None and self.loading_selected == self.selected
         panel.show(metrics, endpoint.has_gpu if endpoint else False, loading=loading)
-        self.main.query_one(TrailFeed).endpoint = self.selected
+        self._trail().endpoint = self.selected
         self._show_deployments()
-        self.main.query_one(EndpointDetail).show(endpoint)
-        self.main.query_one(InsightsPanel).show_endpoint(self.selected if endpoint else None, endpoint.log_group if endpoint else None)
+        self._detail().show(endpoint)
+        self._insights().show_endpoint(self.selected if endpoint else None, endpoint.log_group if endpoint else None)
 
     @on(MetricPanel.Opened)
     @_while_running
@@ -515,9 +593,8 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
         self.push_screen(MetricDetailScreen(self.selected, message.metric, self.snapshot.metrics_for(self.selected), deployments))
 
     # -- CloudTrail ------------------------------------------------------------
-    @on(TrailFeed.Updated)
     @_while_running
-    def _trail_updated(self, message: TrailFeed.Updated) -> None:
+    def on_trail_feed_updated(self, message: TrailFeed.Updated) -> None:
         self.trail = message.snapshot
         self._show_deployments()
 
@@ -542,7 +619,7 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
     def action_show_trail(self) -> None:
         """Focus the CloudTrail feed; on short terminals it takes the logs' and
         metrics' place until `c` again."""
-        feed = self.main.query_one(TrailFeed)
+        feed = self._trail()
         if self.main.has_class("-short"):
             self.main.remove_class("-logs")
             self.main.toggle_class("-trail")
@@ -559,7 +636,7 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
         here unhandled and would run commands (`c`, `a`) under the box's name.
         They are the box's text.  (Textual calls this, then App's own _on_key.)"""
         focused = self.focused
-        if event.is_printable and isinstance(focused, (Input, TextArea)) and event not in self._redirected_keys:
+        if event.is_printable and _is_text_box(focused) and event not in self._redirected_keys:
             redirected = events.Key(event.key, event.character)
             self._redirected_keys.add(redirected)  # never twice: a box that declines it lets it through
             focused.post_message(redirected)
@@ -591,9 +668,10 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
         event.input.display = bool(event.value)
         table.focus()
 
-    @on(LogView.Opened)
     @_while_running
-    def _log_line_opened(self, message: LogView.Opened) -> None:
+    def on_log_view_opened(self, message: LogView.Opened) -> None:
+        from smtop.ui.screens.log_event import LogEventScreen
+
         self.push_screen(LogEventScreen(message.event))
 
     def action_toggle_logs(self) -> None:
@@ -601,12 +679,12 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
         self.main.toggle_class("-logs")
         self.call_after_refresh(self._fit_endpoints_box)
         if self.main.has_class("-logs"):
-            self.main.query_one(LogView).focus()
+            self._logs().view.focus()
 
     def action_side(self, pane: str) -> None:
         """Show one tab of the side panel and focus it; on narrow terminals the
         side panel takes the metrics' place until escape."""
-        side = self.main.query_one("#side", TabbedContent)
+        side = self._side()
         side.active = pane
         self.main.add_class("-side")
         self.call_after_refresh(self._fit_endpoints_box)
@@ -615,22 +693,22 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
         self.call_after_refresh(self._focus_side, pane)
 
     def _focus_side(self, pane: str) -> None:
-        tab = self.main.query_one(f"#{pane}", TabPane)
+        tab = self.main.query_one(f"#{pane}")
         focusable = [w for w in tab.query("*") if w.focusable]
-        (focusable[0] if focusable else self.main.query_one("#side", TabbedContent)).focus()
+        (focusable[0] if focusable else self._side()).focus()
 
     def action_follow_logs(self) -> None:
-        self.main.query_one(LogView).action_toggle_follow()
+        self._logs().view.action_toggle_follow()
 
     def action_back(self) -> None:
-        if self.main.query_one(LogPanel).cancel_pattern_edit():
+        if self._logs().cancel_pattern_edit():
             return
         if self.main.has_class("-side") and self.main.query_one("#side").has_focus_within:
             self.main.remove_class("-side")
             self.call_after_refresh(self._fit_endpoints_box)
             self.main.query_one(EndpointTable).focus()
             return
-        if self.main.query_one(TrailFeed).has_focus_within:
+        if self._trail().has_focus_within:
             self.main.remove_class("-trail")
             self.main.query_one(EndpointTable).focus()
             return
@@ -641,7 +719,52 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
             self.main.query_one(EndpointTable).focus()
 
     def action_help(self) -> None:
+        from smtop.ui.screens.help import HelpScreen
+
         self.push_screen(HelpScreen())
+
+    # -- the panels of mount_panels (imported with them) ---------------------------
+    def _logs(self) -> LogPanel:
+        from smtop.ui.widgets.log_panel import LogPanel
+
+        return self.main.query_one("#logs", LogPanel)
+
+    def _trail(self) -> TrailFeed:
+        from smtop.ui.widgets.trail_feed import TrailFeed
+
+        return self.main.query_one("#trail", TrailFeed)
+
+    def _insights(self) -> InsightsPanel:
+        from smtop.ui.widgets.insights_panel import InsightsPanel
+
+        return self.main.query_one("#insights", InsightsPanel)
+
+    def _detail(self) -> EndpointDetail:
+        from smtop.ui.widgets.endpoint_detail import EndpointDetail
+
+        return self.main.query_one("#detail", EndpointDetail)
+
+    def _side(self) -> TabbedContent:
+        from textual.widgets import TabbedContent
+
+        return self.main.query_one("#side", TabbedContent)
+
+
+def _asks_for_panels(event: events.Event) -> bool:
+    """A key or a click (not a mere mouse move): it may need any panel."""
+    return isinstance(event, (events.Key, events.MouseDown, events.MouseUp, events.Click))
+
+
+def _is_text_box(widget: Widget | None) -> bool:
+    """An Input or a TextArea (whose module, loaded by the Insights editor,
+    is left out of the start: none can have the focus before it is loaded)."""
+    if isinstance(widget, Input):
+        return True
+    if "textual.widgets._text_area" not in sys.modules:
+        return False
+    from textual.widgets import TextArea
+
+    return isinstance(widget, TextArea)
 
 
 def _nearest(presets: tuple[tuple[str, timedelta], ...], wanted: timedelta) -> int:

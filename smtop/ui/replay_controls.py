@@ -14,9 +14,7 @@ from typing import Protocol
 from textual.widgets import Input
 
 from smtop.models.replay import ReplayPosition
-from smtop.ui.widgets.log_panel import LogPanel
 from smtop.ui.widgets.status_bar import StatusBar
-from smtop.ui.widgets.trail_feed import TrailFeed
 
 SEEK_SMALL = 30.0
 """Seconds of recorded time ← → move."""
@@ -54,8 +52,12 @@ class ReplayControls:
     def start_replay_ticks(self) -> None:
         if self.replay is not None:
             self._show_position()
-            self.main.query_one(TrailFeed).poll_seconds = TICK
             self.set_interval(TICK, self._show_position)
+
+    def prepare_replay_panels(self) -> None:
+        """The panels are in (SmtopApp.mount_panels): the feed follows the replay's clock."""
+        if self.replay is not None:
+            self._trail().poll_seconds = TICK
 
     def _show_position(self) -> None:
         if self.is_running:
@@ -75,5 +77,5 @@ class ReplayControls:
         # Every panel at the new time at once, not at its next poll.
         self._begin_poll()
         self.request_alarm_poll()
-        self.main.query_one(TrailFeed).poll_now()
-        self.main.query_one(LogPanel).restart()
+        self._trail().poll_now()
+        self._logs().restart()

@@ -27,11 +27,7 @@ from smtop.format import printable
 from smtop.models import CallerIdentity, FleetSnapshot
 from smtop.models.switch import SwitchTarget
 from smtop.ui.messages import SnapshotReady
-from smtop.ui.screens.switch import SwitchScreen
-from smtop.ui.widgets.insights_panel import InsightsPanel
-from smtop.ui.widgets.log_panel import LogPanel
 from smtop.ui.widgets.status_bar import StatusBar
-from smtop.ui.widgets.trail_feed import TrailFeed
 
 if TYPE_CHECKING:
     from smtop.ui.app import ConsoleSource
@@ -80,6 +76,8 @@ class SourceSwitching:
         if self.switching is not None:
             self.notify(f"Still connecting to {_label(self.switching)}…", timeout=3)
             return
+        from smtop.ui.screens.switch import SwitchScreen
+
         source = self.source
         self.push_screen(
             SwitchScreen(
@@ -126,8 +124,10 @@ class SourceSwitching:
         self.settings = replace(self.settings, profile=source.profile, region=source.region)
         choices = self._view_choices()
         self._forget_data()
+        self.panels_mounted = False  # recompose brings the first stage only
         await self.recompose()
         self._prepare_main()
+        await self.mount_panels()
         self._restore_view(choices)
         self.main.query_one(StatusBar).where = (source.profile, source.region)
         self.main.query_one(StatusBar).identity = message.identity
@@ -158,18 +158,16 @@ class SourceSwitching:
     def _view_choices(self) -> dict[str, Any]:
         """What the user chose on the panels: time ranges and the feed's scope
         stay across a switch, as a k9s view stays across contexts."""
-        main = self.main
         return {
-            "since": main.query_one(LogPanel).since_index,
-            "range": main.query_one(InsightsPanel).range_index,
-            "trail_all": main.query_one(TrailFeed).show_all,
+            "since": self._logs().since_index,
+            "range": self._insights().range_index,
+            "trail_all": self._trail().show_all,
         }
 
     def _restore_view(self, choices: dict[str, Any]) -> None:
-        main = self.main
-        main.query_one(LogPanel).since_index = choices["since"]
-        main.query_one(InsightsPanel).range_index = choices["range"]
-        main.query_one(TrailFeed).show_all = choices["trail_all"]
+        self._logs().since_index = choices["since"]
+        self._insights().range_index = choices["range"]
+        self._trail().show_all = choices["trail_all"]
 
     def _forget_data(self) -> None:
         """Drop what the app kept of the old source."""

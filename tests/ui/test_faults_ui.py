@@ -110,6 +110,8 @@ def header(app) -> str:
 
 async def started(pilot, app) -> None:
     # The feed polls every 15 s in use; here at the refresh rate (its pacer still holds LookupEvents to 2/s).
+    # It is mounted with the first data, and polls first once that is painted.
+    await wait_for(pilot, lambda: app.panels_mounted, timeout=20)
     app.main.query_one(TrailFeed).poll_seconds = REFRESH
     await wait_for(pilot, lambda: app.snapshot is not None, timeout=20)
     table = app.main.query_one(EndpointTable)

@@ -39,6 +39,7 @@ async def test_every_bound_action_is_a_palette_command_that_runs(sim_settings, f
     }
     app = make_app(sim_settings, frozen_clock)
     async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.panels_mounted)  # the side panel, logs and feed come after the first frame
         commands = palette_commands([app, *app.main.query("*")])
         assert bound - {(type(c.node), c.action) for c in commands} == set()
         # The provider the palette uses offers the same commands, plus the themes.
