@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -183,7 +184,10 @@ class AlarmsPanel(Vertical):
         if snapshot.mute_notice:
             status.append("\n")
             status.append(printable(snapshot.mute_notice), style="yellow")
-        self.query_one("#alarms-status", Static).update(status)
+        shown = self.query_one("#alarms-status", Static)
+        # Each poll changes the time only: lines of the same lengths take the
+        # same room, so no layout pass over the whole screen every 5 s.
+        shown.update(status, layout=_shape(shown.content) != _shape(status))
         self.remove_class("-failed")
         self._show_detail()
 
@@ -215,3 +219,8 @@ class AlarmsPanel(Vertical):
         if detail != self._detail:
             self._detail = detail
             self.query_one("#alarms-detail", Static).update(detail)
+
+
+def _shape(content: object) -> list[int] | None:
+    """The cell length of each line of a Text, which decides the room it takes."""
+    return [cell_len(line) for line in content.plain.split("\n")] if isinstance(content, Text) else None

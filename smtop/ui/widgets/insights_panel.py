@@ -396,14 +396,13 @@ class InsightsPanel(Vertical):
     def _show_head(self) -> None:
         label, _ = self.time_range
         target = self.endpoint or "no endpoint selected"
-        self.query_one("#insights-head", Static).update(
-            Text.assemble(("INSIGHTS ", "bold"), safe_text(target), f" · last {label} (t)")
-        )
+        head = Text.assemble(("INSIGHTS ", "bold"), safe_text(target), f" · last {label} (t)")
+        _update(self.query_one("#insights-head", Static), head)
 
     def _status_text(self, text: str, *, error: bool) -> None:
         status = self.query_one("#insights-status", Static)
         status.set_class(error, "-error")
-        status.update(multiline(text))
+        _update(status, multiline(text))
 
     def _show_status(self) -> None:
         progress, request = self.progress, self.request
@@ -435,3 +434,11 @@ class InsightsPanel(Vertical):
             if progress.status == "Malformed":
                 text += "\nThe text is kept: e to fix it."
         self._status_text(text, error=progress.error is not None)
+
+
+def _update(static: Static, content: Text) -> None:
+    """``static.update`` unless it already shows ``content``: every refresh of the
+    fleet calls :meth:`InsightsPanel.show_endpoint`, and each update is a layout
+    pass over the whole screen."""
+    if static.content != content:
+        static.update(content)
