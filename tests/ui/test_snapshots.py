@@ -10,7 +10,9 @@ import pytest
 
 from smtop.cli import open_fleet
 from smtop.ui.app import SmtopApp
+from smtop.ui.widgets.endpoint_detail import EndpointDetail
 from smtop.ui.widgets.log_panel import LogPanel
+from smtop.ui.widgets.status_bar import StatusBar
 from smtop.ui.widgets.trail_feed import TrailFeed
 from tests.ui.conftest import wait_for
 from tests.ui.test_logs_panel import filtered_count
@@ -27,12 +29,20 @@ def console(settings, clock) -> SmtopApp:
 
 
 async def settled(sim, app: SmtopApp, pilot) -> None:
-    """Metrics in, and the log panel's tail settled: every event of its window
-    shown (the count the service itself gives), and fallen back to polling
-    (the simulator offers no Live Tail)."""
+    """Everything the picture shows has arrived: metrics, the side panel's detail,
+    the alarm count, the CloudTrail feed for the selection, and the log panel's
+    tail settled: every event of its window shown (the count the service itself
+    gives), and fallen back to polling (the simulator offers no Live Tail).
+    Each of these comes by its own call; on a loaded machine any may come last."""
     await wait_for(pilot, lambda: app.snapshot is not None)
+    bar = app.main.query_one(StatusBar)
+    await wait_for(pilot, lambda: bar.firing is not None)
     # The selected endpoint's panel-only metrics arrive by their own call.
     await wait_for(pilot, lambda: app.selected and app.loading_selected is None)
+    detail = app.main.query_one(EndpointDetail)
+    await wait_for(pilot, lambda: getattr(detail._shown, "name", None) == app.selected)
+    feed = app.main.query_one(TrailFeed)
+    await wait_for(pilot, lambda: feed.endpoint == app.selected and feed.snapshot.events and feed.shown, timeout=20)
     panel = app.query_one(LogPanel)
     # Settled even where the panel is hidden (80x24): it tails all the same.
     await wait_for(pilot, lambda: app.selected and panel.group == f"/aws/sagemaker/Endpoints/{app.selected}")
@@ -78,11 +88,7 @@ def test_metric_chart(snap_compare, sim, sim_settings, frozen_clock):
     async def open_latency_chart(pilot):
         await settled(sim, app, pilot)
         await pilot.press("down", "down", "down", "down")
-        await settled(sim, app, pilot)
-        # The chart marks the canary's deployments from the CloudTrail feed, which
-        # polls on its own: without this wait the markers were sometimes missing (CI).
-        feed = app.main.query_one(TrailFeed)
-        await wait_for(pilot, lambda: feed.snapshot is not None and feed.endpoint == "llm-chat-canary" and feed.shown, timeout=20)
+        await settled(sim, app, pilot)  # the feed's deployments mark the chart
         await pilot.press("enter", "down", "down", "enter")
         await pilot.pause()
 
