@@ -63,6 +63,12 @@ OPERATIONS: Mapping[str, frozenset[str]] = {
 the code calls no other).  A client of a service not listed here, or with its
 own models configured, reads botocore's full model."""
 
+ENDPOINT_PREFIXES = frozenset({"api.sagemaker", "monitoring", "logs", "cloudtrail", "sts", "sns", "portal.sso", "oidc", "signin"})
+"""The services whose entries smtop's session keeps of botocore's endpoint data:
+those of OPERATIONS, by their endpoint prefix (tests check), and those that
+credential providers open clients for (STS for roles, SSO and its OIDC for
+`aws sso login`, Signin for `aws login`)."""
+
 _DOCS = frozenset({"documentation", "documentationUrl", "deprecatedMessage"})
 
 
@@ -106,6 +112,29 @@ def _undocumented(value: Any) -> Any:
     if isinstance(value, list):
         return [_undocumented(item) for item in value]
     return value
+
+
+def endpoint_resolver(session: Any) -> Any:
+    """botocore's endpoint resolver over its own endpoint data, holding only the
+    ENDPOINT_PREFIXES services of each partition.
+
+    botocore's endpoints.json lists ~300 services in 8 partitions: parsed, ~17 MB
+    of dicts, held for the whole run (the loader caches it) for the few entries
+    the clients' resolution reads.  The cached document is pruned in place, so
+    the loader and the resolver hold the same small copy; the file is botocore's
+    own, so the resolver still counts as built-in (which decides how botocore
+    resolves endpoints).  A client of another service still opens: botocore
+    falls back to the partition's hostname pattern for a service it has no entry
+    for, and its endpoint rule set decides the URL anyway.
+    """
+    from botocore.regions import EndpointResolver
+
+    loader = session.get_component("data_loader")
+    endpoints, path = loader.load_data_with_path("endpoints")
+    for partition in endpoints.get("partitions", ()):
+        services = partition.get("services", {})
+        partition["services"] = {name: services[name] for name in ENDPOINT_PREFIXES if name in services}
+    return EndpointResolver(endpoints, uses_builtin_data=loader.is_builtin_path(path))
 
 
 def models_dir() -> Path:

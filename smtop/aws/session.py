@@ -142,6 +142,9 @@ class AwsSession:
         self._lean_dir = lean_models.data_path()
         if self._lean_dir is not None:
             session.set_config_variable("data_path", str(self._lean_dir))
+            session._internal_components.lazy_register_component(
+                "endpoint_resolver", lambda: lean_models.endpoint_resolver(session)
+            )
         # botocore turns every timestamp into a local-time datetime through
         # dateutil (~40 us each): most of a first metric fill's time.
         # Epoch numbers become UTC datetimes directly (same instant).

@@ -113,3 +113,30 @@ async def test_unwritable_cache_still_opens_clients(sim, tmp_path, monkeypatch):
         cloudtrail = await aws.client("cloudtrail")
         reply = await cloudtrail.lookup_events(MaxResults=1)
         assert "Events" in reply
+
+
+def test_every_service_keeps_its_endpoint_entry():
+    for service in lean_models.OPERATIONS:
+        assert full_model(service)["metadata"]["endpointPrefix"] in lean_models.ENDPOINT_PREFIXES
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1", "ap-southeast-2", "cn-north-1", "us-gov-west-1"])
+async def test_pruned_endpoint_data_resolves_as_botocore_does(tmp_path, monkeypatch, region):
+    """Clients of the pruned session get the URL and signing region a plain
+    botocore session gives them, across partitions; and hold only a few entries."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    plain = botocore.session.get_session()
+    async with AwsSession(region=region) as aws:
+        for service in sorted(lean_models.OPERATIONS):
+            ours = (await aws.client(service)).meta
+            theirs = plain.create_client(service, region_name=region).meta
+            assert (ours.endpoint_url, ours.region_name) == (theirs.endpoint_url, theirs.region_name)
+            assert ours.config.signature_version == theirs.config.signature_version
+        resolver = aws._session._get_internal_component("endpoint_resolver")
+    assert resolver.uses_builtin_data
+    for partition in resolver._endpoint_data["partitions"]:
+        assert set(partition["services"]) <= lean_models.ENDPOINT_PREFIXES
+    # Only smtop's session was pruned: another session's data is whole.
+    assert plain._get_internal_component("endpoint_resolver").get_available_endpoints("s3", "aws")
