@@ -58,7 +58,7 @@ LOGS_QUICK = {
     "log_live_rates": [1_000],
     "log_live_seconds": 3.0,
 }
-FULL = {"sizes": [10, 100, 500, 1000], "steady_refreshes": 2, "repeats": 5, "duration": 60.0, "cost_duration": 180.0, "scale_repeats": 5, **LOGS_FULL}
+FULL = {"sizes": [10, 100, 500, 1000], "steady_refreshes": 2, "repeats": 5, "duration": 300.0, "cost_duration": 180.0, "scale_repeats": 5, **LOGS_FULL}
 QUICK = {"sizes": [10, 100], "steady_refreshes": 2, "repeats": 2, "duration": 30.0, "cost_duration": 70.0, "scale_repeats": 2, **LOGS_QUICK}
 
 
@@ -66,9 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smoke mode: small fleets, 2 start-ups, 30 s steady state")
     parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS), help="sections to run (default: all)")
-    parser.add_argument("--sizes", nargs="+", type=int, metavar="N", help="fleet sizes for gmd (default 10 100 500; quick: 10 100)")
+    parser.add_argument("--sizes", nargs="+", type=int, metavar="N", help="fleet sizes for gmd (default 10 100 500 1000; quick: 10 100)")
     parser.add_argument("--repeats", type=int, help="start-ups to time (default 5; quick: 2)")
-    parser.add_argument("--duration", type=float, help="seconds of steady state per app (default 60; quick: 30)")
+    parser.add_argument("--duration", type=float, help="seconds of steady state per app (default 300, as issue 8 asks; quick: 30)")
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md", help="markdown file to write (default: %(default)s)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
     return parser
