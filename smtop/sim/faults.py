@@ -71,6 +71,7 @@ _ERRORS = {
 }
 _SIGNING_NAME = {"monitoring": "cloudwatch"}
 _QUERY_COMPATIBLE = {"cloudwatch"}  # JSON/CBOR services that still report their old query error codes
+_ACCESS_KEY = re.compile(r"Credential=([^/,]+)/")
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,]+/\d{8}/[^/,]+/([^/,]+)/aws4_request")
 _JSON_TARGET_PREFIX = {  # X-Amz-Target prefix -> service, when there is no signature to read
     "Logs_20140328": "logs",
@@ -270,17 +271,29 @@ class FaultInjector:
         seed: seeds every rule's draws, so a run is reproducible.
         outage: called with a number of seconds to take the server away
             (set by the HTTP server that owns the listening socket).
+        own_keys: access key ids of the simulator's own callers (its people
+            deploying, its bootstrap): their calls are counted apart from the
+            clients', so a count of smtop's calls holds only smtop's.
     """
 
-    def __init__(self, app: Callable, seed: int = 0, outage: Callable[[float], None] | None = None) -> None:
+    def __init__(
+        self,
+        app: Callable,
+        seed: int = 0,
+        outage: Callable[[float], None] | None = None,
+        own_keys: frozenset[str] = frozenset(),
+    ) -> None:
         self.app = app
         self.seed = seed
         self.outage_handler = outage
+        self.own_keys = own_keys
         self._rules: list[FaultRule] = []
         self._added = 0
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()
         """Calls seen per "service:operation" (faulted or not), for tests counting retries."""
+        self.own_calls: Counter[str] = Counter()
+        """The same, of the simulator's own callers (``own_keys``)."""
         self._sockets: weakref.WeakSet = weakref.WeakSet()
         self._down_until = 0.0
 
@@ -339,8 +352,10 @@ class FaultInjector:
             return _drop(sock, start_response)
         body = read_body(environ)
         call = identify(environ, body)
+        key = _ACCESS_KEY.search(environ.get("HTTP_AUTHORIZATION", ""))
+        counter = self.own_calls if key and key.group(1) in self.own_keys else self.calls
         with self._lock:
-            self.calls[f"{call.service}:{call.operation}"] += 1
+            counter[f"{call.service}:{call.operation}"] += 1
         for rule in self._pick(call):
             if rule.kind == "latency":
                 time.sleep(rule.seconds)
@@ -373,6 +388,7 @@ class FaultInjector:
             if path == "calls" and method == "DELETE":
                 with self._lock:
                     self.calls.clear()
+                    self.own_calls.clear()
                 return _json(start_response, "200 OK", self.state())
             if path == "outage" and method == "POST":
                 data = json.loads(read_body(environ) or b"{}")
@@ -394,6 +410,7 @@ class FaultInjector:
                 "seed": self.seed,
                 "faults": [rule.describe() for rule in self._rules],
                 "calls": dict(self.calls),
+                "own_calls": dict(self.own_calls),
             }
 
 

@@ -237,14 +237,16 @@ class _MotoHttpServer:
     def __init__(self, host: str, port: int, seed: int = 0, trail=None) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 
-        from smtop.sim.cloudtrail import TrailRecorder
+        from smtop.sim.cloudtrail import FLEET_BOOTSTRAP, TrailRecorder
         from smtop.sim.faults import FaultInjector
+        from smtop.sim.people import PEOPLE
 
         app = _cached_dispatcher(DomainDispatcherApplication)(create_backend_app)
         if trail is not None:  # CloudTrail records the calls that reach the service (smtop/sim/cloudtrail.py)
             app = TrailRecorder(app, trail)
         # Outermost: faults hit a call before anything else sees it (smtop/sim/faults.py).
-        self.faults = FaultInjector(app, seed=seed, outage=self.outage)
+        own_keys = frozenset(p.access_key_id for p in (FLEET_BOOTSTRAP, *PEOPLE))
+        self.faults = FaultInjector(app, seed=seed, outage=self.outage, own_keys=own_keys)
         # POST /_smtop/alarms/evaluate (tests): answered before the faults' own /_smtop/ routes.
         self._app = __import__("smtop.sim.patches.alarms", fromlist=["evaluation_route"]).evaluation_route(self.faults)
         self._handler = MotoRequestHandler

@@ -173,6 +173,25 @@ async def test_dropped_connections_fail_and_botocore_retries_them(fsim):
     assert fsim.faults()["calls"]["sagemaker:ListEndpoints"] == 2
 
 
+def test_the_simulators_own_callers_are_counted_apart(fsim):
+    """A count of the clients' calls (bench/cost.py) holds no call of the
+    simulator's people deploying: they sign with keys of their own."""
+    from smtop.sim.people import BOB
+
+    fsim.reset_calls()
+    for key in (BOB.access_key_id, "someone-else"):
+        client = boto3.client(
+            "sagemaker", region_name=REGION, endpoint_url=fsim.url, aws_access_key_id=key,
+            aws_secret_access_key="x", config=Config(retries={"total_max_attempts": 1}),
+        )
+        client.list_endpoints()
+    state = fsim.faults()
+    assert state["calls"]["sagemaker:ListEndpoints"] == 1
+    assert state["own_calls"]["sagemaker:ListEndpoints"] == 1
+    fsim.reset_calls()
+    assert fsim.faults()["own_calls"] == {}
+
+
 async def test_an_outage_refuses_calls_then_the_server_is_back_with_its_state(fsim):
     group = f"/outage/{time.time_ns()}"
     boto = boto3.client("logs", region_name=REGION, endpoint_url=fsim.url, config=Config(retries={"total_max_attempts": 1}))
