@@ -83,6 +83,10 @@ class LineWriter(threading.Thread):
             time.sleep(self.every)
 
 
+def stored_messages(client, group: str) -> list[str]:
+    return [e["message"] for page in client.get_paginator("filter_log_events").paginate(logGroupName=group) for e in page["events"]]
+
+
 async def test_log_tail_shows_every_line_once_across_throttling_drops_and_a_restart(fsim):
     group = f"/aws/sagemaker/Endpoints/nothing-lost-{time.time_ns()}"
     client = boto(fsim, "logs")
@@ -117,17 +121,17 @@ async def test_log_tail_shows_every_line_once_across_throttling_drops_and_a_rest
         fsim.outage(1.0)
         await asyncio.sleep(0.2)
         await asyncio.to_thread(writer.join, 60)
+        # What the service holds is the truth: a write cut off by the outage after
+        # it was stored and then retried by boto3 is stored (and rightly shown) twice.
+        stored = await asyncio.to_thread(stored_messages, client, group)
         deadline = time.monotonic() + 20
-        while len(shown) < len(writer.written) and time.monotonic() < deadline:
+        while len(shown) < len(stored) and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
         await asyncio.sleep(0.5)  # anything shown twice would arrive now
         reader.cancel()
         await asyncio.gather(reader, return_exceptions=True)
 
     state = fsim.faults()
-    # What the service holds is the truth: a write cut off by the outage after
-    # it was stored and then retried by boto3 is stored (and rightly shown) twice.
-    stored = [e["message"] for page in client.get_paginator("filter_log_events").paginate(logGroupName=group) for e in page["events"]]
     assert len(writer.written) == 100 and set(stored) == set(writer.written)
     extra = Counter(shown) - Counter(stored)
     missing = Counter(stored) - Counter(shown)
