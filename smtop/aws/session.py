@@ -138,7 +138,9 @@ class AwsSession:
         from aiobotocore.session import AioSession
 
         session = AioSession(profile=self._profile)
-        # Before botocore's loader exists: it reads smtop's cut-down models first.
+        # Before botocore's loader exists: it reads smtop's cut-down models first,
+        # and smtop's services of its endpoint data.  Neither when the user has
+        # model directories of their own (their endpoints.json may be there too).
         self._lean_dir = lean_models.data_path()
         if self._lean_dir is not None:
             session.set_config_variable("data_path", str(self._lean_dir))

@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterable
 from urllib.parse import parse_qsl
 
 from smtop.sim.clock import SimClock
-from smtop.sim.wsgi import read_body
+from smtop.sim.wsgi import SIGV4_CREDENTIAL, read_body
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,6 @@ _DATA_EVENTS = frozenset(
         "PutLogEvents",
     }
 )
-_CREDENTIAL = re.compile(r"Credential=(?P<key>[^/,\s]+)/\d{8}/(?P<region>[^/,]+)/(?P<service>[^/,]+)/aws4_request")
 _CBOR_PATH = re.compile(r"^/service/[^/]+/operation/(?P<operation>[A-Za-z0-9]+)$")
 _QUERY_ERROR = re.compile(rb"<Code>(?P<code>[^<]*)</Code>.*?<Message>(?P<message>[^<]*)</Message>", re.S)
 
@@ -318,7 +317,7 @@ class TrailRecorder:
         self.trail = trail
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        scope = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+        scope = SIGV4_CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
         if scope is None:
             return self.app(environ, start_response)
         body = read_body(environ)
@@ -338,12 +337,6 @@ class TrailRecorder:
         except Exception:  # pragma: no cover - recording must never break the call itself
             log.exception("could not record %s", operation)
         return chunks
-
-
-def signing_key(authorization: str) -> str | None:
-    """The access key id a SigV4 ``Authorization`` header was signed with."""
-    scope = _CREDENTIAL.search(authorization)
-    return scope["key"] if scope else None
 
 
 def _call(environ: dict, scope: re.Match, operation: str, body: bytes, status: int, payload: bytes) -> ApiCall:

@@ -51,7 +51,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs
 
-from smtop.sim.wsgi import cbor_map, read_body
+from smtop.sim.wsgi import SIGV4_CREDENTIAL, cbor_map, read_body
 
 CONTROL_PREFIX = "/_smtop/"
 KINDS = ("throttle", "deny", "expired", "latency", "drop")
@@ -71,8 +71,6 @@ _ERRORS = {
 }
 _SIGNING_NAME = {"monitoring": "cloudwatch"}
 _QUERY_COMPATIBLE = {"cloudwatch"}  # JSON/CBOR services that still report their old query error codes
-_ACCESS_KEY = re.compile(r"Credential=([^/,]+)/")
-_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,]+/\d{8}/[^/,]+/([^/,]+)/aws4_request")
 _JSON_TARGET_PREFIX = {  # X-Amz-Target prefix -> service, when there is no signature to read
     "Logs_20140328": "logs",
     "SageMaker": "sagemaker",
@@ -201,13 +199,14 @@ class CallInfo:
     service: str | None
     operation: str | None
     protocol: str  # "json", "cbor" or "query"
+    access_key: str | None = None
 
 
 def identify(environ: dict, body: bytes) -> CallInfo:
-    """Service, operation and wire protocol of a request, as botocore sent it."""
+    """Service, operation, wire protocol and signing key of a request, as botocore sent it."""
     target = environ.get("HTTP_X_AMZ_TARGET", "")
-    scope = _CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
-    service = scope.group(1) if scope else None
+    scope = SIGV4_CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+    service = scope["service"] if scope else None
     if environ.get("HTTP_SMITHY_PROTOCOL"):
         # /service/GraniteServiceVersion20100801/operation/GetMetricData
         parts = environ.get("PATH_INFO", "").strip("/").split("/")
@@ -223,7 +222,7 @@ def identify(environ: dict, body: bytes) -> CallInfo:
         query = parse_qs(environ.get("QUERY_STRING", ""))
         operation = (form.get("Action") or query.get("Action") or [None])[0]
         protocol = "query"
-    return CallInfo(_SIGNING_NAME.get(service, service) if service else None, operation, protocol)
+    return CallInfo(_SIGNING_NAME.get(service, service) if service else None, operation, protocol, scope["key"] if scope else None)
 
 
 def error_response(kind: str, call: CallInfo) -> tuple[str, list[tuple[str, str]], bytes]:
@@ -352,8 +351,7 @@ class FaultInjector:
             return _drop(sock, start_response)
         body = read_body(environ)
         call = identify(environ, body)
-        key = _ACCESS_KEY.search(environ.get("HTTP_AUTHORIZATION", ""))
-        counter = self.own_calls if key and key.group(1) in self.own_keys else self.calls
+        counter = self.own_calls if call.access_key in self.own_keys else self.calls
         with self._lock:
             counter[f"{call.service}:{call.operation}"] += 1
         for rule in self._pick(call):

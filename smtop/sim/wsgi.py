@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 import io
+import re
+
+SIGV4_CREDENTIAL = re.compile(r"Credential=(?P<key>[^/,\s]+)/\d{8}/(?P<region>[^/,]+)/(?P<service>[^/,]+)/aws4_request")
+"""The credential scope of a SigV4 ``Authorization`` header: key id, region, signing name."""
+
+
+def signing_key(authorization: str) -> str | None:
+    """The access key id a SigV4 ``Authorization`` header was signed with."""
+    scope = SIGV4_CREDENTIAL.search(authorization)
+    return scope["key"] if scope else None
 
 
 def read_body(environ: dict) -> bytes:

@@ -25,7 +25,8 @@ from moto.cloudtrail.responses import CloudTrailResponse
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
 
-from smtop.sim.cloudtrail import RecordedEvent, Trail, signing_key
+from smtop.sim.cloudtrail import RecordedEvent, Trail
+from smtop.sim.wsgi import signing_key
 
 LOOKUP_KEYS = ("EventId", "EventName", "ReadOnly", "Username", "ResourceType", "ResourceName", "EventSource", "AccessKeyId")
 MAX_RESULTS = 50
