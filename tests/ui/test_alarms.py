@@ -110,6 +110,21 @@ async def test_firing_alarms_show_in_the_header_the_table_and_the_panel(alarm_si
         assert "every 60s" not in narrow
 
 
+async def test_the_acknowledge_dialog_shows_all_of_itself_at_80x24(alarm_sim):
+    """Its last line says how to confirm: it was cut off at 80x24."""
+    app = make_app(alarm_sim.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.alarms is not None)
+        await select_endpoint(pilot, app, "llm-chat-canary")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, AlarmAckScreen))
+        await pilot.pause()
+        box = app.screen.query_one("#alarm-ack")
+        last = list(box.children)[-1]
+        assert "ctrl+s or enter acknowledge" in str(last.render())
+        assert last.region.height == 1 and last.region.bottom <= box.content_region.bottom
+
+
 async def test_acknowledge_and_unacknowledge_from_the_keyboard(alarm_sim, cw):
     me = boto3.client("sts", endpoint_url=alarm_sim.url, region_name="us-east-1").get_caller_identity()["Arn"]
     app = make_app(alarm_sim.url)
