@@ -228,10 +228,13 @@ class AwsSession:
             # The service's model (SageMaker's is 0.4 MB of gzipped JSON) and the
             # endpoint rules are read in a thread, not on the event loop.
             await asyncio.to_thread(_load_service_data, self._session, service, self._lean_dir)
+            stack = self._stack
+            if stack is None:  # closed while the model was read (the console quitting)
+                raise SmtopError("The AWS session closed before its client was opened.")
             creator = self._session.create_client(
                 service, region_name=self._region, endpoint_url=self._endpoint_url, config=config
             )
-            client = await self._stack.enter_async_context(creator)
+            client = await stack.enter_async_context(creator)
         if self._read_only:
             client.meta.events.register(f"{readonly.EVENT}.*.*", readonly.refuse_writes)
         log.debug("opened %s client for %s", service, client.meta.endpoint_url)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import threading
+import warnings
+
 import pytest
 
+from smtop.aws import session as session_module
 from smtop.aws.readonly import is_read_operation
 from smtop.aws.session import AwsSession
-from smtop.errors import ConnectionFailedError, ReadOnlyError
+from smtop.errors import ConnectionFailedError, ReadOnlyError, SmtopError
 from tests.aws.conftest import REGION, closed_port, record_calls
 
 
@@ -127,3 +133,30 @@ def test_parse_timestamp_handles_strings_too():
 
     assert parse_timestamp(1_795_000_000.5) == datetime(2026, 11, 18, 11, 6, 40, 500000, tzinfo=timezone.utc)
     assert parse_timestamp("2026-11-18T11:06:40Z") == datetime(2026, 11, 18, 11, 6, 40, tzinfo=timezone.utc)
+
+
+async def test_a_client_opening_while_the_session_closes_fails_cleanly(monkeypatch, moto, test_credentials):
+    """Quitting while a client's model is read in its thread: the opening fails
+    with smtop's error, and no half-made client is left (it was an
+    AttributeError on the closed stack and an un-awaited coroutine)."""
+    reading, release = threading.Event(), threading.Event()
+    real = session_module._load_service_data
+
+    def slow_read(*args):
+        reading.set()
+        release.wait(5)
+        real(*args)
+
+    monkeypatch.setattr(session_module, "_load_service_data", slow_read)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        aws = AwsSession(region=REGION, endpoint_url=moto)
+        await aws.__aenter__()
+        opening = asyncio.create_task(aws.client("logs"))
+        await asyncio.to_thread(reading.wait, 5)
+        await aws.__aexit__(None, None, None)
+        release.set()
+        with pytest.raises(SmtopError, match="closed before its client was opened"):
+            await opening
+        gc.collect()
+    assert not [w for w in caught if "never awaited" in str(w.message)]
