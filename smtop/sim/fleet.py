@@ -2,20 +2,24 @@
 
 The fleet is created over HTTP with boto3 against the simulator itself, the
 way a person would, so everything that watches API calls (CloudTrail
-recording, later) sees the same history a real account would have.  While it
-is created the simulator's clock is held at believable moments in the past,
-so CreationTime and LastModifiedTime read like a real fleet's and are
-reproducible with ``--now``.
+recording) sees the same history a real account would have.  While it is
+created the simulator's clock is held, for the seeder's own requests only, at
+believable moments in the past, so CreationTime and LastModifiedTime read like
+a real fleet's and are reproducible with ``--now``.
 """
 
 from __future__ import annotations
 
+from contextlib import closing
 from dataclasses import dataclass
 
 from smtop.sim.clock import SimClock
+from smtop.sim.cloudtrail import FLEET_BOOTSTRAP
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/sagemaker-inference"
 REGION = "us-east-1"
+SEEDER_KEY = FLEET_BOOTSTRAP.access_key_id
+"""The key the fleet is created with: the clock is held for its requests only."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,30 +201,29 @@ def seed_fleet(endpoint_url: str, clock: SimClock, now: float, fleet: tuple[Endp
         "sagemaker",
         endpoint_url=endpoint_url,
         region_name=REGION,
-        aws_access_key_id="smtop-sim",
-        aws_secret_access_key="smtop-sim",
+        aws_access_key_id=SEEDER_KEY,
+        aws_secret_access_key=SEEDER_KEY,
         config=Config(retries={"max_attempts": 1}),
     )
     try:
         for endpoint in fleet:
             created = now - endpoint.created_days_ago * 86400
             config = f"{endpoint.name}-config-v1"
-            clock.hold(created - 120)
-            _create_models_and_config(client, endpoint, config)
-            clock.hold(created)
-            client.create_endpoint(
-                EndpointName=endpoint.name,
-                EndpointConfigName=config,
-                Tags=[{"Key": "team", "Value": endpoint.team}],
-            )
+            with clock.held_for(SEEDER_KEY, created - 120):
+                _create_models_and_config(client, endpoint, config)
+            with clock.held_for(SEEDER_KEY, created):
+                client.create_endpoint(
+                    EndpointName=endpoint.name,
+                    EndpointConfigName=config,
+                    Tags=[{"Key": "team", "Value": endpoint.team}],
+                )
             if endpoint.updated_hours_ago is not None:
                 updated = now - endpoint.updated_hours_ago * 3600
-                clock.hold(updated - 300)
-                _create_models_and_config(client, endpoint, f"{endpoint.name}-config-v2")
-                clock.hold(updated)
-                client.update_endpoint(EndpointName=endpoint.name, EndpointConfigName=f"{endpoint.name}-config-v2")
+                with clock.held_for(SEEDER_KEY, updated - 300):
+                    _create_models_and_config(client, endpoint, f"{endpoint.name}-config-v2")
+                with clock.held_for(SEEDER_KEY, updated):
+                    client.update_endpoint(EndpointName=endpoint.name, EndpointConfigName=f"{endpoint.name}-config-v2")
     finally:
-        clock.hold(None)
         client.close()
 
 
@@ -314,13 +317,12 @@ def seed_alarms(endpoint_url: str, clock: SimClock, now: float, alarms: tuple[Al
 
     def client(service: str):
         return boto3.client(
-            service, endpoint_url=endpoint_url, region_name=REGION, aws_access_key_id="smtop-sim",
-            aws_secret_access_key="smtop-sim", config=Config(retries={"max_attempts": 1}),
+            service, endpoint_url=endpoint_url, region_name=REGION, aws_access_key_id=SEEDER_KEY,
+            aws_secret_access_key=SEEDER_KEY, config=Config(retries={"max_attempts": 1}),
         )
 
     sns, cloudwatch = client("sns"), client("cloudwatch")
-    try:
-        clock.hold(now - ALARM_HISTORY_SECONDS)
+    with closing(sns), closing(cloudwatch), clock.held_for(SEEDER_KEY, now - ALARM_HISTORY_SECONDS):
         topics = {name: sns.create_topic(Name=name)["TopicArn"] for name in DEMO_TOPICS}
         for alarm in alarms:
             spec = METRICS[alarm.metric]
@@ -343,7 +345,3 @@ def seed_alarms(endpoint_url: str, clock: SimClock, now: float, alarms: tuple[Al
                 **stat,
                 **extra,
             )
-    finally:
-        clock.hold(None)
-        sns.close()
-        cloudwatch.close()

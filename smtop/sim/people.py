@@ -166,7 +166,8 @@ def _snake(operation: str) -> str:
 
 def backfill_people(endpoint_url: str, clock, trail: Trail, model: TrafficModel, now: float, seconds: float = BACKFILL_SECONDS) -> int:
     """Play the episodes of the last ``seconds`` that were over before ``now``,
-    holding the clock at each call's moment; return how many calls were made."""
+    holding the clock at each call's moment for the caller's key; return how
+    many calls were made."""
     for person in PEOPLE:
         trail.register(person)
     callers = Callers(endpoint_url)
@@ -176,11 +177,10 @@ def backfill_people(endpoint_url: str, clock, trail: Trail, model: TrafficModel,
             if episode[-1].at >= now - 10:
                 continue  # would still be running at "now": the live thread does not replay it either
             for action in episode:
-                clock.hold(action.at)
-                callers.call(action)
+                with clock.held_for(action.who.access_key_id, action.at):
+                    callers.call(action)
                 calls += 1
     finally:
-        clock.hold(None)
         callers.close()
     return calls
 

@@ -175,7 +175,7 @@ class Simulator:
         from smtop.sim.patches import install_all
 
         self.stores = install_all(self.clock, self.trail)
-        self._server = _MotoHttpServer(self.host, self.port, seed=self.seed, trail=self.trail)
+        self._server = _MotoHttpServer(self.host, self.port, seed=self.seed, trail=self.trail, clock=self.clock)
         self.host, self.port = self._server.address
         self._server.start()
         if fleet and synthetic > 0:
@@ -234,9 +234,10 @@ class _MotoHttpServer:
     turns that into an OSError the command reports.
     """
 
-    def __init__(self, host: str, port: int, seed: int = 0, trail=None) -> None:
+    def __init__(self, host: str, port: int, seed: int = 0, trail=None, clock=None) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 
+        from smtop.sim.clock import HeldClockScope
         from smtop.sim.cloudtrail import FLEET_BOOTSTRAP, TrailRecorder
         from smtop.sim.faults import FaultInjector
         from smtop.sim.people import PEOPLE
@@ -244,6 +245,8 @@ class _MotoHttpServer:
         app = _cached_dispatcher(DomainDispatcherApplication)(create_backend_app)
         if trail is not None:  # CloudTrail records the calls that reach the service (smtop/sim/cloudtrail.py)
             app = TrailRecorder(app, trail)
+        if clock is not None:  # the seeders' requests, at their held moments (smtop/sim/clock.py)
+            app = HeldClockScope(app, clock)
         # Outermost: faults hit a call before anything else sees it (smtop/sim/faults.py).
         own_keys = frozenset(p.access_key_id for p in (FLEET_BOOTSTRAP, *PEOPLE))
         self.faults = FaultInjector(app, seed=seed, outage=self.outage, own_keys=own_keys)

@@ -114,15 +114,15 @@ def create_endpoints(fleet: Sequence[EndpointSpec], clock: SimClock, now: float,
     """Create models, endpoint configs and endpoints in moto's SageMaker backend.
 
     The clock is held at each endpoint's creation moment, as the demo fleet's
-    seeder does, so CreationTime reads like a real fleet's.
+    seeder does, so CreationTime reads like a real fleet's; for this thread
+    only, which writes to the backends itself.
     """
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.sagemaker.models import sagemaker_backends
 
     backend = sagemaker_backends[DEFAULT_ACCOUNT_ID][region]
-    try:
-        for endpoint in fleet:
-            clock.hold(now - endpoint.created_days_ago * 86400)
+    for endpoint in fleet:
+        with clock.held(now - endpoint.created_days_ago * 86400):
             config = f"{endpoint.name}-config-v1"
             variants = []
             for variant in endpoint.variants:
@@ -149,8 +149,6 @@ def create_endpoints(fleet: Sequence[EndpointSpec], clock: SimClock, now: float,
                 endpoint_config_name=config,
                 tags=[{"Key": "team", "Value": endpoint.team}],
             )
-    finally:
-        clock.hold(None)
 
 
 def backfill_synthetic(

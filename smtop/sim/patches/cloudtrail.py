@@ -75,7 +75,7 @@ def install(trail: Trail, limit: LookupRateLimit | None = None) -> None:
         size = MAX_RESULTS if max_results is None else int(max_results)
         if not 1 <= size <= MAX_RESULTS:
             raise _Error("InvalidMaxResultsException", f"Value {size} for MaxResults is invalid; it must be between 1 and {MAX_RESULTS}.")
-        now = trail.clock.time()
+        now = trail.clock.not_behind_wall()  # the client's "an hour ago" is never after it
         start = _epoch(self._get_param("StartTime"), 0.0)
         end = _epoch(self._get_param("EndTime"), now)
         if start > end:

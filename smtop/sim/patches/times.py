@@ -5,6 +5,10 @@ moto stamps what it creates (endpoints, alarms, log events, trails) with
 notion of "now" in the whole simulated account: with ``--now`` the fleet's
 CreationTime, an alarm's StateUpdatedTimestamp and the backfilled metrics
 agree, and a second run with the same arguments reproduces them.
+
+STS is the exception: the client checks a credential's Expiration against
+its own clock (botocore refuses credentials that are already expired), so
+STS stamps from a time never behind the wall clock, whatever ``--now`` says.
 """
 
 from __future__ import annotations
@@ -32,3 +36,4 @@ def install(clock: SimClock) -> None:
         module = importlib.import_module(name)
         if getattr(module, "utcnow", None) is not None:
             module.utcnow = clock.utcnow_naive
+    importlib.import_module("moto.sts.models").utcnow = clock.utcnow_not_behind_wall
