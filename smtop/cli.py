@@ -7,6 +7,7 @@ them: `smtop --help` and `smtop --version` answer without paying for them.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import re
 import sys
@@ -148,12 +149,16 @@ def settings_from(args: argparse.Namespace, config: ConfigFile | None = None) ->
 
 
 @asynccontextmanager
-async def open_fleet(settings: Settings, clock: Clock, sim: SimProcess | None = None) -> AsyncIterator[ConsoleData]:
+async def open_fleet(
+    settings: Settings, clock: Clock, sim: SimProcess | None = None, *, mfa_code: str | None = None
+) -> AsyncIterator[ConsoleData]:
     """The data source of the console and of batch mode, over one session.
 
     With --demo the simulator is started here (or was started by the caller
     and passed as ``sim``), so the console paints its first frame at once and
-    fills in when the simulator is up.
+    fills in when the simulator is up.  ``mfa_code``: the code the console's
+    dialog collected, for a profile whose role needs one; without it nothing
+    prompts (see smtop.aws.signin).
     """
     async with AsyncExitStack() as stack:
         # The AWS SDK takes ~0.5 s to import: in a thread, so the console keeps
@@ -176,6 +181,7 @@ async def open_fleet(settings: Settings, clock: Clock, sim: SimProcess | None = 
             await asyncio.to_thread(_import_aws)
         from smtop.aws.console import ConsoleData
         from smtop.aws.session import AwsSession
+        from smtop.aws.signin import MfaCode
 
         aws = await stack.enter_async_context(
             AwsSession(
@@ -183,6 +189,7 @@ async def open_fleet(settings: Settings, clock: Clock, sim: SimProcess | None = 
                 region=settings.region,
                 endpoint_url=settings.endpoint_url,
                 read_only=settings.read_only,
+                mfa_prompter=MfaCode(mfa_code),
             )
         )
         yield ConsoleData(
@@ -221,6 +228,11 @@ def _demo_environment() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # No log record reaches the terminal: botocore logs a failed credential
+    # refresh as a warning with its traceback, and Python's last-resort handler
+    # would print it to stderr (over the console, or above batch mode's one
+    # line).  --debug sends every record to its file instead.
+    logging.getLogger().addHandler(logging.NullHandler())
     if argv[:1] == ["sim"]:
         from smtop.sim.server import main as sim_main
 
@@ -245,6 +257,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
 
     try:
+        if not (settings.demo or args.replay):
+            problem = sign_in_first(settings, batch=args.batch, serve=args.serve)
+            if problem:
+                print(f"smtop: {problem}", file=sys.stderr)
+                return EXIT_FAILURE
         if args.serve:
             from smtop.serve import serve
 
@@ -258,6 +275,50 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_console(settings, record=args.record)
     except KeyboardInterrupt:
         return 130
+
+
+def sign_in_first(settings: Settings, *, batch: bool = False, serve: bool = False) -> str | None:
+    """Sign in before the console takes the terminal, if the profile's role asks
+    for an MFA code (see smtop.aws.signin); return why it failed, or None.
+
+    On a terminal, botocore asks the code there and the role session lands in
+    the AWS CLI's cache, where the console's own session finds it.  Without
+    one (a batch run from cron, --serve, whose consoles run in browser tabs)
+    only a cached role session will do: anything else is refused now, in one
+    line, not halfway through.  A console without a terminal (a tab of
+    --serve) asks in its own dialog instead.  Any other profile signs in
+    inside the console, as before: its first frame does not wait for the SDK.
+    """
+    from smtop.aws.signin import mfa_serial
+
+    serial = mfa_serial(settings.profile)
+    if serial is None:
+        return None
+    terminal = sys.stdin.isatty()
+    if not (batch or serve) and not terminal:
+        return None
+    import asyncio
+
+    from smtop.aws.session import AwsSession
+    from smtop.aws.signin import MfaCode, ask_on_terminal
+
+    if serve:
+        prompter = MfaCode(why=" and the consoles of --serve have no terminal to ask it on; sign in with the AWS CLI first "
+                                "(e.g. `aws sts get-caller-identity" + (f" --profile {settings.profile}" if settings.profile else "") + "`)")
+    else:
+        prompter = ask_on_terminal
+
+    async def sign_in() -> None:
+        async with AwsSession(
+            profile=settings.profile, region=settings.region, endpoint_url=settings.endpoint_url, mfa_prompter=prompter
+        ) as aws:
+            await aws.sign_in()
+
+    try:
+        asyncio.run(sign_in())
+    except SmtopError as error:
+        return str(error)
+    return None
 
 
 def _run_console(settings: Settings, *, record: str | None = None) -> int:
@@ -312,7 +373,7 @@ def _connectors(settings: Settings, clock: Clock, sim, recorder) -> tuple:
         return recorded(opened, recorder) if recorder is not None else opened
 
     def switch(target) -> AbstractAsyncContextManager:
-        opened = open_fleet(replace(settings, profile=target.profile, region=target.region), clock)
+        opened = open_fleet(replace(settings, profile=target.profile, region=target.region), clock, mfa_code=target.mfa_code)
         return recorded(opened, recorder) if recorder is not None else opened
 
     return connect, (None if settings.demo else switch)

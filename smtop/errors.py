@@ -27,7 +27,21 @@ class ConfigurationError(SmtopError):
 
 
 class CredentialsError(SmtopError):
-    """No credentials, or they expired: the user has to log in again."""
+    """No credentials, or they expired: the user has to sign in again.
+
+    The message says what to do outside smtop (``aws sso login``, new keys);
+    once done, a new session re-reads the profile (the console's sign-in key).
+    """
+
+
+class MfaRequiredError(CredentialsError):
+    """The profile's role asks for an MFA code and none can be asked here: the
+    role session expired (botocore cannot refresh it without a code) or there is
+    no terminal.  ``serial`` names the MFA device when the profile says it."""
+
+    def __init__(self, message: str, *, serial: str | None = None, **kw) -> None:
+        super().__init__(message, **kw)
+        self.serial = serial
 
 
 class AccessDeniedError(SmtopError):

@@ -1,11 +1,7 @@
 """The AWS data layer: aiobotocore in, ``smtop.models`` out, ``smtop.errors`` raised.
 
 Plain async Python: no Textual, no simulator.  The UI and batch mode use
-``AwsSession`` and ``FleetMonitor``; the other modules are their parts.
+``smtop.aws.console.ConsoleData`` over one ``smtop.aws.session.AwsSession``;
+the other modules are their parts.  Nothing is imported here, so the command
+line can read a profile (``smtop.aws.signin``) without loading the SDK.
 """
-
-from smtop.aws.errors import aws_errors, translate
-from smtop.aws.fleet import FleetMonitor
-from smtop.aws.session import AwsSession
-
-__all__ = ["AwsSession", "FleetMonitor", "aws_errors", "translate"]

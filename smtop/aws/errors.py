@@ -20,6 +20,7 @@ from smtop.errors import (
     ConfigurationError,
     ConnectionFailedError,
     CredentialsError,
+    MfaRequiredError,
     NotFoundError,
     ServiceError,
     SmtopError,
@@ -67,6 +68,7 @@ def translate(
     service: str | None = None,
     operation: str | None = None,
     profile: str | None = None,
+    method: str | None = None,
 ) -> SmtopError:
     """Return the smtop exception that tells the user what ``error`` means.
 
@@ -75,18 +77,24 @@ def translate(
         service: botocore service name (``"sagemaker"``, ``"cloudwatch"``...).
         operation: API operation name (``"DescribeEndpoint"``); taken from a
             ``ClientError`` when not given.
-        profile: the AWS profile in use, named in "log in again" advice.
+        profile: the AWS profile in use, named in "sign in again" advice.
+        method: where the credentials came from (botocore's name for the
+            provider: "sso", "env", "assume-role"...), which decides that advice.
     """
     if isinstance(error, SmtopError):
         return error
     if isinstance(error, boto.ClientError):
+        if error.operation_name in _SIGN_IN_OPERATIONS:
+            return _sign_in_refused(error, service=service, operation=operation)
         operation = operation or error.operation_name
     where = dict(service=service, operation=operation)
     doing = _doing(service, operation)
-    login = _login_advice(profile)
+    login = sign_in_advice(profile, method)
 
     if isinstance(error, boto.ClientError):
         return _from_client_error(error, doing, login, where)
+    if isinstance(error, boto.RefreshWithMFAUnsupportedError):
+        return MfaRequiredError("Your MFA role session has expired; it needs a new MFA code.", **where)
     if isinstance(error, boto.ProfileNotFound):
         name = error.kwargs.get("profile") or profile
         return ConfigurationError(
@@ -100,7 +108,7 @@ def translate(
             **where,
         )
     if isinstance(error, (boto.UnauthorizedSSOTokenError, boto.SSOTokenLoadError, boto.SSOError)):
-        return CredentialsError(f"Your AWS SSO session has expired or is missing; {login}.", **where)
+        return CredentialsError(f"Your AWS SSO session has expired or is missing; {sign_in_advice(profile, 'sso')}.", **where)
     if isinstance(error, boto.TokenRetrievalError):
         return CredentialsError(f"Could not refresh your AWS login token; {login}.", **where)
     if isinstance(error, boto.NoCredentialsError):
@@ -136,7 +144,11 @@ def translate(
 
 @contextmanager
 def aws_errors(
-    service: str | None = None, operation: str | None = None, *, profile: str | None = None
+    service: str | None = None,
+    operation: str | None = None,
+    *,
+    profile: str | None = None,
+    method: str | None = None,
 ) -> Iterator[None]:
     """Re-raise whatever an AWS call raises as an ``smtop.errors`` exception.
 
@@ -152,11 +164,11 @@ def aws_errors(
     except SmtopError:
         raise
     except (boto.BotoCoreError, boto.ClientError, asyncio.TimeoutError, OSError) as error:
-        raise translate(error, service=service, operation=operation, profile=profile) from error
+        raise translate(error, service=service, operation=operation, profile=profile, method=method) from error
     except Exception as error:
         if not (_is_aiohttp_error(error) or _is_garbled_reply(error)):
             raise  # a bug of ours: let it show as one
-        raise translate(error, service=service, operation=operation, profile=profile) from error
+        raise translate(error, service=service, operation=operation, profile=profile, method=method) from error
 
 
 def _is_garbled_reply(error: BaseException) -> bool:
@@ -212,10 +224,44 @@ def _doing(service: str | None, operation: str | None) -> str:
     return f"talking to {service}" if service else "talking to AWS"
 
 
-def _login_advice(profile: str | None) -> str:
-    if profile:
-        return f"run `aws sso login --profile {profile}` (or refresh that profile's keys) and try again"
-    return "run `aws sso login` (or refresh your access keys) and try again"
+_SIGN_IN_OPERATIONS = frozenset({"AssumeRole", "AssumeRoleWithWebIdentity", "GetRoleCredentials", "CreateToken"})
+"""What botocore's credential providers call (STS, SSO, SSO OIDC) while signing in."""
+
+
+def _sign_in_refused(error: boto.ClientError, **where: str | None) -> CredentialsError:
+    """A credential provider's own call was refused: the role cannot be assumed
+    (its trust policy, a wrong MFA code, an expired web identity token) or the
+    SSO portal refused the token.  Not "your role needs sts:AssumeRole" on the
+    call that happened to need the credentials."""
+    body = error.response.get("Error", {})
+    code = str(body.get("Code", "")) or "an error"
+    message = _sentence(str(body.get("Message", "")))
+    return CredentialsError(f"Signing in failed: {error.operation_name} answered {code}" + (f": {message}" if message else "."), **where)
+
+
+def sign_in_advice(profile: str | None, method: str | None = None) -> str:
+    """What to do when the credentials from ``method`` (botocore's provider
+    name) are missing or expired, in one clause."""
+    named = f" --profile {profile}" if profile else ""
+    if method == "sso":
+        return f"run `aws sso login{named}`"
+    if method == "login":
+        return f"run `aws login{named}`"
+    if method == "env":
+        return "export fresh AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN and start smtop again"
+    if method in ("shared-credentials-file", "config-file"):
+        return "put fresh keys in your AWS credentials file (or run the tool that writes them)"
+    if method == "custom-process":
+        return "check the profile's credential_process (signing in again runs it again)"
+    if method == "assume-role":
+        return "refresh the credentials of the role's source profile"
+    if method == "assume-role-with-web-identity":
+        return "check the web identity token file (EKS or your CI renews it)"
+    if method == "container-role":
+        return "check the container's credentials endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI)"
+    if method == "iam-role":
+        return "check the instance's IAM role and its metadata service"
+    return f"run `aws sso login{named}` (or refresh your access keys)"
 
 
 def _sentence(message: str) -> str:

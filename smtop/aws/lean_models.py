@@ -56,11 +56,14 @@ OPERATIONS: Mapping[str, frozenset[str]] = {
         }
     ),
     "cloudtrail": frozenset({"LookupEvents"}),
-    "sts": frozenset({"GetCallerIdentity"}),
+    # AssumeRole*: botocore's credential providers open their STS client from the
+    # same session, so they read this model too (role and web identity profiles).
+    "sts": frozenset({"GetCallerIdentity", "AssumeRole", "AssumeRoleWithWebIdentity"}),
     "sns": frozenset({"ListTopics"}),
 }
-"""Every operation smtop calls, per service (tests/aws/test_lean_models.py checks
-the code calls no other).  A client of a service not listed here, or with its
+"""Every operation smtop and the credential providers it uses call, per service
+(tests/aws/test_lean_models.py checks the code calls no other).  A client of a
+service not listed here, or with its
 own models configured, reads botocore's full model."""
 
 ENDPOINT_PREFIXES = frozenset({"api.sagemaker", "monitoring", "logs", "cloudtrail", "sts", "sns", "portal.sso", "oidc", "signin"})

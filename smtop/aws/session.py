@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import AbstractContextManager, AsyncExitStack
+from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 from datetime import datetime, timezone
-from typing import Any, Awaitable, Iterable, Literal, TypeVar
+from typing import Any, Awaitable, Iterable, Iterator, Literal, TypeVar
 
-from smtop.aws import lean_models, readonly
+from smtop.aws import lean_models, readonly, signin
 from smtop.aws.errors import aws_errors
-from smtop.errors import SmtopError
+from smtop.errors import CredentialsError, MfaRequiredError, SmtopError
 from smtop.models import CallerIdentity
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,16 @@ class AwsSession:
         read_timeout: seconds to wait for a response.
         max_pool_connections: HTTP connections per client; bounds how many
             calls to one service run at once.
+        mfa_prompter: answers botocore's prompt for a role's MFA code
+            (``smtop.aws.signin``); the default never prompts and raises
+            ``MfaRequiredError`` instead, as a session inside the console must.
+
+    Credentials come from botocore's whole chain, with the AWS CLI's cache of
+    role sessions (``smtop.aws.signin``).  Once a call failed for want of
+    credentials (expired, refused, an MFA code needed) the session is signed
+    out: every later call fails at once with the same error, without reaching
+    AWS, until a new session re-reads the profile.  Nothing retries a dead
+    login forever.
 
     Example:
         >>> async with AwsSession(profile="prod", read_only=True) as aws:
@@ -104,6 +114,7 @@ class AwsSession:
         connect_timeout: float = 5.0,
         read_timeout: float = 30.0,
         max_pool_connections: int = 20,
+        mfa_prompter: signin.Prompter | None = None,
     ) -> None:
         self._profile = profile
         self._region = region
@@ -114,7 +125,11 @@ class AwsSession:
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._max_pool_connections = max_pool_connections
+        self._mfa_prompter = mfa_prompter or signin.MfaCode()
         self._session: Any = None
+        self._credential_method: str | None = None
+        self.signed_out: CredentialsError | None = None
+        """The credentials failure that ended this session's calls (see the class docstring)."""
         self._lean_dir: Path | None = None
         self._stack: AsyncExitStack | None = None
         self._clients: dict[str, Any] = {}
@@ -129,8 +144,6 @@ class AwsSession:
             # In a thread: importing aiobotocore takes ~0.4 s and reading the
             # profile touches files; the console keeps answering keys meanwhile.
             self._session = await asyncio.to_thread(self._new_session)
-            if self._region is None:
-                self._region = self._session.get_config_variable("region")
         self._stack = AsyncExitStack()
         return self
 
@@ -151,6 +164,11 @@ class AwsSession:
         # dateutil (~40 us each): most of a first metric fill's time.
         # Epoch numbers become UTC datetimes directly (same instant).
         session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=parse_timestamp)
+        if self._region is None:
+            self._region = session.get_config_variable("region")
+        if self._endpoint_url:
+            signin.route_all_clients(session, self._endpoint_url)
+        signin.install(session, self._region, self._mfa_prompter)
         return session
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -182,9 +200,49 @@ class AwsSession:
     def read_only(self) -> bool:
         return self._read_only
 
-    def errors(self, service: str | None = None, operation: str | None = None) -> AbstractContextManager[None]:
-        """``aws_errors`` bound to this session's profile, for login advice."""
-        return aws_errors(service, operation, profile=self._profile)
+    @contextmanager
+    def errors(self, service: str | None = None, operation: str | None = None) -> Iterator[None]:
+        """``aws_errors`` with sign-in advice for this session's profile and
+        credential source; a credentials failure signs the session out."""
+        try:
+            with aws_errors(service, operation, profile=self.profile, method=self._credential_method):
+                yield
+        except MfaRequiredError as error:
+            error.serial = error.serial or signin.mfa_serial(self._profile)
+            self.signed_out = self.signed_out or error
+            raise
+        except CredentialsError as error:
+            self.signed_out = self.signed_out or error
+            raise
+
+    async def sign_in(self) -> str | None:
+        """Resolve the credentials now, asking for an MFA code if the profile's
+        role needs one (through this session's prompter); return where they
+        came from (botocore's provider name: "assume-role", "sso", "env"…).
+
+        Raises:
+            CredentialsError: none found, refused, or a code needed and not given.
+        """
+        with self.errors("sts"):
+            credentials = await self._credentials()
+            await credentials.get_frozen_credentials()
+        return self._credential_method
+
+    async def _credentials(self) -> Any:
+        """The session's credentials object (botocore resolves the chain once
+        and caches it; a role's AssumeRole waits for the first call)."""
+        from botocore.exceptions import NoCredentialsError
+
+        credentials = await self._session.get_credentials()
+        if credentials is None:
+            raise NoCredentialsError()
+        self._credential_method = credentials.method
+        return credentials
+
+    def _refuse_when_signed_out(self, **_: Any) -> None:
+        """botocore event handler: no call leaves a signed-out session."""
+        if self.signed_out is not None:
+            raise self.signed_out.with_traceback(None)  # raised again and again: no growing traceback
 
     async def client(self, service: str) -> Any:
         """Return the client for ``service`` (e.g. "sagemaker"), creating it once.
@@ -235,6 +293,9 @@ class AwsSession:
                 service, region_name=self._region, endpoint_url=self._endpoint_url, config=config
             )
             client = await stack.enter_async_context(creator)
+            if self._credential_method is None:
+                await self._credentials()  # already resolved for the client: only its source is read
+        client.meta.events.register(f"{readonly.EVENT}.*.*", self._refuse_when_signed_out)
         if self._read_only:
             client.meta.events.register(f"{readonly.EVENT}.*.*", readonly.refuse_writes)
         log.debug("opened %s client for %s", service, client.meta.endpoint_url)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +18,10 @@ class SwitchChoices:
 class SwitchTarget:
     """A profile and region to open a new data source for.
 
-    ``region`` None means the profile's own region (or AWS_REGION)."""
+    ``region`` None means the profile's own region (or AWS_REGION).
+    ``mfa_code``: the code the console's dialog asked for, when the profile's
+    role needs one (used once, never shown)."""
 
     profile: str | None
     region: str | None
+    mfa_code: str | None = field(default=None, repr=False, compare=False)

@@ -76,6 +76,11 @@ _JSON_TARGET_PREFIX = {  # X-Amz-Target prefix -> service, when there is no sign
     "SageMaker": "sagemaker",
     "GraniteServiceVersion20100801": "cloudwatch",
 }
+_QUERY_VERSION = {  # a query API's Version parameter -> service, for the unsigned calls (AssumeRoleWithWebIdentity)
+    "2011-06-15": "sts",
+    "2010-03-31": "sns",
+    "2010-08-01": "cloudwatch",
+}
 
 
 class FaultSpecError(ValueError):
@@ -221,6 +226,7 @@ def identify(environ: dict, body: bytes) -> CallInfo:
         form = parse_qs(body.decode("utf-8", "replace")) if body else {}
         query = parse_qs(environ.get("QUERY_STRING", ""))
         operation = (form.get("Action") or query.get("Action") or [None])[0]
+        service = service or _QUERY_VERSION.get((form.get("Version") or query.get("Version") or [""])[0])
         protocol = "query"
     return CallInfo(_SIGNING_NAME.get(service, service) if service else None, operation, protocol, scope["key"] if scope else None)
 

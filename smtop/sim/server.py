@@ -241,18 +241,20 @@ class _MotoHttpServer:
         from smtop.sim.cloudtrail import FLEET_BOOTSTRAP, TrailRecorder
         from smtop.sim.faults import FaultInjector
         from smtop.sim.people import PEOPLE
+        from smtop.sim.sso import SsoPortal, keeping_bearer_token
 
         app = _cached_dispatcher(DomainDispatcherApplication)(create_backend_app)
         if trail is not None:  # CloudTrail records the calls that reach the service (smtop/sim/cloudtrail.py)
             app = TrailRecorder(app, trail)
         if clock is not None:  # the seeders' requests, at their held moments (smtop/sim/clock.py)
             app = HeldClockScope(app, clock)
+        app = SsoPortal(app)  # SSO profiles sign in here (moto has no SSO portal)
         # Outermost: faults hit a call before anything else sees it (smtop/sim/faults.py).
         own_keys = frozenset(p.access_key_id for p in (FLEET_BOOTSTRAP, *PEOPLE))
         self.faults = FaultInjector(app, seed=seed, outage=self.outage, own_keys=own_keys)
         # POST /_smtop/alarms/evaluate (tests): answered before the faults' own /_smtop/ routes.
         self._app = __import__("smtop.sim.patches.alarms", fromlist=["evaluation_route"]).evaluation_route(self.faults)
-        self._handler = MotoRequestHandler
+        self._handler = keeping_bearer_token(MotoRequestHandler)
         self._restart_lock = threading.Lock()
         self._server = self._bind(host, port)
         self._thread = threading.Thread(target=self._server.serve_forever, name="smtop-sim-http", daemon=True)

@@ -33,12 +33,12 @@ from rich.text import Text
 
 from smtop.clock import Clock, SystemClock
 from smtop.format import printable, safe_text
-from smtop.errors import ConfigurationError, ConnectionFailedError, CredentialsError, SmtopError
+from smtop.errors import ConfigurationError, ConnectionFailedError, CredentialsError, MfaRequiredError, SmtopError
 from smtop.models import CallerIdentity, EndpointMetrics, FleetSnapshot, TailUpdate
 from smtop.models.alarms import Acknowledgement, AlarmHistoryItem, AlarmsSnapshot, MetricAlarm
 from smtop.models.cloudtrail import TrailSnapshot
 from smtop.models.insights import QueryDefinitions, QueryProgress, QueryRequest, SavedQuery
-from smtop.models.switch import SwitchChoices
+from smtop.models.switch import SwitchChoices, SwitchTarget
 from smtop.settings import Settings
 from smtop.ui.messages import RefreshFailed, SnapshotReady
 from smtop.ui.alarm_actions import AlarmActions
@@ -78,7 +78,8 @@ def _while_running(handler):
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 # Errors that, before any data has ever arrived, mean the console cannot work
-# at all: better one clear line in the shell than an empty screen.
+# at all: better one clear line in the shell than an empty screen.  (Not a
+# missing MFA code: the console asks for it in a dialog.)
 _FATAL_AT_START = (ConfigurationError, CredentialsError, ConnectionFailedError)
 
 PANELS_AT_LATEST = 1.5
@@ -168,6 +169,7 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
         Binding("u", "unack_alarm", "Un-ack", show=False, id="unack"),
         Binding("escape", "back", "Back", show=False, id="back"),
         Binding("P", "switch_context", "Profile/region", key_display="P", id="switch"),
+        Binding("L", "sign_in", "Sign in again", key_display="L", show=False, id="sign_in"),
         # Replay only (check_action hides them otherwise).
         Binding("space", "replay_pause", "Pause replay", id="replay_pause"),
         Binding("left_square_bracket", "replay_seek(-%g)" % SEEK_LARGE, "Back 5m", key_display="[", id="replay_back"),
@@ -420,7 +422,7 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
             error = event.worker.error
             self.log.error("poll failed", error=repr(error))
             self.post_message(RefreshFailed(SmtopError(f"internal error: {type(error).__name__}: {error}")))
-        if self.is_running:
+        if self.is_running and self.signed_out is None:  # signed out: nothing polls until L (or r)
             self._next_poll = self.set_timer(self.settings.refresh, self._begin_poll)
 
     def action_refresh_now(self) -> None:
@@ -447,6 +449,7 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
                     await table.wait_for_refresh()
                     await self._mount_panels()
         self.snapshot = snapshot
+        self.signed_out = None
         bar = self.main.query_one(StatusBar)
         bar.snapshot = snapshot
         bar.stale_reason = None
@@ -469,15 +472,26 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
     @_while_running
     def on_refresh_failed(self, message: RefreshFailed) -> None:
         error = message.error
-        if self.snapshot is None and isinstance(error, _FATAL_AT_START):
+        can_sign_in = self._switcher is not None
+        mfa = isinstance(error, MfaRequiredError) and can_sign_in
+        if self.snapshot is None and isinstance(error, _FATAL_AT_START) and not mfa:
             # Printed by Rich after the app ends: a Text, so AWS text is not markup.
             self.exit(return_code=2, message=safe_text(f"smtop: {error}"))
             return
         bar = self.main.query_one(StatusBar)
         if bar.stale_reason is None:
             bar.stale_since = self.clock.now()
-        retry = f" — retrying in {self.settings.refresh:g}s"
-        bar.stale_reason = f"{error}{retry}"
+        if isinstance(error, CredentialsError) and can_sign_in:
+            first = self.signed_out is None
+            self.signed_out = error
+            bar.stale_reason = f"{error} — press L to sign in again"
+            if mfa and self.snapshot is None and first:
+                # No role session yet (a console without a terminal: a tab of --serve).
+                self.ask_mfa_code(SwitchTarget(self.settings.profile, self.settings.region), error)
+            elif first:
+                self.notify(printable(f"{error} Press L to sign in again."), title="signed out", severity="error", timeout=30, markup=False)
+        else:
+            bar.stale_reason = f"{error} — retrying in {self.settings.refresh:g}s"
         self.main.query_one("#endpoints-box").add_class("-stale")
 
     def _show_empty_note(self, snapshot: FleetSnapshot) -> None:

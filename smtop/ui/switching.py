@@ -11,6 +11,11 @@ are closed.
 The swap itself happens in the switch worker, on the event loop, between two
 awaits: a poll of the old source that ends later sees it is no longer the
 current one and drops its result instead of drawing the old account.
+
+Signing in again (key L) is a switch to the same profile and region: the new
+source re-reads the profile, so whatever the user did outside (``aws sso
+login``, fresh keys) takes effect without a restart.  A role that needs an MFA
+code asks it in a dialog, then switches with the code.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from textual import work
 from textual.message import Message
 
-from smtop.errors import SmtopError
+from smtop.errors import CredentialsError, MfaRequiredError, SmtopError
 from smtop.format import printable
 from smtop.models import CallerIdentity, FleetSnapshot
 from smtop.models.switch import SwitchTarget
@@ -68,6 +73,8 @@ class SourceSwitching:
     """The target being connected to, while a switch is in flight."""
     switches = 0
     """Completed switches (for tests)."""
+    signed_out: CredentialsError | None = None
+    """Why the current source's credentials stopped working (the header says what to do, L signs in again)."""
 
     def action_switch_context(self) -> None:
         if self._switcher is None:
@@ -87,6 +94,31 @@ class SourceSwitching:
             ),
             self._switch_chosen,
         )
+
+    def action_sign_in(self) -> None:
+        """L: open the same profile and region anew, re-reading the profile
+        (after `aws sso login`, new keys, or for a new MFA code)."""
+        if self._switcher is None:
+            self.notify("Signing in again is not available here: this console does not read an AWS profile.", severity="warning")
+            return
+        if self.switching is not None:
+            self.notify(f"Still connecting to {_label(self.switching)}…", timeout=3)
+            return
+        source = self.source
+        if source is not None:
+            self._switch_chosen(SwitchTarget(source.profile, source.region))
+        else:
+            self._switch_chosen(SwitchTarget(self.settings.profile, self.settings.region))
+
+    def ask_mfa_code(self, target: SwitchTarget, error: MfaRequiredError) -> None:
+        """The dialog for a new code; with it, the switch is tried again."""
+        from smtop.ui.screens.mfa_code import MfaCodeScreen
+
+        def chosen(code: str | None) -> None:
+            if code:
+                self._switch_chosen(replace(target, mfa_code=code))
+
+        self.push_screen(MfaCodeScreen(target.profile, error.serial, str(error)), chosen)
 
     def _switch_chosen(self, target: SwitchTarget | None) -> None:
         if target is None:
@@ -132,6 +164,7 @@ class SourceSwitching:
         self.main.query_one(StatusBar).where = (source.profile, source.region)
         self.main.query_one(StatusBar).identity = message.identity
         self.switches += 1
+        self.signed_out = None
         self.post_message(SnapshotReady(message.snapshot))
         self._next_poll = self.set_timer(self.settings.refresh, self._begin_poll)
         self.notify(f"Now on account {printable(message.identity.account)} · {_label(message.target, source.region)}", timeout=4)
@@ -139,6 +172,9 @@ class SourceSwitching:
 
     def on_switch_failed(self, message: SwitchFailed) -> None:
         self.switching = None
+        if isinstance(message.error, MfaRequiredError):
+            self.ask_mfa_code(message.target, message.error)
+            return
         self.notify(
             f"Could not switch to {_label(message.target)}: {message.error} — still on the previous one.",
             severity="error",

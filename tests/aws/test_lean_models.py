@@ -140,3 +140,41 @@ async def test_pruned_endpoint_data_resolves_as_botocore_does(tmp_path, monkeypa
         assert set(partition["services"]) <= lean_models.ENDPOINT_PREFIXES
     # Only smtop's session was pruned: another session's data is whole.
     assert plain._get_internal_component("endpoint_resolver").get_available_endpoints("s3", "aws")
+
+
+_PROVIDER_CALLS = {"assume_role": "sts", "assume_role_with_web_identity": "sts", "get_role_credentials": "sso", "create_token": "sso-oidc"}
+
+
+def test_the_credential_providers_operations_are_kept():
+    """botocore's credential providers open their STS, SSO and SSO OIDC clients
+    from smtop's session, so they read its lean models too: a role profile broke
+    with AttributeError ('STS' object has no attribute 'assume_role') when the
+    cut STS model held only GetCallerIdentity."""
+    import aiobotocore.credentials
+    import aiobotocore.tokens
+    import botocore.credentials
+    import botocore.tokens
+
+    modules = (aiobotocore.credentials, aiobotocore.tokens, botocore.credentials, botocore.tokens)
+    text = "".join(Path(module.__file__).read_text() for module in modules)
+    called = set(re.findall(r"client\.([a-z_]+)\(", text))
+    assert called == set(_PROVIDER_CALLS)  # the scan sees every call they make (a new one fails here first)
+    for method, service in _PROVIDER_CALLS.items():
+        if service in lean_models.OPERATIONS:
+            assert _camel(method) in lean_models.OPERATIONS[service], (service, method)
+
+
+async def test_a_role_profile_signs_in_over_the_lean_sts_model(sim, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    async with AwsSession(region="us-east-1", endpoint_url=sim.url) as aws:
+        await aws.whoami()  # writes the lean STS model
+    assert list((tmp_path / "cache" / "smtop" / "botocore-models").glob("*/sts/*/service-2.json"))
+    config = tmp_path / "config"
+    config.write_text("[profile oncall]\nrole_arn = arn:aws:iam::123456789012:role/OnCall\ncredential_source = Environment\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    async with AwsSession(profile="oncall", region="us-east-1", endpoint_url=sim.url) as aws:
+        assert await aws.sign_in() == "assume-role"
+        assert ":assumed-role/OnCall/" in (await aws.whoami()).arn

@@ -19,6 +19,7 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("everywhere", "escape", "back / close"),
     ("everywhere", "ctrl+p", "command palette: every action of every panel by name, and the themes"),
     ("everywhere", "P", "switch AWS profile or region (the header shows profile@account · region)"),
+    ("everywhere", "L", "sign in again: re-read the profile (after `aws sso login`, new keys), or enter a new MFA code"),
     ("replay", "space", "pause / play the recording (--replay)"),
     ("replay", "← → [ ]", "seek 30 s / 5 min back or forward"),
     ("endpoints", "↑ ↓ j k", "select an endpoint (every panel follows it)"),

@@ -86,10 +86,11 @@ class StatusBar(Widget):
             add(" ⟳")
         if self.stale_reason is not None:
             since = clock_time(self.stale_since)
-            # When to expect the next try goes first: a long reason is cut at
-            # the screen's edge, and "retrying in Ns" is what a person waits on.
+            # What happens next goes first: a long reason is cut at the screen's
+            # edge, and "retrying in Ns" or "press L to sign in again" is what a
+            # person waits on or acts on.
             reason, _, retry = self.stale_reason.rpartition(" — ")
-            if not retry.startswith("retrying"):
+            if not retry.startswith(("retrying", "press")):
                 reason, retry = self.stale_reason, ""
             add(f"  STALE since {since}" + (f", {retry}" if retry else "") + ": ", "bold")
             # The reason comes from AWS error text: appended as plain text, never markup.

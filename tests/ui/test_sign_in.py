@@ -1,0 +1,122 @@
+"""Signing in again inside the console (L), against the simulator over HTTP.
+
+Expired credentials put the console in one visible state that says what to do
+and stops its polls; L opens the same profile anew (re-reading it); a role that
+needs an MFA code asks for it in a dialog.  The profiles live in a temporary
+AWS config file whose endpoint_url points at the simulator, so every call,
+the role's AssumeRole included, goes over the wire.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
+
+import pytest
+
+from smtop.cli import open_fleet
+from smtop.models.switch import SwitchTarget
+from smtop.settings import Settings
+from smtop.sim.fleet import DEMO_FLEET
+from smtop.ui.app import SmtopApp
+from smtop.ui.screens.mfa_code import MfaCodeScreen
+from smtop.ui.widgets.endpoint_table import EndpointTable
+from smtop.ui.widgets.status_bar import StatusBar
+from tests.ui.conftest import wait_for
+
+ACCOUNT = "123456789012"
+MFA_SERIAL = f"arn:aws:iam::{ACCOUNT}:mfa/dave"
+
+
+@pytest.fixture
+def profiles(sim, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))  # the role sessions' cache (~/.aws/cli/cache) is this test's
+    config = tmp_path / "aws-config"
+    config.write_text(
+        f"[profile keys]\nregion = us-east-1\nendpoint_url = {sim.url}\naws_access_key_id = a\naws_secret_access_key = b\n\n"
+        f"[profile mfa]\nregion = us-east-1\nendpoint_url = {sim.url}\nrole_arn = arn:aws:iam::{ACCOUNT}:role/Admin\n"
+        f"source_profile = keys\nmfa_serial = {MFA_SERIAL}\nrole_session_name = dave\n"
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    return config
+
+
+def make_app(settings: Settings, clock) -> SmtopApp:
+    """The app as the command line builds it: a switch opens the profile anew, with the dialog's code."""
+
+    def switch(target: SwitchTarget) -> AbstractAsyncContextManager:
+        return open_fleet(replace(settings, profile=target.profile, region=target.region), clock, mfa_code=target.mfa_code)
+
+    return SmtopApp(lambda: open_fleet(settings, clock), settings, clock=clock, switch=switch)
+
+
+def header(app: SmtopApp) -> str:
+    return app.main.query_one(StatusBar).render().plain
+
+
+def fleet_names() -> list[str]:
+    return sorted(spec.name for spec in DEMO_FLEET)
+
+
+def sagemaker_calls(sim) -> int:
+    return sum(n for call, n in sim.faults()["calls"].items() if call.startswith("sagemaker:"))
+
+
+async def test_expired_credentials_stop_the_polls_until_signing_in_again(sim, profiles, frozen_clock):
+    app = make_app(Settings(profile="keys", refresh=60.0), frozen_clock)
+    async with app.run_test(size=(140, 44)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        sim.inject("expired", "sagemaker")
+        try:
+            await pilot.press("r")
+            await wait_for(pilot, lambda: app.signed_out is not None)
+            await wait_for(pilot, lambda: "press L to sign in again" in header(app))
+            text = header(app)
+            assert "STALE since" in text and "expired" in text and "retrying" not in text
+            await pilot.pause(0.2)
+            assert app._next_poll is None  # nothing polls by itself any more
+            # The session is signed out: a refresh now fails at once, without reaching AWS.
+            before = sagemaker_calls(sim)
+            await pilot.press("r")
+            await wait_for(pilot, lambda: not app.main.query_one(StatusBar).polling)
+            await pilot.pause(0.2)
+            assert sagemaker_calls(sim) == before
+        finally:
+            sim.clear_faults()
+
+        await pilot.press("L")  # the user renewed their keys: sign in again
+        await wait_for(pilot, lambda: app.switches == 1)
+        await wait_for(pilot, lambda: app.signed_out is None and "STALE" not in header(app))
+        assert app.main.query_one(EndpointTable).visible_names == fleet_names()
+        assert app._next_poll is not None  # polling again
+
+
+async def test_a_role_that_needs_mfa_asks_in_a_dialog_and_signs_in(sim, profiles, frozen_clock):
+    """A console without a terminal to prompt on (a tab of --serve, or a cached
+    session gone) asks for the code itself; the role is assumed with it."""
+    app = make_app(Settings(profile="mfa", refresh=60.0), frozen_clock)
+    async with app.run_test(size=(140, 44)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, MfaCodeScreen))
+        dialog = app.screen
+        assert MFA_SERIAL in dialog.query_one("#mfa-title").render().plain
+        await pilot.press(*"12345", "enter")  # five digits: STS's TokenCode is six
+        assert app.screen is dialog and app.switches == 0
+        before = sim.faults()["calls"].get("sts:AssumeRole", 0)
+        await pilot.press("6", "enter")
+        await wait_for(pilot, lambda: app.switches == 1, timeout=20)
+        await wait_for(pilot, lambda: app.main.query_one(EndpointTable).visible_names == fleet_names())
+        assert sim.faults()["calls"].get("sts:AssumeRole", 0) == before + 1
+        await wait_for(pilot, lambda: app.main.query_one(StatusBar).identity is not None)
+        assert ":assumed-role/Admin/dave" in app.main.query_one(StatusBar).identity.arn
+        assert "STALE" not in header(app)
+
+
+async def test_escape_leaves_the_dialog_and_the_header_says_what_to_do(sim, profiles, frozen_clock):
+    app = make_app(Settings(profile="mfa", refresh=60.0), frozen_clock)
+    async with app.run_test(size=(140, 44)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, MfaCodeScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, MfaCodeScreen))
+        assert "press L to sign in again" in header(app) and "MFA code" in header(app)
+        await pilot.press("L")  # asks again
+        await wait_for(pilot, lambda: isinstance(app.screen, MfaCodeScreen))
