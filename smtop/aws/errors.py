@@ -254,7 +254,7 @@ def sign_in_advice(profile: str | None, method: str | None = None) -> str:
     if method == "custom-process":
         return "check the profile's credential_process (signing in again runs it again)"
     if method == "assume-role":
-        return "refresh the credentials of the role's source profile"
+        return "signing in again assumes the role anew"
     if method == "assume-role-with-web-identity":
         return "check the web identity token file (EKS or your CI renews it)"
     if method == "container-role":

@@ -32,6 +32,7 @@ from smtop.format import printable
 from smtop.models import CallerIdentity, FleetSnapshot
 from smtop.models.switch import SwitchTarget
 from smtop.ui.messages import SnapshotReady
+from smtop.ui.widgets.endpoint_table import EndpointTable
 from smtop.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -164,10 +165,13 @@ class SourceSwitching:
         self.main.query_one(StatusBar).where = (source.profile, source.region)
         self.main.query_one(StatusBar).identity = message.identity
         self.switches += 1
-        self.signed_out = None
         self.post_message(SnapshotReady(message.snapshot))
         self._next_poll = self.set_timer(self.settings.refresh, self._begin_poll)
-        self.notify(f"Now on account {printable(message.identity.account)} · {_label(message.target, source.region)}", timeout=4)
+        if self.signed_out is not None:
+            self.notify(f"Signed in as {printable(message.identity.arn)} · {_label(message.target, source.region)}", timeout=4)
+        else:
+            self.notify(f"Now on account {printable(message.identity.account)} · {_label(message.target, source.region)}", timeout=4)
+        self.signed_out = None
         await message.old.aclose()
 
     def on_switch_failed(self, message: SwitchFailed) -> None:
@@ -192,18 +196,25 @@ class SourceSwitching:
             self.workers.cancel_group(self, group)
 
     def _view_choices(self) -> dict[str, Any]:
-        """What the user chose on the panels: time ranges and the feed's scope
-        stay across a switch, as a k9s view stays across contexts."""
+        """What the user chose on the panels: time ranges, the feed's scope, the
+        table's order and the selected endpoint stay across a switch, as a k9s
+        view stays across contexts (and signing in again changes nothing)."""
+        table = self.main.query_one(EndpointTable)
         return {
             "since": self._logs().since_index,
             "range": self._insights().range_index,
             "trail_all": self._trail().show_all,
+            "sort": (table.sort_key, table.sort_reverse),
+            "selected": self.selected,
         }
 
     def _restore_view(self, choices: dict[str, Any]) -> None:
         self._logs().since_index = choices["since"]
         self._insights().range_index = choices["range"]
         self._trail().show_all = choices["trail_all"]
+        table = self.main.query_one(EndpointTable)
+        table.sort_key, table.sort_reverse = choices["sort"]
+        table.select(choices["selected"])
 
     def _forget_data(self) -> None:
         """Drop what the app kept of the old source."""

@@ -58,6 +58,10 @@ def fleet_names() -> list[str]:
     return sorted(spec.name for spec in DEMO_FLEET)
 
 
+def mfa_dialog_open(app: SmtopApp) -> bool:
+    return isinstance(app.screen, MfaCodeScreen) and bool(app.screen.query("#mfa-code"))
+
+
 def sagemaker_calls(sim) -> int:
     return sum(n for call, n in sim.faults()["calls"].items() if call.startswith("sagemaker:"))
 
@@ -96,7 +100,7 @@ async def test_a_role_that_needs_mfa_asks_in_a_dialog_and_signs_in(sim, profiles
     session gone) asks for the code itself; the role is assumed with it."""
     app = make_app(Settings(profile="mfa", refresh=60.0), frozen_clock)
     async with app.run_test(size=(140, 44)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, MfaCodeScreen))
+        await wait_for(pilot, lambda: mfa_dialog_open(app))
         dialog = app.screen
         assert MFA_SERIAL in dialog.query_one("#mfa-title").render().plain
         await pilot.press(*"12345", "enter")  # five digits: STS's TokenCode is six
@@ -114,9 +118,28 @@ async def test_a_role_that_needs_mfa_asks_in_a_dialog_and_signs_in(sim, profiles
 async def test_escape_leaves_the_dialog_and_the_header_says_what_to_do(sim, profiles, frozen_clock):
     app = make_app(Settings(profile="mfa", refresh=60.0), frozen_clock)
     async with app.run_test(size=(140, 44)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, MfaCodeScreen))
+        await wait_for(pilot, lambda: mfa_dialog_open(app))
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, MfaCodeScreen))
         assert "press L to sign in again" in header(app) and "MFA code" in header(app)
         await pilot.press("L")  # asks again
-        await wait_for(pilot, lambda: isinstance(app.screen, MfaCodeScreen))
+        await wait_for(pilot, lambda: mfa_dialog_open(app))
+
+
+async def test_signing_in_again_keeps_the_selected_endpoint_and_the_order(sim, profiles, frozen_clock):
+    app = make_app(Settings(profile="keys", refresh=60.0), frozen_clock)
+    async with app.run_test(size=(140, 44)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        table = app.main.query_one(EndpointTable)
+        await pilot.press("S")  # names, Z to A
+        order = table.visible_names
+        assert order == sorted(order, reverse=True)
+        await pilot.press("down", "down")
+        chosen = table.selected_name
+        await wait_for(pilot, lambda: app.selected == chosen)
+        await pilot.press("L")
+        await wait_for(pilot, lambda: app.switches == 1)
+        table = app.main.query_one(EndpointTable)  # composed anew
+        await wait_for(pilot, lambda: table.visible_names == order)
+        await wait_for(pilot, lambda: app.selected == chosen)
+        assert table.selected_name == chosen

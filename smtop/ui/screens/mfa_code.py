@@ -29,6 +29,7 @@ class MfaCodeScreen(ModalScreen[str | None]):
     DEFAULT_CSS = """
     MfaCodeScreen { align: center middle; }
     #mfa { width: 64; max-width: 95%; height: auto; border: round $accent; background: $surface; padding: 0 1; }
+    #mfa Label { width: 100%; }
     #mfa-code { width: 20; }
     #mfa-hint { color: $text-muted; }
     """

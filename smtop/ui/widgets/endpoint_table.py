@@ -145,6 +145,8 @@ class EndpointTable(RowTable):
         self._generation = 0
         """Bumped by every new snapshot or firing set: rows made before are stale."""
         self._rows: dict[str, _Row] = {}
+        self._wanted: str | None = None
+        """Where the cursor goes once a snapshot shows that endpoint (see select)."""
 
     def on_mount(self) -> None:
         self._fit_name_column()
@@ -178,6 +180,12 @@ class EndpointTable(RowTable):
     def selected_name(self) -> str | None:
         keys = self._keys
         return keys[self.cursor_row] if 0 <= self.cursor_row < len(keys) else None
+
+    def select(self, name: str | None) -> None:
+        """Put the cursor on ``name``, now or as soon as a snapshot shows it
+        (a panel composed anew after signing in again keeps its endpoint)."""
+        self._wanted = name
+        self._redraw()
 
     def set_firing(self, names: frozenset[str]) -> None:
         """Mark the endpoints that have a firing alarm."""
@@ -270,9 +278,14 @@ class EndpointTable(RowTable):
         unknown = sorted(n for v, n in keyed if v is None)
         order = [name for _, name in known] + unknown
         self.refresh()  # the header's arrow, and any values that moved
+        keep = self.selected_name
+        if self._wanted in order:
+            keep, self._wanted = self._wanted, None
         if order == self._keys:
+            if keep != self.selected_name:
+                self.move_cursor(row=order.index(keep))
             return
-        self.set_rows(order, keep=self.selected_name)
+        self.set_rows(order, keep=keep)
         # The cursor follows its endpoint; tell the app who is selected now.
         self.post_message(self.Selected(self.selected_name))
 
