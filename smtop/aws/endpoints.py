@@ -74,9 +74,9 @@ class DescribePacer:
 
     So the pacer finds the rate the way adaptive mode does, a refresh at a time:
 
-    - ``concurrency`` (8) calls in flight: at ~100 ms a call from within the
-      region that is ~80 calls a second at most, on 8 of the client's 20
-      connections.
+    - ``concurrency`` (8) endpoints described at once, one call each in
+      flight: at ~100 ms a call from within the region that is ~80 calls a
+      second at most, on 8 of the client's 20 connections.
     - a token bucket of ``rate`` (50 a second, ``burst`` 50): the bound when
       answers come faster (a VPC endpoint; the simulator answers in 2 ms,
       where 8 in flight would be 4,000 a second).  50 a second describes a
@@ -103,16 +103,23 @@ class DescribePacer:
 
     @asynccontextmanager
     async def turn(self, deadline: float | None = None) -> AsyncIterator[None]:
-        """Hold a place for one call; the call is made inside the block.
+        """Hold one of the ``concurrency`` places for one endpoint's calls, made
+        one after the other inside the block, each after :meth:`token`.
 
         Raises:
-            DescribeLater: the turn would come after ``deadline`` (event-loop time).
+            DescribeLater: ``deadline`` (event-loop time) passed before a place was free.
         """
         async with self._slots:
-            await self._token(deadline)
+            if deadline is not None and asyncio.get_running_loop().time() >= deadline:
+                raise DescribeLater
             yield
 
-    async def _token(self, deadline: float | None) -> None:
+    async def token(self, deadline: float | None = None) -> None:
+        """Return when the bucket allows the next call (first come, first served).
+
+        Raises:
+            DescribeLater: the call's turn would come after ``deadline``.
+        """
         async with self._queue:
             loop = asyncio.get_running_loop()
             while True:
@@ -120,8 +127,6 @@ class DescribePacer:
                 if self._filled_at is not None:
                     self._tokens = min(self.burst, self._tokens + (now - self._filled_at) * self.rate)
                 self._filled_at = now
-                if deadline is not None and now >= deadline:
-                    raise DescribeLater
                 if self._tokens >= 1:
                     self._tokens -= 1
                     return
@@ -277,15 +282,18 @@ class EndpointInventory:
     async def _describe(self, summary: Mapping[str, Any], now: datetime, deadline: float | None) -> _Described | None:
         name = summary["EndpointName"]
         sagemaker = await self._aws.client("sagemaker")
+        # One place for both calls: a config asked behind every other endpoint's
+        # describe would wait for the whole queue.
         async with self.pacer.turn(deadline):
+            await self.pacer.token(deadline)
             try:
                 with self._aws.errors("sagemaker", "DescribeEndpoint"):
                     reply = await sagemaker.describe_endpoint(EndpointName=name)
             except NotFoundError:
                 return None  # deleted between the list and the describe
-        config_name = reply.get("EndpointConfigName", "")
-        # No deadline: the endpoint's describe is spent, its config completes it.
-        instance_types = await self._instance_types(config_name) if config_name else {}
+            config_name = reply.get("EndpointConfigName", "")
+            # No deadline: the endpoint's describe is spent, its config completes it.
+            instance_types = await self._instance_types(config_name) if config_name else {}
         # Remember what the *list* said, since the list is what the next refresh compares.
         return _Described(_endpoint(reply, instance_types), _fingerprint(summary), now)
 
@@ -294,12 +302,12 @@ class EndpointInventory:
         if cached is not None:
             return cached
         sagemaker = await self._aws.client("sagemaker")
-        async with self.pacer.turn():
-            try:
-                with self._aws.errors("sagemaker", "DescribeEndpointConfig"):
-                    reply = await sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
-            except NotFoundError:
-                return {}  # a config may be deleted while its endpoint still runs
+        await self.pacer.token()
+        try:
+            with self._aws.errors("sagemaker", "DescribeEndpointConfig"):
+                reply = await sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
+        except NotFoundError:
+            return {}  # a config may be deleted while its endpoint still runs
         types = {v["VariantName"]: v.get("InstanceType") for v in reply.get("ProductionVariants", [])}
         self._configs[config_name] = types
         return types
