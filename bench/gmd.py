@@ -189,6 +189,9 @@ async def _refreshes(sim, ready: float, steady_refreshes: int) -> SizeResult:
         for service in ("sagemaker", "cloudwatch"):
             counter.attach(await aws.client(service))
         monitor = FleetMonitor(aws, clock)
+        # The whole fleet in the first fill, as batch mode has it: the console's
+        # first refresh describes what its describe budget allows (smtop.aws.endpoints).
+        monitor.inventory.budget = None
         inventory_time = _time_inventory(monitor)
         first = await _one_refresh(monitor, counter, server, inventory_time, "first fill")
         selected = min(e.name for e in monitor.last.endpoints)  # the console selects the first row

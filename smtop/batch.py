@@ -2,8 +2,12 @@
 
 A snapshot has three sections, as the console has three places to look:
 the endpoints with their latest metrics, the firing alarms, and the recent
-CloudTrail events.  The endpoints are the snapshot: when they cannot be read
-smtop says why in one line and exits 1.  The other two fail on their own: a
+CloudTrail events.  The endpoints are the snapshot: when they cannot be
+listed smtop says why in one line and exits 1.  An endpoint that could not be
+described is still printed, with ListEndpoints' status and its last
+description if it had one, marked ``!`` after its status (JSON: its
+``stale_description``) and explained under the table; that counts as a
+failure too (stderr, exit 1).  The other two fail on their own: a
 role without cloudtrail:LookupEvents still gets the endpoints and the alarms,
 with the section's own message in its place (text) or its ``error`` (JSON),
 on stderr too, and the exit code 1 so a script notices (an endpoint URL whose
@@ -28,10 +32,13 @@ from smtop import format as fmt
 from smtop.catalog import METRICS
 from smtop.clock import Clock
 from smtop.errors import SmtopError, UnsupportedOperationError
-from smtop.models import Endpoint, EndpointMetrics, FleetSnapshot
+from smtop.models import Endpoint, EndpointMetrics, FleetSnapshot, StaleDescription
 from smtop.models.alarms import AlarmsSnapshot, MetricAlarm
 from smtop.models.cloudtrail import TrailEvent, TrailSnapshot
 from smtop.settings import Settings
+
+STALE_MARK = "!"
+"""After the status of an endpoint whose description could not be refreshed."""
 
 TRAIL_WINDOW = timedelta(hours=1)
 """How far back batch mode looks for CloudTrail events."""
@@ -60,12 +67,17 @@ class Sections:
     """One snapshot's sections; an ``*_error`` replaces its section when it failed."""
 
     fleet: FleetSnapshot
+    endpoints_error: str | None = None
+    """Set when some endpoints could not be described (they are printed, marked)."""
     alarms: AlarmsSnapshot | None = None
     alarms_error: str | None = None
     trail: TrailSnapshot | None = None
     trail_error: str | None = None
     failed: list[str] = field(default_factory=list)
-    """Names of the sections that failed ("alarms", "cloudtrail")."""
+    """Names of the sections that failed ("endpoints", "alarms", "cloudtrail")."""
+
+    def error(self, name: str) -> str | None:
+        return {"endpoints": self.endpoints_error, "alarms": self.alarms_error, "cloudtrail": self.trail_error}[name]
 
 
 def run_batch(settings: Settings, open_fleet: Callable, *, count: int, as_json: bool, clock: Clock, out: TextIO | None = None) -> int:
@@ -92,8 +104,7 @@ async def _loop(settings: Settings, open_fleet: Callable, count: int, as_json: b
                 await asyncio.sleep(settings.refresh)
             sections = await _read(fleet, trail)
             for name in sections.failed:
-                error = sections.alarms_error if name == "alarms" else sections.trail_error
-                print(f"smtop: {name}: {fmt.printable(error or '')}", file=sys.stderr)
+                print(f"smtop: {name}: {fmt.printable(sections.error(name) or '')}", file=sys.stderr)
             failed = failed or bool(sections.failed)
             if as_json:
                 out.write(json.dumps(sections_json(sections, settings), sort_keys=False) + "\n")
@@ -107,6 +118,12 @@ async def _read(fleet: Any, trail: Any) -> Sections:
     """The endpoints (their failure ends the run), then alarms and CloudTrail, each on its own."""
     snapshot = await fleet.refresh()
     sections = Sections(snapshot)
+    if stale := snapshot.stale_endpoints:
+        sections.endpoints_error = (
+            f"{len(stale)} of {len(snapshot.endpoints)} endpoints could not be described; "
+            f"they are printed with ListEndpoints' status and their last description, marked {STALE_MARK}"
+        )
+        sections.failed.append("endpoints")
     names = [e.name for e in snapshot.endpoints]
     alarms, events = await asyncio.gather(fleet.alarms(names), trail.poll(), return_exceptions=True)
     if isinstance(alarms, BaseException):
@@ -157,7 +174,7 @@ def _endpoint_json(endpoint: Endpoint, metrics: EndpointMetrics) -> dict[str, An
     return {
         "name": endpoint.name,
         "status": endpoint.status,
-        "instances": endpoint.instance_count,
+        "instances": None if endpoint.never_described else endpoint.instance_count,
         "variants": [
             {
                 "name": v.name,
@@ -170,7 +187,15 @@ def _endpoint_json(endpoint: Endpoint, metrics: EndpointMetrics) -> dict[str, An
         ],
         "summary": _summary(metrics),
         "latest": latest,
+        "stale_description": _stale_json(endpoint.stale),
     }
+
+
+def _stale_json(stale: StaleDescription | None) -> dict[str, Any] | None:
+    """Why the endpoint's variants are not this snapshot's (None: they are)."""
+    if stale is None:
+        return None
+    return {"operation": stale.operation, "error": stale.reason, "described_at": fmt.iso_utc(stale.described_at)}
 
 
 def snapshot_json(snapshot: FleetSnapshot, settings: Settings) -> dict[str, Any]:
@@ -203,8 +228,8 @@ def snapshot_text(snapshot: FleetSnapshot, settings: Settings) -> str:
         s = _summary(m)
         cells = (
             fmt.printable(endpoint.name),
-            fmt.printable(endpoint.status),
-            str(endpoint.instance_count),
+            fmt.printable(endpoint.status) + (STALE_MARK if endpoint.stale else ""),
+            fmt.MISSING if endpoint.never_described else str(endpoint.instance_count),
             fmt.compact(s["invocations_per_minute"]),
             fmt.compact(s["latency_avg_ms"]),
             fmt.compact(s["latency_p99_ms"]),
@@ -216,7 +241,26 @@ def snapshot_text(snapshot: FleetSnapshot, settings: Settings) -> str:
             fmt.utilization(s["disk_pct"]),
         )
         lines.append(" ".join(f"{cell:{align}{width}}" for cell, (_, width, align) in zip(cells, _COLUMNS)))
+    lines.extend(_stale_lines(snapshot.stale_endpoints))
     return "\n".join(lines)
+
+
+def _stale_lines(stale: tuple[Endpoint, ...]) -> list[str]:
+    """Under the table: why the marked endpoints' descriptions are old, one line per reason."""
+    by_reason: dict[str, list[Endpoint]] = {}
+    for endpoint in stale:
+        if endpoint.stale is not None:
+            by_reason.setdefault(endpoint.stale.reason, []).append(endpoint)
+    lines = []
+    for reason, endpoints in by_reason.items():
+        names = ", ".join(fmt.printable(e.name) + _described(e) for e in endpoints)
+        lines.append(f"{STALE_MARK} {fmt.printable(reason)} ({len(endpoints)}): {names}")
+    return lines
+
+
+def _described(endpoint: Endpoint) -> str:
+    at = endpoint.stale.described_at if endpoint.stale else None
+    return f" (described {fmt.clock_time(at)})" if at else " (never described)"
 
 
 def _alarm_json(alarm: MetricAlarm) -> dict[str, Any]:

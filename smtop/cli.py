@@ -103,7 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     share.add_argument("--speed", type=_speed, default=1.0, metavar="X", help="replay speed, e.g. 10 for ten times faster (default 1)")
     share.add_argument("--serve", action="store_true", help="share the console as a web page (textual-serve); each browser tab gets its own console")
     share.add_argument("--port", type=_port, default=8000, metavar="N", help="port for --serve (default 8000)")
-    share.add_argument("--host", default="127.0.0.1", metavar="ADDR", help="address --serve listens on (default 127.0.0.1: this machine only)")
+    share.add_argument("--host", default="127.0.0.1", metavar="ADDR", help="address --serve listens on (default 127.0.0.1: this machine only; any other needs the token --serve prints)")
+    share.add_argument("--token", action="store_true", help="--serve asks for a printed token on 127.0.0.1 too (a machine shared with other users)")
     batch = parser.add_argument_group("batch mode (no TUI, like top -b)")
     batch.add_argument("-b", "--batch", action="store_true", help="print snapshots instead of opening the console")
     batch.add_argument("-n", type=_count, default=1, metavar="COUNT", help="number of snapshots in batch mode (default 1)")
@@ -265,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.serve:
             from smtop.serve import serve
 
-            return serve(argv, host=args.host, port=args.port)
+            return serve(argv, host=args.host, port=args.port, require_token=args.token)
         if args.replay:
             return _run_replay(settings, args.replay, args.speed)
         if args.batch:

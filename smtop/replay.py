@@ -49,6 +49,7 @@ from smtop.models import (
     LogEvent,
     MetricSeries,
     PollStats,
+    StaleDescription,
     TailUpdate,
     Variant,
 )
@@ -87,6 +88,7 @@ def _enc_endpoint(e: Endpoint) -> dict:
         "variants": [
             [v.name, v.instance_type, v.current_instance_count, v.desired_instance_count, v.current_weight] for v in e.variants
         ],
+        **({"stale": [e.stale.reason, e.stale.operation, _ts(e.stale.described_at)]} if e.stale else {}),
     }
 
 
@@ -95,7 +97,15 @@ def _dec_endpoint(d: dict) -> Endpoint:
         name=d["name"], status=d["status"], arn=d["arn"], config_name=d["config"],
         created=_dt(d["created"]), last_modified=_dt(d["modified"]), failure_reason=d["failure"],
         variants=tuple(Variant(*fields) for fields in d["variants"]),  # in Variant's field order, as written
+        stale=_dec_stale(d.get("stale")),  # absent: described (and in recordings made before the mark)
     )
+
+
+def _dec_stale(fields: list | None) -> StaleDescription | None:
+    if fields is None:
+        return None
+    reason, operation, described_at = fields
+    return StaleDescription(reason, operation, _dt(described_at))
 
 
 SeriesState = dict[str, tuple[int, tuple[float, ...], tuple[float, ...]]]

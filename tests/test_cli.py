@@ -232,6 +232,31 @@ def test_batch_prints_firing_alarms_and_cloudtrail_and_each_fails_on_its_own(wal
     assert len(lines) == 1 and lines[0].startswith("smtop: cloudtrail: ") and "cloudtrail:LookupEvents" in lines[0]
 
 
+def test_batch_prints_an_endpoint_it_could_not_describe_marked_and_says_why(wall_sim, clean_env):
+    clean_env.update(AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="y")
+    args = ("--batch", "--region", "us-east-1", "--endpoint-url", wall_sim.url)
+    wall_sim.inject("deny", "sagemaker", "DescribeEndpoint")
+    try:
+        text = run_smtop(*args, env=clean_env)
+        as_json = run_smtop(*args, "--json", env=clean_env)
+    finally:
+        wall_sim.clear_faults()
+    for result in (text, as_json):
+        assert result.returncode == 1
+        (line,) = result.stderr.strip().splitlines()
+        assert line.startswith("smtop: endpoints: 1 of 1 endpoints could not be described")
+    row = next(line for line in text.stdout.splitlines() if line.startswith("batch-endpoint"))
+    assert row.split()[1:3] == ["InService!", "—"]  # ListEndpoints' status, marked; no instance count known
+    assert "! Access denied while calling sagemaker DescribeEndpoint" in text.stdout
+    assert "sagemaker:DescribeEndpoint" in text.stdout and "batch-endpoint (never described)" in text.stdout
+    assert "FIRING ALARMS (1)" in text.stdout  # the other sections are still read
+    (endpoint,) = json.loads(as_json.stdout.splitlines()[0])["endpoints"]
+    assert (endpoint["name"], endpoint["status"], endpoint["variants"], endpoint["instances"]) == ("batch-endpoint", "InService", [], None)
+    stale = endpoint["stale_description"]
+    assert stale["operation"] == "DescribeEndpoint" and stale["described_at"] is None
+    assert "sagemaker:DescribeEndpoint" in stale["error"]
+
+
 @pytest.fixture
 def hostile_aws():
     """An "AWS" that answers every call with an error whose message is hostile text."""

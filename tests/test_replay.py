@@ -185,3 +185,15 @@ async def test_a_recording_cut_short_keeps_what_was_flushed(sim, aws_env, tmp_pa
     assert len(recording.records["snapshot"]) == 3
     assert sum(map(len, recording.records.values())) < sum(map(len, complete.records.values()))
     assert recording.snapshot(2) == complete.snapshot(2)
+
+
+def test_an_endpoint_marked_stale_keeps_its_mark_through_a_recording() -> None:
+    from smtop.models import Endpoint, StaleDescription, Variant
+
+    old = Endpoint("a", "Updating", variants=(Variant("v", "ml.m5.large", 1, 2, 1.0),),
+                   stale=StaleDescription("AWS throttled smtop.", "DescribeEndpoint", START - timedelta(minutes=5)))
+    never = Endpoint("b", "InService", stale=StaleDescription("Its turn had not come."))
+    for endpoint in (old, never, Endpoint("c", "InService")):
+        written = json.loads(json.dumps(replay._enc_endpoint(endpoint)))
+        assert replay._dec_endpoint(written) == endpoint
+    assert "stale" not in replay._enc_endpoint(Endpoint("c", "InService"))  # recordings of described fleets are unchanged

@@ -1,7 +1,10 @@
 """The fleet monitor: the one call the UI and batch mode make for data.
 
 A refresh lists (and, where something changed, describes) the endpoints,
-then runs the metric plan for them and returns an immutable snapshot.
+then runs the metric plan for them and returns an immutable snapshot.  An
+endpoint that could not be described is in the snapshot all the same, marked
+(see ``smtop.aws.endpoints``): its metrics are asked for the variants last
+described, and one never described has none until it is.
 
 The monitor also knows which endpoint the console has selected: the metrics
 only its metric panel shows are asked for that endpoint alone (see
@@ -69,8 +72,12 @@ class FleetMonitor:
         self._selected = endpoint
 
     def select_all(self) -> None:
-        """Ask every endpoint's panel-only metrics too (batch mode prints them all)."""
+        """Batch mode prints the whole fleet: every endpoint's panel-only metrics
+        too, and every endpoint's description, however long pacing makes the
+        describes take (the console's refresh instead waits at most the
+        inventory's budget and describes the rest at the next refresh)."""
         self._everything = True
+        self.inventory.budget = None
 
     async def refresh(self) -> FleetSnapshot:
         """Poll AWS once and return what the console shows.

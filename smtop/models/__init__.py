@@ -35,6 +35,21 @@ class Variant:
 
 
 @dataclass(frozen=True, slots=True)
+class StaleDescription:
+    """Why an endpoint's description (variants, instance types, counts) is not
+    this refresh's: its Describe call failed, or was put off to keep smtop's
+    pace.  The endpoint is still listed, with ListEndpoints' current status,
+    and is described again at the next refresh."""
+
+    reason: str
+    """What happened, for the user (an error message from AWS is untrusted text)."""
+    operation: str | None = None
+    """The call that failed ("DescribeEndpoint", "DescribeEndpointConfig"); None when it was put off."""
+    described_at: datetime | None = None
+    """When the description shown was taken; None: never (no variants are known)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Endpoint:
     """A SageMaker endpoint with its variants."""
 
@@ -46,10 +61,17 @@ class Endpoint:
     last_modified: datetime | None = None
     variants: tuple[Variant, ...] = ()
     failure_reason: str | None = None
+    stale: StaleDescription | None = None
+    """Set when the variants are an older description, or none (see StaleDescription)."""
 
     @property
     def instance_count(self) -> int:
         return sum(v.current_instance_count or 0 for v in self.variants)
+
+    @property
+    def never_described(self) -> bool:
+        """Only ListEndpoints' view is known: no variants, and an instance count unknown, not 0."""
+        return self.stale is not None and self.stale.described_at is None
 
     @property
     def has_gpu(self) -> bool:
@@ -192,6 +214,11 @@ class FleetSnapshot:
     def endpoint(self, name: str | None) -> Endpoint | None:
         """The endpoint called ``name``, if the fleet has it."""
         return next((e for e in self.endpoints if e.name == name), None)
+
+    @property
+    def stale_endpoints(self) -> tuple[Endpoint, ...]:
+        """Endpoints whose description is not this refresh's (``Endpoint.stale``)."""
+        return tuple(e for e in self.endpoints if e.stale is not None)
 
 
 @dataclass(frozen=True, slots=True)

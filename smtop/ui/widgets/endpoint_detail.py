@@ -8,11 +8,12 @@ from textual.widgets import Static
 
 from smtop import format as fmt
 from smtop.format import safe_text
-from smtop.models import Endpoint
+from smtop.models import Endpoint, StaleDescription
 
 
 class EndpointDetail(Static):
-    """Status, variants, instance types, counts and weights of one endpoint."""
+    """Status, variants, instance types, counts and weights of one endpoint,
+    and, when its description could not be refreshed, what failed and what is shown instead."""
 
     _shown: Endpoint | None | bool = False
     """The endpoint drawn (False: nothing yet): every refresh brings the same one again."""
@@ -29,6 +30,10 @@ class EndpointDetail(Static):
         table.add_column(no_wrap=True, overflow="ellipsis")
         # Every value here came from AWS: Text(), never markup.
         table.add_row(Text("status", style="dim"), safe_text(endpoint.status))
+        stale = endpoint.stale
+        if stale is not None:
+            when = f"{fmt.clock_time(stale.described_at)}, not since" if stale.described_at else "not yet"
+            table.add_row(Text("described", style="dim"), Text(when, style="bold yellow"))
         if endpoint.failure_reason:
             table.add_row(Text("failure", style="dim"), safe_text(endpoint.failure_reason, "red"))
         table.add_row(Text("config", style="dim"), safe_text(endpoint.config_name or fmt.MISSING))
@@ -48,5 +53,20 @@ class EndpointDetail(Static):
             variants.add_row(safe_text(variant.name), safe_text(variant.instance_type or fmt.MISSING), count, weight)
         outer = Table.grid()
         outer.add_row(table)
-        outer.add_row(variants)
+        if stale is not None:
+            outer.add_row(_stale_note(stale))
+        if endpoint.variants or stale is None:
+            outer.add_row(variants)
         self.update(outer)
+
+
+def _stale_note(stale: StaleDescription) -> Text:
+    """What failed (untrusted: AWS's message), what is shown instead, and when it is asked again."""
+    shown = (
+        "Variants, types and counts are from that description; the status is ListEndpoints' current one."
+        if stale.described_at
+        else "Only ListEndpoints' status is known."
+    )
+    note = safe_text(stale.reason, "yellow")
+    note.append(f" {shown} smtop asks again at the next refresh.", style="yellow")
+    return note

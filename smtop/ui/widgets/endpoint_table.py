@@ -43,6 +43,8 @@ _STATUS_SHORT = {
     "Failed": "FAILED",
 }
 NAME_MIN_WIDTH = 16
+STALE_MARK = "!"
+"""Before the status of an endpoint whose description could not be refreshed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +81,17 @@ def _columns() -> tuple[Column, ...]:
         return Text(" " + printable(endpoint.name), no_wrap=True, overflow="ellipsis")  # names are untrusted
 
     def status_cell(endpoint: Endpoint, _m) -> Text:
-        # The leading space keeps a cut name ("churn-scorer-s…") off the status.
+        # The leading space keeps a cut name ("churn-scorer-s…") off the status;
+        # a "!" takes it when the description is not this refresh's (the detail says why).
         status = _STATUS_SHORT.get(endpoint.status, printable(endpoint.status))
-        return Text(" " + status, style=_STATUS_STYLE.get(endpoint.status, ""))
+        style = _STATUS_STYLE.get(endpoint.status, "")
+        if endpoint.stale is not None:
+            return Text.assemble((STALE_MARK, "bold yellow"), (status, style))
+        return Text(" " + status, style=style)
 
     def instances_cell(endpoint: Endpoint, _m) -> Text:
+        if endpoint.never_described:
+            return Text(fmt.MISSING, justify="right")  # not "0i"
         variants = len(endpoint.variants)
         text = f"{variants}v/{endpoint.instance_count}i" if variants > 1 else f"{endpoint.instance_count}i"
         return Text(text, justify="right")
