@@ -217,5 +217,11 @@ async def test_expired_credentials_fail_the_refresh_as_a_whole(sim, clock):
         with pytest.raises(CredentialsError, match="expired"):
             await inventory.refresh()
         sim.clear_faults()
-        endpoints = await inventory.refresh()
+        # The session is signed out: nothing more is sent with those credentials.
+        before = sum(n for call, n in sim.faults()["calls"].items() if call.startswith("sagemaker:"))
+        with pytest.raises(CredentialsError, match="expired"):
+            await inventory.refresh()
+        assert sum(n for call, n in sim.faults()["calls"].items() if call.startswith("sagemaker:")) == before
+    async with AwsSession(region=REGION, endpoint_url=sim.url, max_attempts=1) as aws:  # signed in again
+        endpoints = await EndpointInventory(aws, clock, pattern="fraud-*", pacer=fast()).refresh()
     assert len(endpoints) == 30 and not any(e.stale for e in endpoints)
