@@ -175,7 +175,7 @@ class Simulator:
         from smtop.sim.patches import install_all
 
         self.stores = install_all(self.clock, self.trail)
-        self._server = _MotoHttpServer(self.host, self.port, seed=self.seed, trail=self.trail)
+        self._server = _MotoHttpServer(self.host, self.port, seed=self.seed, trail=self.trail, clock=self.clock.time)
         self.host, self.port = self._server.address
         self._server.start()
         if fleet and synthetic > 0:
@@ -234,21 +234,27 @@ class _MotoHttpServer:
     turns that into an OSError the command reports.
     """
 
-    def __init__(self, host: str, port: int, seed: int = 0, trail=None) -> None:
+    def __init__(self, host: str, port: int, seed: int = 0, trail=None, clock=time.time) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 
         from smtop.sim.cloudtrail import FLEET_BOOTSTRAP, TrailRecorder
         from smtop.sim.faults import FaultInjector
+        from smtop.sim.live_tail import LiveTailStreamer
         from smtop.sim.people import PEOPLE
 
         app = _cached_dispatcher(DomainDispatcherApplication)(create_backend_app)
         if trail is not None:  # CloudTrail records the calls that reach the service (smtop/sim/cloudtrail.py)
             app = TrailRecorder(app, trail)
+        # StartLiveTail's answer becomes a long event stream, written by the
+        # request's own thread (smtop/sim/live_tail.py); the recorder inside sees
+        # the short answer, the faults outside hit the call.
+        self.live_tail = app = LiveTailStreamer(app, clock)
         # Outermost: faults hit a call before anything else sees it (smtop/sim/faults.py).
         own_keys = frozenset(p.access_key_id for p in (FLEET_BOOTSTRAP, *PEOPLE))
         self.faults = FaultInjector(app, seed=seed, outage=self.outage, own_keys=own_keys)
         # POST /_smtop/alarms/evaluate (tests): answered before the faults' own /_smtop/ routes.
         self._app = __import__("smtop.sim.patches.alarms", fromlist=["evaluation_route"]).evaluation_route(self.faults)
+        self._app = self.live_tail.stats_route(self._app)  # GET /_smtop/live-tail
         self._handler = MotoRequestHandler
         self._restart_lock = threading.Lock()
         self._server = self._bind(host, port)
@@ -271,6 +277,7 @@ class _MotoHttpServer:
         self._thread.start()
 
     def stop(self) -> None:
+        self.live_tail.close_all()  # open Live Tail streams end; their threads return
         with self._restart_lock:
             if self._thread.is_alive():
                 self._server.shutdown()
