@@ -11,6 +11,14 @@ Two tables:
   (List/Describe, GetMetricData), the log tail of the selected endpoint
   (StartLiveTail, or FilterLogEvents when it falls back), the CloudTrail feed
   (LookupEvents) and the alarms panel (DescribeAlarms…).
+- **Live Tail session-minutes.**  StartLiveTail is one call per session, but
+  AWS bills the session by the minute it is open, so the simulator also
+  counts the seconds its sessions streamed (``GET /_smtop/live-tail``); the
+  row "Live Tail session-minutes" is those minutes per minute of the console
+  left open, and its price.  The console gets no key during the run, so the
+  count shows the log panel on screen before ``live_tail_idle`` (15 min by
+  default) pauses it: a console left open unused bills at most that long
+  after the last key.
 - **Monthly GetMetricData bill.**  CloudWatch bills GetMetricData per metric
   requested ($0.01 per 1,000 metrics, us-east-1 list price), not per call or
   datapoint, so the bill is queries per refresh × refreshes per month.  The
@@ -29,6 +37,11 @@ from startup import DEMO_ENDPOINT, smtop_command
 
 PRICE_PER_METRIC = 0.01 / 1000
 """GetMetricData, us-east-1: $0.01 per 1,000 metrics requested."""
+PRICE_PER_LIVE_TAIL_MINUTE = 0.01
+"""Live Tail, us-east-1: $0.01 per session-minute (CloudWatch pricing page, Logs tab; the stored copy searched
+while writing this had only the free tier, 1,800 minutes a month: check the figure there)."""
+FREE_LIVE_TAIL_MINUTES = 1800
+LIVE_TAIL_ROW = "Live Tail session-minutes"
 
 MONTH_SECONDS = 30 * 86400
 DEFAULT_REFRESH = 60.0
@@ -40,6 +53,8 @@ class CallRates:
     seconds: float
     calls: dict[str, int]
     """``service:operation`` → requests the simulator received."""
+    live_tail_seconds: float = 0.0
+    """Seconds Live Tail sessions were open (billed by the minute)."""
 
     def per_minute(self, key: str) -> float:
         return self.calls.get(key, 0) * 60.0 / self.seconds
@@ -75,11 +90,13 @@ def measure_calls(duration: float, log=print) -> CallRates:
                 raise RuntimeError("the console never showed the fleet")
             console.drain(SETTLE_SECONDS)
             sim.reset_calls()
+            sim.reset_live_tail()
             log(f"  cost: counting the console's calls for {duration:g} s …")
             began = time.monotonic()
             console.drain(duration)
             calls = sim.faults()["calls"]
-            return CallRates(time.monotonic() - began, dict(calls))
+            live_tail = sim.live_tail()
+            return CallRates(time.monotonic() - began, dict(calls), float(live_tail["session_seconds"]))
         finally:
             console.quit()
 
@@ -91,7 +108,7 @@ _WHO = {
     "sagemaker:ListEndpoints": ("fleet refresh", ""),
     "sagemaker:DescribeEndpoint": ("fleet refresh (changed endpoints only)", ""),
     "sagemaker:DescribeEndpointConfig": ("fleet refresh (changed endpoints only)", ""),
-    "logs:StartLiveTail": ("log panel", "one stream, renewed"),
+    "logs:StartLiveTail": ("log panel", "one session, renewed; billed per session-minute (next row)"),
     "logs:FilterLogEvents": ("log panel (polling fallback)", "5 TPS per account"),
     "cloudtrail:LookupEvents": ("CloudTrail feed", "2 TPS per account"),
     "cloudwatch:DescribeAlarms": ("alarms panel", "9 TPS"),
@@ -104,7 +121,19 @@ def call_rows(rates: CallRates) -> list[list[object]]:
     for key in sorted(rates.calls, key=lambda k: (-rates.calls[k], k)):
         who, note = _WHO.get(key, ("", ""))
         rows.append([key, rates.calls[key], rates.per_minute(key), who, note])
+    minutes = rates.live_tail_seconds / 60.0
+    per_minute = minutes * 60.0 / rates.seconds
+    rows.append([
+        LIVE_TAIL_ROW, round(minutes, 2), per_minute, "log panel (Live Tail)",
+        f"${live_tail_monthly_cost(per_minute):,.0f} a month if always open ({FREE_LIVE_TAIL_MINUTES:,} free minutes first)",
+    ])
     return rows
+
+
+def live_tail_monthly_cost(session_minutes_per_minute: float) -> float:
+    """Dollars a month for Live Tail at this many session-minutes per minute, after the free minutes."""
+    minutes = session_minutes_per_minute * MONTH_SECONDS / 60
+    return max(0.0, minutes - FREE_LIVE_TAIL_MINUTES) * PRICE_PER_LIVE_TAIL_MINUTE
 
 
 COST_HEADERS = ["endpoints", "queries / refresh", "GMD calls", "min ⌈N·10/500⌉", "datapoints / steady refresh", "$ / month at 60 s", "$ / month at 10 metrics an endpoint"]

@@ -106,6 +106,10 @@ def run_cost(opts: dict) -> str:
         f"{report.table(cost.CALL_HEADERS, cost.call_rows(rates))}\n\n"
         "- Counted by the simulator per request received (retries included), after the fleet was on screen; "
         "the console on a 120×40 pty, the first endpoint selected, its log panel tailing.\n"
+        f"- {cost.LIVE_TAIL_ROW}: the seconds the simulator's Live Tail sessions were open, over 60. AWS bills "
+        f"Live Tail per session-minute (${cost.PRICE_PER_LIVE_TAIL_MINUTE:g} a minute after "
+        f"{cost.FREE_LIVE_TAIL_MINUTES:,} free minutes a month); the console pauses it after live_tail_idle "
+        "(15 min) without a key, so an unused console bills at most that long after the last key.\n"
     )
 
 

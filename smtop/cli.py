@@ -23,7 +23,7 @@ from smtop.argtypes import bounded
 from smtop.clock import Clock, SystemClock
 from smtop.errors import SmtopError
 from smtop.config import GLYPHS, ConfigFile, config_path, load_config
-from smtop.settings import DEFAULT_REFRESH, DEMO_REFRESH, Settings
+from smtop.settings import DEFAULT_LIVE_TAIL_IDLE, DEFAULT_REFRESH, DEMO_REFRESH, Settings
 
 if TYPE_CHECKING:  # imported for real only when the console starts (aiobotocore is slow to import)
     from smtop.aws.console import ConsoleData
@@ -141,6 +141,7 @@ def settings_from(args: argparse.Namespace, config: ConfigFile | None = None) ->
         theme=pick("theme", args.theme, None),
         glyphs=pick("glyphs", args.glyphs, "auto"),
         log_since=pick("log_since", None, timedelta(minutes=15)),
+        live_tail_idle=pick("live_tail_idle", None, DEFAULT_LIVE_TAIL_IDLE),
         insights_range=pick("insights_range", None, timedelta(hours=1)),
         keys=config.keys if config else (),
         alarm_presets=config.alarm_presets if config else (),

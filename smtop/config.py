@@ -9,6 +9,7 @@ shows every key; in short::
     theme = "smtop-high-contrast"
     glyphs = "auto"              # auto | braille | block | ascii
     endpoints = "llm-*"          # endpoint filter (substring or glob)
+    live_tail_idle = "15m"       # Live Tail pauses after this long without a key ("0s": never)
 
     [ranges]
     metrics_window = "3h"        # history of the metric panel and charts
@@ -62,7 +63,8 @@ _RANGES = {"metrics_window": (timedelta(minutes=10), timedelta(hours=24)),
            "log_since": (timedelta(minutes=1), timedelta(hours=24)),
            "insights_range": (timedelta(minutes=1), timedelta(days=7))}
 _PRESET_FIELDS = ("metric", "statistic", "comparison", "threshold", "period", "evaluation_periods", "datapoints_to_alarm")
-_KNOWN = {"refresh", "theme", "glyphs", "endpoints", "ranges", "keys", "queries", "alarm_presets"}
+_KNOWN = {"refresh", "theme", "glyphs", "endpoints", "live_tail_idle", "ranges", "keys", "queries", "alarm_presets"}
+_LIVE_TAIL_IDLE = (timedelta(0), timedelta(hours=24))
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +221,15 @@ class _Reader:
                     self.keep(key, value.strip())
                 else:
                     self.complain(key, f"must be a non-empty string, not {value!r}")
+        if "live_tail_idle" in document:
+            idle, (low, high) = parse_duration(document["live_tail_idle"]), _LIVE_TAIL_IDLE
+            if idle is not None and low <= idle <= high:
+                self.keep("live_tail_idle", idle)
+            else:
+                self.complain(
+                    "live_tail_idle",
+                    f"must be a duration like \"15m\" from 0s (never Live Tail) to 24h, not {document['live_tail_idle']!r}",
+                )
         if "glyphs" in document:
             glyphs = document["glyphs"]
             if glyphs in GLYPHS:
@@ -353,6 +364,7 @@ def effective_toml(settings: Any, path: Path) -> str:
         line("endpoints", "endpoints", settings.endpoint_pattern)
         if settings.endpoint_pattern
         else '# endpoints = "PATTERN"  # default: every endpoint',
+        line("live_tail_idle", "live_tail_idle", duration_label(settings.live_tail_idle)),
         "",
         "[ranges]",
         line("metrics_window", "metrics_window", duration_label(settings.window)),

@@ -419,8 +419,10 @@ class RecordingSource:
     async def switch_choices(self) -> SwitchChoices:
         return await self._inner.switch_choices()
 
-    async def tail(self, group: str, *, filter_pattern: str | None = None, since: timedelta = timedelta(minutes=15)) -> AsyncIterator[TailUpdate]:
-        async for update in self._inner.tail(group, filter_pattern=filter_pattern, since=since):
+    async def tail(
+        self, group: str, *, filter_pattern: str | None = None, since: timedelta = timedelta(minutes=15), live_gate: Any = None
+    ) -> AsyncIterator[TailUpdate]:
+        async for update in self._inner.tail(group, filter_pattern=filter_pattern, since=since, live_gate=live_gate):
             self._recorder.record("tail", pattern=filter_pattern, data=_enc_tail(update))
             yield update
 
@@ -696,8 +698,10 @@ class ReplaySource:
     async def switch_choices(self) -> SwitchChoices:
         return SwitchChoices()
 
-    async def tail(self, group: str, *, filter_pattern: str | None = None, since: timedelta = timedelta(minutes=15)) -> AsyncIterator[TailUpdate]:
-        """The group's recorded lines: those of the last ``since`` at once, then as the clock reaches them."""
+    async def tail(
+        self, group: str, *, filter_pattern: str | None = None, since: timedelta = timedelta(minutes=15), live_gate: Any = None
+    ) -> AsyncIterator[TailUpdate]:
+        """The group's recorded lines (``live_gate`` has nothing to switch here): those of the last ``since`` at once, then as the clock reaches them."""
         kinds = self.recording.records.get("tail", [])
         times = self.recording.times.get("tail", [])
         mine = [i for i, r in enumerate(kinds) if r["data"]["group"] == group]

@@ -8,6 +8,7 @@ from typing import Any
 
 DEFAULT_REFRESH = 60.0
 DEMO_REFRESH = 5.0
+DEFAULT_LIVE_TAIL_IDLE = timedelta(minutes=15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,8 @@ class Settings:
     """How graphs are drawn: auto, braille, block or ascii."""
     log_since: timedelta = timedelta(minutes=15)
     """Where a log tail starts."""
+    live_tail_idle: timedelta = DEFAULT_LIVE_TAIL_IDLE
+    """Live Tail (billed per session-minute) pauses after this long without a key; 0: never Live Tail."""
     insights_range: timedelta = timedelta(hours=1)
     """The time range a Logs Insights query starts with."""
     keys: tuple[tuple[str, str], ...] = ()

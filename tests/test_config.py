@@ -93,6 +93,7 @@ def test_the_documented_sample_loads_without_a_problem_and_sets_every_value():
     settings = settings_of([], SAMPLE)
     assert settings.refresh == raw["refresh"] and settings.theme == raw["theme"] and settings.glyphs == raw["glyphs"]
     assert settings.endpoint_pattern == raw["endpoints"]
+    assert settings.live_tail_idle == parse_duration(raw["live_tail_idle"]) != timedelta(minutes=15)
     assert settings.window == parse_duration(raw["ranges"]["metrics_window"])
     assert settings.log_since == parse_duration(raw["ranges"]["log_since"])
     assert settings.insights_range == parse_duration(raw["ranges"]["insights_range"])
@@ -100,7 +101,7 @@ def test_the_documented_sample_loads_without_a_problem_and_sets_every_value():
     assert [q.name for q in loaded.queries] == [q["name"] for q in raw["queries"]]
     assert [p.name for p in settings.alarm_presets] == [p["name"] for p in raw["alarm_presets"]]
     # Every key of the sample maps to a setting (none documented that smtop ignores).
-    assert set(raw) == {"refresh", "theme", "glyphs", "endpoints", "ranges", "keys", "queries", "alarm_presets"}
+    assert set(raw) == {"refresh", "theme", "glyphs", "endpoints", "live_tail_idle", "ranges", "keys", "queries", "alarm_presets"}
 
 
 def test_the_command_line_beats_the_file_which_beats_the_defaults(tmp_path):
@@ -124,6 +125,8 @@ def test_the_command_line_beats_the_file_which_beats_the_defaults(tmp_path):
         ('\n[ranges]\n\nlog_since = "forever"\n', 4, 'ranges.log_since must be a duration like "15m"'),
         ('[ranges]\nmetrics_window = "2d"\n', 2, "from 10m to 1d"),
         ('colour = "red"\n', 1, "colour is not a setting smtop knows"),
+        ('theme = "nord"\nlive_tail_idle = "2d"\n', 2, 'live_tail_idle must be a duration like "15m" from 0s (never Live Tail) to 24h'),
+        ('live_tail_idle = 15\n', 1, "live_tail_idle must be a duration"),
         ('[keys]\nrefresh = 5\n', 2, "keys.refresh must be a key name"),
     ],
 )
@@ -177,6 +180,7 @@ def test_print_config_of_a_malformed_file_shows_the_line_and_the_defaults(tmp_pa
     out = capsys.readouterr().out
     assert f"# problem: {path} is not valid TOML" in out and "line 2" in out
     assert "refresh = 60.0  # default" in out and 'log_since = "15m"  # default' in out
+    assert 'live_tail_idle = "15m"  # default' in out
 
 
 def test_effective_toml_of_the_defaults_is_valid_toml(tmp_path):

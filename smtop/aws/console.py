@@ -21,6 +21,7 @@ from smtop.models.alarms import Acknowledgement, AlarmHistoryItem, AlarmsSnapsho
 from smtop.models.cloudtrail import TrailSnapshot
 from smtop.models.insights import QueryDefinitions, QueryProgress, QueryRequest, SavedQuery
 from smtop.models.switch import SwitchChoices
+from smtop.models.tail import LiveTailGate
 
 
 class ConsoleData:
@@ -85,13 +86,22 @@ class ConsoleData:
         """Every endpoint's panel-only metrics with every refresh (batch mode prints them all)."""
         self.fleet.select_all()
 
-    def tail(self, group: str, *, filter_pattern: str | None = None, since: timedelta = timedelta(minutes=15)) -> AsyncIterator[TailUpdate]:
-        """Follow a log group; cancel the iterating task to stop."""
+    def tail(
+        self,
+        group: str,
+        *,
+        filter_pattern: str | None = None,
+        since: timedelta = timedelta(minutes=15),
+        live_gate: LiveTailGate | None = None,
+    ) -> AsyncIterator[TailUpdate]:
+        """Follow a log group; cancel the iterating task to stop.  ``live_gate``
+        says when Live Tail may run (see smtop.models.tail)."""
         return LogTail(
             self.aws,
             group,
             filter_pattern=filter_pattern,
             since=since,
+            live_gate=live_gate,
             clock=self.clock,
             fill_limit=self.log_buffer,
             poll_interval=1.0,  # as `aws logs tail` and awslogs do while lines flow...

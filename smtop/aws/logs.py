@@ -49,11 +49,23 @@ Why it is shaped so:
   The newest events are always shown.
 - **Live Tail when offered, polling otherwise.**  StartLiveTail pushes events
   within about a second instead of a poll interval, but it is not offered
-  everywhere: botocore sends it to a ``stream-`` prefixed host, which a local
-  endpoint URL does not have; moto answers and ends the stream at once; an
-  IAM policy may deny it.  Any failure to start, or a session that ends
-  within ``min_live`` seconds, switches the tail to polling for good, with a
-  notice.  A session is renewed before the service's 3-hour limit, and after
+  everywhere: moto answers and ends the stream at once; an IAM policy may
+  deny it; a region or an emulator may not have it.  Any failure to start,
+  or a session that ends within ``min_live`` seconds, switches the tail to
+  polling for good, with a notice.  botocore sends StartLiveTail to a
+  ``stream-`` prefixed host (the operation's ``hostPrefix`` in the service
+  model); an endpoint URL whose host is an IP address or ``localhost`` (the
+  simulator, LocalStack) cannot take a prefix, so for those the client's
+  host-prefix injection is turned off, the use botocore's ``Config``
+  documents ``inject_host_prefix=False`` for ("clients providing custom
+  endpoints that should not have their host prefix modified").
+- **Live Tail only while someone reads it.**  It is billed per
+  session-minute, polling is not: the console holds a
+  :class:`~smtop.models.tail.LiveTailGate` and closes it when nobody looks
+  (the panel is off screen, no key for ``live_tail_idle``).  A closed gate
+  ends the session and the tail polls on the same cursor; an open one
+  starts a session again with a catch-up poll.  Neither switch loses or
+  repeats a line.  A session is renewed before the service's 3-hour limit, and after
   each session starts a catch-up poll reads what was ingested while no
   session was open (the cursor drops the overlap).  When the service samples
   a busy group, the update says so (``sampled``) and a notice explains it.
@@ -95,6 +107,7 @@ from smtop.errors import (
 )
 from smtop.format import clock_time
 from smtop.models import LogEvent, LogGroup, TailUpdate
+from smtop.models.tail import LiveTailGate
 
 log = logging.getLogger(__name__)
 
@@ -301,6 +314,8 @@ class LogTail:
         lag: the late-event window (see the module docstring).
         max_keys: bound of the cursor's memory.
         live: try Live Tail after the fill.
+        live_gate: when Live Tail may run (the console closes it when nobody
+            looks); None: always.
         live_renew_after: renew a Live Tail session after this long.
         min_live: a session that ends by itself sooner means "not offered".
         backoff: first retry delay after a failure, seconds; doubles up to
@@ -331,6 +346,7 @@ class LogTail:
         lag: timedelta = DEFAULT_LAG,
         max_keys: int = DEFAULT_MAX_KEYS,
         live: bool = True,
+        live_gate: LiveTailGate | None = None,
         live_renew_after: timedelta = LIVE_RENEW_AFTER,
         min_live: float = 10.0,
         backoff: float = 1.0,
@@ -354,6 +370,9 @@ class LogTail:
         self._lag_ms = int(lag.total_seconds() * 1000)
         self._max_keys = max_keys
         self.live = live
+        """Whether Live Tail is still worth trying (False once it proved not offered)."""
+        self.live_gate = live_gate or LiveTailGate()
+        self._arn: str | None = None
         self.live_renew_after = live_renew_after.total_seconds()
         self.min_live = min_live
         self.backoff = backoff
@@ -388,11 +407,16 @@ class LogTail:
         self._scan, self._token, self._pending = None, None, []
         async for update in self._fill():
             yield update
-        if self.live:
-            async for update in self._follow_live():
+        while True:
+            if self.live:
+                async for update in self._follow_live():
+                    yield update
+            async for update in self._follow_polling():
                 yield update
-        async for update in self._follow_polling():
-            yield update
+
+    @property
+    def _live_wanted(self) -> bool:
+        return self.live and self.live_gate.is_open
 
     # -- polling -------------------------------------------------------------
 
@@ -578,6 +602,7 @@ class LogTail:
         return self._scan is not None
 
     async def _follow_polling(self) -> AsyncIterator[TailUpdate]:
+        """Poll until Live Tail is wanted (and offered) again; forever if it never is."""
         self.mode = "poll"
         wait = self.poll_interval
         while True:
@@ -586,6 +611,8 @@ class LogTail:
             update = self._take(notice=self._recovered())
             if update is not None:
                 yield update
+            if self._live_wanted:
+                return
             if not self._backlog:
                 # A quiet group is asked less and less often (doubling up to
                 # quiet_interval): FilterLogEvents' 5 TPS quota is shared by the
@@ -593,7 +620,10 @@ class LogTail:
                 # to poll_interval.
                 wait = self.poll_interval if update is not None and update.events else min(self.quiet_interval, wait * 2)
                 self.stats.last_wait = wait
-                await asyncio.sleep(wait)
+                if self.live and await self.live_gate.wait(True, timeout=wait):
+                    return  # the console wants Live Tail again: at once, not after the wait
+                if not self.live:
+                    await asyncio.sleep(wait)
 
     def _interval_label(self) -> str:
         if self.quiet_interval > self.poll_interval:
@@ -603,10 +633,13 @@ class LogTail:
     # -- Live Tail -----------------------------------------------------------
 
     async def _follow_live(self) -> AsyncIterator[TailUpdate]:
-        """Follow with Live Tail sessions; return (to polling) when not offered."""
+        """Follow with Live Tail sessions; return (to polling) when not offered or not wanted."""
         loop = asyncio.get_running_loop()
+        if not self.live_gate.is_open:
+            yield self._paused()
+            return
         try:
-            arn = await self._group_arn()
+            arn = self._arn = self._arn or await self._group_arn()
         except (CredentialsError, InvalidFilterPatternError):
             raise
         except (SmtopError, _LiveUnavailable) as error:
@@ -614,6 +647,9 @@ class LogTail:
             return
         first, short, sampled = True, 0, False
         while True:
+            if not self.live_gate.is_open:
+                yield self._paused()
+                return
             started = loop.time()
             try:
                 stream = await self._start_live(arn)
@@ -638,49 +674,56 @@ class LogTail:
                     yield update
                 first = False
                 events = stream.__aiter__()
-                while True:
-                    remaining = started + self.live_renew_after - loop.time()
-                    if remaining <= 0:
-                        ended_by = "renew"
-                        break
-                    # Not asyncio.wait_for: on cancellation it waits for the read
-                    # to finish cancelling, and a read inside the event stream can
-                    # ignore that; the tail would then never stop.  The read is
-                    # abandoned instead, and closing the stream ends it.
-                    read = asyncio.ensure_future(events.__anext__())
-                    read.add_done_callback(_retrieve)
-                    try:
-                        done, _ = await asyncio.wait({read}, timeout=remaining)
-                    except asyncio.CancelledError:
-                        read.cancel()
-                        raise
-                    if not done:
-                        read.cancel()
-                        ended_by = "renew"
-                        break
-                    try:
-                        item = read.result()
-                    except StopAsyncIteration:
-                        break
-                    session = item.get("sessionUpdate")
-                    if not session:
-                        continue
-                    now_sampled = bool(session.get("sessionMetadata", {}).get("sampled"))
-                    notice = None
-                    if now_sampled != sampled:
-                        notice = (
-                            "Live Tail is sampling: this group logs faster than Live Tail delivers, "
-                            "so some events are not shown; narrow the filter to see them all."
-                            if now_sampled
-                            else "Live Tail shows every event again."
-                        )
-                        sampled = now_sampled
-                    raw = session.get("sessionResults") or []
-                    self.stats.events_read += len(raw)
-                    self._pending.extend(scan.accept(_event(e, self.group) for e in raw))
-                    update = self._take(notice=notice or self._recovered(), sampled=sampled)
-                    if update is not None:
-                        yield update
+                closed = asyncio.ensure_future(self.live_gate.wait(False))
+                try:
+                    while True:
+                        remaining = started + self.live_renew_after - loop.time()
+                        if remaining <= 0:
+                            ended_by = "renew"
+                            break
+                        if closed.done():
+                            ended_by = "paused"
+                            break
+                        # Not asyncio.wait_for: on cancellation it waits for the read
+                        # to finish cancelling, and a read inside the event stream can
+                        # ignore that; the tail would then never stop.  The read is
+                        # abandoned instead, and closing the stream ends it.
+                        read = asyncio.ensure_future(events.__anext__())
+                        read.add_done_callback(_retrieve)
+                        try:
+                            done, _ = await asyncio.wait({read, closed}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+                        except asyncio.CancelledError:
+                            read.cancel()
+                            raise
+                        if read not in done:
+                            read.cancel()
+                            ended_by = "paused" if closed.done() else "renew"
+                            break
+                        try:
+                            item = read.result()
+                        except StopAsyncIteration:
+                            break
+                        session = item.get("sessionUpdate")
+                        if not session:
+                            continue
+                        now_sampled = bool(session.get("sessionMetadata", {}).get("sampled"))
+                        notice = None
+                        if now_sampled != sampled:
+                            notice = (
+                                "Live Tail is sampling: this group logs faster than Live Tail delivers, "
+                                "so some events are not shown; narrow the filter to see them all."
+                                if now_sampled
+                                else "Live Tail shows every event again."
+                            )
+                            sampled = now_sampled
+                        raw = session.get("sessionResults") or []
+                        self.stats.events_read += len(raw)
+                        self._pending.extend(scan.accept(_event(e, self.group) for e in raw))
+                        update = self._take(notice=notice or self._recovered(), sampled=sampled)
+                        if update is not None:
+                            yield update
+                finally:
+                    closed.cancel()
             except ClientError as error:
                 # A session error inside the stream (SessionTimeoutException,
                 # SessionStreamingException).
@@ -692,6 +735,10 @@ class LogTail:
             finally:
                 _close(stream)
             lasted = loop.time() - started
+            if ended_by == "paused":
+                # Nobody is reading: stop paying for the session and poll on.
+                yield self._paused()
+                return
             if ended_by == "renew":
                 log.debug("renewing the Live Tail session for %s after %.0f s", self.group, lasted)
                 short = 0
@@ -726,6 +773,8 @@ class LogTail:
         from botocore.parsers import ResponseParserError  # loaded by the client already
 
         logs = await self._aws.client("logs")
+        if logs.meta.config.inject_host_prefix and _cannot_take_host_prefix(logs.meta.endpoint_url):
+            logs.meta.config.inject_host_prefix = False  # see the module docstring
         request: dict[str, Any] = {"logGroupIdentifiers": [arn]}
         if self.filter_pattern:
             request["logEventFilterPattern"] = self.filter_pattern
@@ -754,7 +803,16 @@ class LogTail:
                 return group.arn
         raise NotFoundError(f"Log group {self.group} does not exist", service="logs", operation="DescribeLogGroups")
 
+    def _paused(self) -> TailUpdate:
+        """Live Tail stopped because the console closed the gate: the panel says so."""
+        self.mode = "poll"
+        reason = self.live_gate.reason or "not wanted now"
+        return TailUpdate(
+            self.group, mode="poll", notice=f"Live Tail paused ({reason}); polling every {self._interval_label()}."
+        )
+
     def _fallback(self, reason: str) -> TailUpdate:
+        self.live = False
         self.mode = "poll"
         self._failures = 0
         return TailUpdate(
@@ -773,6 +831,21 @@ def _is_connection_error(error: BaseException) -> bool:
         or (aiohttp is not None and isinstance(error, aiohttp.ClientError))
         or (parsers is not None and isinstance(error, parsers.ResponseParserError))
     )
+
+
+def _cannot_take_host_prefix(url: str | None) -> bool:
+    """Whether ``url``'s host is an IP address or ``localhost``: ``stream-`` + it names no host."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url or "").hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _retrieve(read: asyncio.Future) -> None:

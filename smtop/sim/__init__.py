@@ -20,9 +20,10 @@ Where and why it differs from moto 5.2.5:
 - CloudWatch Logs (:mod:`smtop.sim.patches.logs`, :mod:`smtop.sim.filter_pattern`):
   FilterLogEvents with the service's filter-pattern language (moto ignores JSON
   patterns and mistreats ``?a ?b``), pages that never skip or repeat events
-  sharing a millisecond, and atomic event ids.  StartLiveTail answers
-  InvalidOperationException at once: moto cannot stream, and clients fall back
-  to polling.
+  sharing a millisecond, and atomic event ids.  StartLiveTail streams
+  (:mod:`smtop.sim.live_tail`): sessionStart, an update every second,
+  sampling above 500 events a second, the 3-hour timeout, the session quota;
+  moto joins the stream into one body of old events and ends it.
 - A demo fleet (:mod:`smtop.sim.fleet`) with three hours of history and live
   traffic (:mod:`smtop.sim.traffic`), and container-style logs per instance
   (:mod:`smtop.sim.logs`) whose errors coincide with the canary's metric

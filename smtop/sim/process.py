@@ -122,6 +122,14 @@ class SimProcess:
     def reset_calls(self) -> dict:
         return self._control("DELETE", "calls")
 
+    def live_tail(self) -> dict:
+        """Live Tail sessions: ``open``, ``started`` and ``session_seconds`` (what AWS bills by the minute)."""
+        return self._control("GET", "live-tail")
+
+    def reset_live_tail(self) -> dict:
+        """Count Live Tail sessions and their seconds from now on."""
+        return self._control("DELETE", "live-tail")
+
     def outage(self, seconds: float) -> None:
         """Take the simulator off the network for ``seconds``; it comes back on its own, state intact."""
         self._control("POST", "outage", {"seconds": seconds})

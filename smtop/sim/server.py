@@ -240,6 +240,7 @@ class _MotoHttpServer:
         from smtop.sim.clock import HeldClockScope
         from smtop.sim.cloudtrail import FLEET_BOOTSTRAP, TrailRecorder
         from smtop.sim.faults import FaultInjector
+        from smtop.sim.live_tail import LiveTailStreamer
         from smtop.sim.people import PEOPLE
         from smtop.sim.sso import SsoPortal, keeping_bearer_token
 
@@ -249,11 +250,16 @@ class _MotoHttpServer:
         if clock is not None:  # the seeders' requests, at their held moments (smtop/sim/clock.py)
             app = HeldClockScope(app, clock)
         app = SsoPortal(app)  # SSO profiles sign in here (moto has no SSO portal)
+        # StartLiveTail's answer becomes a long event stream, written by the
+        # request's own thread (smtop/sim/live_tail.py); the recorder inside sees
+        # the short answer, the faults outside hit the call.
+        self.live_tail = app = LiveTailStreamer(app, clock.time if clock is not None else time.time)
         # Outermost: faults hit a call before anything else sees it (smtop/sim/faults.py).
         own_keys = frozenset(p.access_key_id for p in (FLEET_BOOTSTRAP, *PEOPLE))
         self.faults = FaultInjector(app, seed=seed, outage=self.outage, own_keys=own_keys)
         # POST /_smtop/alarms/evaluate (tests): answered before the faults' own /_smtop/ routes.
         self._app = __import__("smtop.sim.patches.alarms", fromlist=["evaluation_route"]).evaluation_route(self.faults)
+        self._app = self.live_tail.stats_route(self._app)  # GET /_smtop/live-tail
         self._handler = keeping_bearer_token(MotoRequestHandler)
         self._restart_lock = threading.Lock()
         self._server = self._bind(host, port)
@@ -276,6 +282,7 @@ class _MotoHttpServer:
         self._thread.start()
 
     def stop(self) -> None:
+        self.live_tail.close_all()  # open Live Tail streams end; their threads return
         with self._restart_lock:
             if self._thread.is_alive():
                 self._server.shutdown()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import zlib
 
 SIGV4_CREDENTIAL = re.compile(r"Credential=(?P<key>[^/,\s]+)/\d{8}/(?P<region>[^/,]+)/(?P<service>[^/,]+)/aws4_request")
 """The credential scope of a SigV4 ``Authorization`` header: key id, region, signing name."""
@@ -42,3 +43,20 @@ def cbor_map(items: dict[str, str]) -> bytes:
             data = text.encode()
             out += head(3, len(data)) + data
     return out
+
+
+def event_stream_message(headers: dict[str, str], payload: bytes) -> bytes:
+    """One message of AWS's event-stream framing (``application/vnd.amazon.eventstream``).
+
+    Total length, headers length and a CRC32 of those two (the prelude), the
+    headers (name length, name, type 7 = string, value length, value), the
+    payload, and a CRC32 of everything before it; all integers big-endian.
+    """
+    encoded = b""
+    for name, value in headers.items():
+        key, text = name.encode(), value.encode()
+        encoded += bytes([len(key)]) + key + b"\x07" + len(text).to_bytes(2, "big") + text
+    prelude = (12 + len(encoded) + len(payload) + 4).to_bytes(4, "big") + len(encoded).to_bytes(4, "big")
+    prelude += zlib.crc32(prelude).to_bytes(4, "big")
+    message = prelude + encoded + payload
+    return message + zlib.crc32(message).to_bytes(4, "big")

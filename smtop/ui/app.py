@@ -39,6 +39,7 @@ from smtop.models.alarms import Acknowledgement, AlarmHistoryItem, AlarmsSnapsho
 from smtop.models.cloudtrail import TrailSnapshot
 from smtop.models.insights import QueryDefinitions, QueryProgress, QueryRequest, SavedQuery
 from smtop.models.switch import SwitchChoices, SwitchTarget
+from smtop.models.tail import LiveTailGate
 from smtop.settings import Settings
 from smtop.ui.messages import RefreshFailed, SnapshotReady
 from smtop.ui.alarm_actions import AlarmActions
@@ -116,7 +117,9 @@ class ConsoleSource(Protocol):
 
     async def switch_choices(self) -> SwitchChoices: ...
 
-    def tail(self, group: str, *, filter_pattern: str | None, since: timedelta) -> AsyncIterator[TailUpdate]: ...
+    def tail(
+        self, group: str, *, filter_pattern: str | None, since: timedelta, live_gate: LiveTailGate | None = None
+    ) -> AsyncIterator[TailUpdate]: ...
 
     async def log_groups(self, prefix: str) -> list[str]: ...
 
@@ -225,6 +228,8 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
         self._panels_lock = asyncio.Lock()
         """Held while the panels are mounted; shutdown waits for it (see _shutdown)."""
         self._stopping = False
+        self.last_input = self.clock.now()
+        """When a key or a click last came (the log panel pauses Live Tail after live_tail_idle)."""
 
     def compose(self) -> ComposeResult:
         s = self.settings
@@ -262,6 +267,8 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
         and every key behind it keep their order and find their widget."""
         if not self.panels_mounted and _asks_for_panels(event):
             await self.mount_panels()
+        if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)):
+            self.last_input = self.clock.now()  # the log panel's Live Tail runs only while the console is used
         await super().on_event(event)
 
     async def mount_panels(self) -> None:

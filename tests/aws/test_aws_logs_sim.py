@@ -1,4 +1,4 @@
-"""LogTail against the simulator: the demo fleet's endpoint log groups, filter patterns included.
+"""LogTail against the simulator: the demo fleet's endpoint log groups, filter patterns, Live Tail.
 
 The session's simulator is shared and deterministic (``SIM_NOW``, fixed
 seed, no live traffic); these tests only read.
@@ -7,6 +7,7 @@ seed, no live traffic); these tests only read.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -16,6 +17,7 @@ import pytest
 from smtop.aws.logs import LogTail, list_log_groups
 from smtop.aws.session import AwsSession
 from smtop.clock import FrozenClock
+from smtop.models.tail import LiveTailGate
 from tests.conftest import SIM_NOW
 
 pytestmark = pytest.mark.slow
@@ -67,18 +69,144 @@ async def test_filter_patterns_and_small_pages_agree(sim, test_credentials):
     assert set(everything["ERROR", None]) <= set(everything[None, None])
 
 
-async def test_live_tail_against_the_simulator_falls_back_to_polling(sim, test_credentials):
-    async with AwsSession(region="us-east-1", endpoint_url=sim.url, max_attempts=1, read_only=True) as aws:
-        tail, first, updates = await fill(aws, live=True, filter_pattern="ERROR")
-        began = time.perf_counter()
-        try:
-            second = await updates.__anext__()
-        finally:
-            await updates.aclose()
-    assert first.events
-    assert second.notice and "Live Tail is not available" in second.notice
-    assert time.perf_counter() - began < 2.0
-    assert tail.mode == "poll"
+class Lines(threading.Thread):
+    """Writes numbered lines into a fresh group of the simulator, one PutLogEvents each."""
+
+    def __init__(self, sim, count: int, every: float, region: str = "us-west-2") -> None:
+        import boto3
+
+        super().__init__(daemon=True)
+        self.region = region
+        self.group = f"/aws/sagemaker/Endpoints/live-{time.time_ns()}"
+        self.client = boto3.client("logs", region_name=region, endpoint_url=sim.url)
+        self.client.create_log_group(logGroupName=self.group)
+        self.client.create_log_stream(logGroupName=self.group, logStreamName="AllTraffic/i-0")
+        self.count, self.every = count, every
+        self.written: list[str] = []
+        self.at: dict[str, float] = {}
+
+    def run(self) -> None:
+        base = SIM_NOW * 1000 + 1000
+        for n in range(self.count):
+            message = f"line {n:04d}"
+            self.client.put_log_events(
+                logGroupName=self.group, logStreamName="AllTraffic/i-0",
+                logEvents=[{"timestamp": base + n * 10, "message": message}],
+            )
+            self.at[message] = time.monotonic()
+            self.written.append(message)
+            time.sleep(self.every)
+
+
+class Shown:
+    """Consumes a tail in a task: every line shown, every notice, when each line came."""
+
+    def __init__(self, tail: LogTail) -> None:
+        self.tail = tail
+        self.lines: list[str] = []
+        self.notices: list[str] = []
+        self.updates = []
+        self.at: dict[str, float] = {}
+        self.task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        async for update in self.tail.updates():
+            self.updates.append(update)
+            for event in update.events:
+                self.lines.append(event.message)
+                self.at.setdefault(event.message, time.monotonic())
+            if update.notice:
+                self.notices.append(update.notice)
+
+    async def until(self, condition, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert not self.task.done(), self.task.exception()
+            assert time.monotonic() < deadline, (self.notices, len(self.lines))
+            await asyncio.sleep(0.05)
+
+    async def stop(self) -> None:
+        await asyncio.sleep(1.2)  # one more Live Tail update and poll: a repeat would come now
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+
+
+def live_tail(aws, group: str, **options) -> LogTail:
+    return LogTail(
+        aws, group, since=timedelta(minutes=5), clock=FrozenClock(datetime.fromtimestamp(SIM_NOW, timezone.utc)),
+        **{"poll_interval": 30.0, "backoff": 0.1, "max_backoff": 0.5, **options},
+    )
+
+
+def open_sessions(sim) -> int:
+    import requests
+
+    return requests.get(f"{sim.url}/_smtop/live-tail", timeout=5).json()["open"]
+
+
+async def test_the_tail_follows_the_simulator_on_live_tail(sim, test_credentials):
+    lines = Lines(sim, count=40, every=0.05)
+    async with AwsSession(region=lines.region, endpoint_url=sim.url, max_attempts=1) as aws:
+        # Polls 30 s apart: only Live Tail can bring the lines within seconds.
+        shown = Shown(live_tail(aws, lines.group))
+        await shown.until(lambda: shown.tail.mode == "live")
+        lines.start()
+        await shown.until(lambda: len(shown.lines) >= lines.count)
+        await shown.stop()
+    assert "Following with Live Tail." in shown.notices
+    assert not any("not available" in n for n in shown.notices)
+    assert Counter(shown.lines) == Counter(lines.written)
+    assert shown.lines == lines.written  # one stream: time order is write order
+    assert sum(len(u.events) for u in shown.updates if u.mode == "live") == lines.count
+    delays = [shown.at[m] - lines.at[m] for m in lines.written]
+    assert max(delays) < 2.5, max(delays)  # an update every second
+    assert shown.tail.stats.live_sessions == 1 and shown.tail.stats.polls <= 2
+
+
+async def test_denied_live_tail_falls_back_to_polling_and_loses_nothing(sim, test_credentials):
+    import requests
+
+    lines = Lines(sim, count=30, every=0.05)
+    requests.post(f"{sim.url}/_smtop/faults", json={"kind": "deny", "service": "logs", "operation": "StartLiveTail"}, timeout=5)
+    try:
+        async with AwsSession(region=lines.region, endpoint_url=sim.url, max_attempts=1) as aws:
+            shown = Shown(live_tail(aws, lines.group, poll_interval=0.2))
+            await shown.until(lambda: shown.notices)
+            lines.start()
+            await shown.until(lambda: len(shown.lines) >= lines.count)
+            await shown.stop()
+    finally:
+        requests.delete(f"{sim.url}/_smtop/faults", timeout=5)
+    assert any("Live Tail is not available here" in n and "StartLiveTail" in n for n in shown.notices), shown.notices
+    assert shown.tail.mode == "poll" and shown.tail.stats.live_sessions == 0
+    assert all(u.mode == "poll" for u in shown.updates)
+    assert shown.lines == lines.written
+
+
+async def test_closing_the_gate_polls_and_opening_it_streams_again_without_loss_or_repeats(sim, test_credentials):
+    lines = Lines(sim, count=120, every=0.05)
+    gate = LiveTailGate()
+    async with AwsSession(region=lines.region, endpoint_url=sim.url, max_attempts=1) as aws:
+        shown = Shown(live_tail(aws, lines.group, poll_interval=0.3, live_gate=gate))
+        await shown.until(lambda: shown.tail.mode == "live")
+        lines.start()
+        await shown.until(lambda: len(shown.lines) >= 20)
+        gate.close("no key pressed for 15 min")
+        await shown.until(lambda: shown.tail.mode == "poll")
+        # The session is closed at once: no session-minute is billed while polling.
+        await shown.until(lambda: open_sessions(sim) == 0, timeout=5)
+        polled_from = len(shown.lines)
+        await shown.until(lambda: len(shown.lines) >= polled_from + 20)
+        gate.open()
+        await shown.until(lambda: shown.tail.mode == "live")
+        await shown.until(lambda: len(shown.lines) >= lines.count)
+        await shown.stop()
+    assert "Live Tail paused (no key pressed for 15 min); polling every 0.3 s." in shown.notices
+    assert shown.notices.count("Following with Live Tail.") == 2
+    assert shown.tail.stats.live_sessions == 2
+    assert any(u.mode == "poll" and u.events for u in shown.updates)
+    assert sum(1 for u in shown.updates if u.mode == "live" and u.events) >= 2
+    assert shown.lines == lines.written  # nothing lost, nothing twice, in order
 
 
 async def test_a_quiet_group_is_polled_less_often_until_a_line_arrives(sim, test_credentials):

@@ -1,4 +1,4 @@
-"""CloudWatch Logs through the simulator over HTTP: FilterLogEvents, the fleet's logs, Live Tail.
+"""CloudWatch Logs through the simulator over HTTP: FilterLogEvents and the fleet's logs (Live Tail: test_live_tail.py).
 
 Read-only checks use the session simulator's fleet (us-east-1); tests that put
 events use ``WRITE_REGION`` so the fleet's groups never see them.
@@ -290,26 +290,6 @@ def test_a_tail_poll_is_fast(logs):
     for _ in range(10):
         logs.filter_log_events(logGroupName="/aws/sagemaker/Endpoints/recsys-ranker", startTime=NOW_MS - 30_000, filterPattern="?ERROR ?WARN")
     assert (time.perf_counter() - started) / 10 < 0.25
-
-
-# --------------------------------------------------------------------------- Live Tail
-
-
-def test_live_tail_says_at_once_that_it_is_not_streamed(sim, logs):
-    arn = logs.describe_log_groups(logGroupNamePrefix=CANARY_GROUP)["logGroups"][0]["logGroupArn"]
-    direct = logs_client(sim.url, inject_host_prefix=False)
-    started = time.perf_counter()
-    with pytest.raises(ClientError) as error:
-        direct.start_live_tail(logGroupIdentifiers=[arn])
-    assert time.perf_counter() - started < 2
-    assert error.value.response["Error"]["Code"] == "InvalidOperationException"
-    assert "FilterLogEvents" in error.value.response["Error"]["Message"]
-    with pytest.raises(ClientError) as error:
-        direct.start_live_tail(logGroupIdentifiers=[arn], logEventFilterPattern="{ $.x = ")
-    assert error.value.response["Error"]["Code"] == "InvalidParameterException"
-    with pytest.raises(ClientError) as error:
-        direct.start_live_tail(logGroupIdentifiers=[arn.replace("canary", "nope")])
-    assert error.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
 def test_timestamps_read_as_the_simulated_clock(logs):

@@ -157,3 +157,65 @@ async def test_a_pattern_typed_in_one_burst_after_slash_is_all_pattern(sim, sim_
         await pilot.pause()
         assert panel.query_one("#log-pattern", Input).value == "fatal"
         assert (panel.view.follow, panel.since_index) == (following, since) and app.screen is app.main
+
+
+def open_live_tail_sessions(sim) -> int:
+    """What the simulator streams now: the session-minutes AWS would bill."""
+    import requests
+
+    return requests.get(f"{sim.url}/_smtop/live-tail", timeout=5).json()["open"]
+
+
+async def test_live_tail_pauses_when_nobody_uses_the_console_and_any_key_resumes_it(sim, sim_settings, frozen_clock, monkeypatch):
+    from dataclasses import replace
+
+    monkeypatch.setattr(LogPanel, "LIVE_CHECK_SECONDS", 0.1)
+    app = make_app(replace(sim_settings, live_tail_idle=timedelta(minutes=15)), frozen_clock)
+    async with app.run_test(size=(140, 48)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        panel = await select(pilot, app, "fraud-detector-prod")
+        await wait_for(pilot, lambda: panel.mode == "live")
+        assert "live" in str(panel.border_subtitle)
+        frozen_clock.advance(15 * 60 - 1)  # a second short of idle: still live
+        await pilot.pause(0.4)
+        assert panel.mode == "live" and panel.live_gate.is_open
+        frozen_clock.advance(2)
+        await wait_for(pilot, lambda: panel.mode == "poll")
+        assert panel.last_notice.startswith("Live Tail paused (no key pressed for 15m; any key resumes it); polling every")
+        assert "Live Tail paused: any key resumes" in str(panel.border_subtitle)
+        await wait_for(pilot, lambda: open_live_tail_sessions(sim) == 0)  # no session-minute billed while idle
+        await pilot.press("z")  # bound to nothing: any key says somebody is there
+        await wait_for(pilot, lambda: panel.mode == "live")
+        assert panel.last_notice == "Following with Live Tail."
+        assert "Live Tail paused" not in str(panel.border_subtitle)
+
+
+async def test_live_tail_runs_only_while_the_log_panel_is_on_screen(sim, sim_settings, frozen_clock, monkeypatch):
+    monkeypatch.setattr(LogPanel, "LIVE_CHECK_SECONDS", 0.1)
+    app = make_app(sim_settings, frozen_clock)
+    async with app.run_test(size=(80, 24)) as pilot:  # short: the metrics and the logs take turns (`l`)
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        panel = await select(pilot, app, "fraud-detector-prod")
+        await wait_for(pilot, lambda: panel.mode == "poll")
+        assert not panel.is_on_screen and not panel.live_gate.is_open
+        assert panel.live_gate.reason == "the log panel is not on screen"
+        await pilot.press("l")
+        await wait_for(pilot, lambda: panel.mode == "live")
+        await pilot.press("l")
+        await wait_for(pilot, lambda: panel.mode == "poll")
+        await wait_for(pilot, lambda: open_live_tail_sessions(sim) == 0)
+
+
+async def test_live_tail_idle_of_zero_always_polls(sim, sim_settings, frozen_clock, monkeypatch):
+    from dataclasses import replace
+
+    monkeypatch.setattr(LogPanel, "LIVE_CHECK_SECONDS", 0.1)
+    app = make_app(replace(sim_settings, live_tail_idle=timedelta(0)), frozen_clock)
+    async with app.run_test(size=(140, 48)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        panel = await select(pilot, app, "fraud-detector-prod")
+        await wait_for(pilot, lambda: panel.last_notice is not None)
+        await pilot.press("z")
+        await pilot.pause(0.5)
+        assert panel.mode == "poll"
+        assert panel.last_notice.startswith("Live Tail paused (live_tail_idle is 0s in the config file)")

@@ -32,7 +32,7 @@ async def settled(sim, app: SmtopApp, pilot) -> None:
     """Everything the picture shows has arrived: metrics, the side panel's detail,
     the alarm count, the CloudTrail feed for the selection, and the log panel's
     tail settled: every event of its window shown (the count the service itself
-    gives), and fallen back to polling (the simulator offers no Live Tail).
+    gives), on Live Tail where the panel is on screen, polling where it is not.
     Each of these comes by its own call; on a loaded machine any may come last."""
     await wait_for(pilot, lambda: app.snapshot is not None)
     bar = app.main.query_one(StatusBar)
@@ -47,11 +47,14 @@ async def settled(sim, app: SmtopApp, pilot) -> None:
     # Settled even where the panel is hidden (80x24): it tails all the same.
     await wait_for(pilot, lambda: app.selected and panel.group == f"/aws/sagemaker/Endpoints/{app.selected}")
     expected = filtered_count(sim, panel.group, "", panel.since)
-    await wait_for(
-        pilot,
-        lambda: panel.received == expected and panel.mode == "poll" and "polling every" in (panel.last_notice or ""),
-    )
+    await wait_for(pilot, lambda: panel.received == expected and tail_settled(panel))
     await pilot.pause()
+
+
+def tail_settled(panel: LogPanel) -> bool:
+    if panel.is_on_screen:
+        return panel.mode == "live" and panel.last_notice == "Following with Live Tail."
+    return panel.mode == "poll" and "polling every" in (panel.last_notice or "")
 
 
 def test_main_screen(snap_compare, sim, sim_settings, frozen_clock):

@@ -10,13 +10,16 @@
   attribute can hand two writer threads the same id).
 - StartLiveTail: moto serializes the whole event stream into one body (its
   serializer joins the frames), so it cannot stream; it answers with up to
-  500 of the *oldest* stored events and closes.  A client that followed that
-  would show stale history as live.  The simulator instead validates the
-  request like the service (group exists, pattern valid) and then answers
-  InvalidOperationException at once, so a console falls back to polling
-  FilterLogEvents without waiting on a session.  (Clients only get here with
-  ``inject_host_prefix=False``: botocore sends StartLiveTail to a
-  ``stream-`` prefixed host, which a local endpoint URL does not resolve.)
+  500 of the *oldest* stored events and closes.  Here the handler validates
+  the request as the service does (1 to 10 groups, each an existing group's
+  ARN not ending in ``*``, stream filters only with one group and not both,
+  a valid pattern, the concurrent-session quota) and opens a session in
+  :data:`smtop.sim.live_tail.SESSIONS`; its answer is the session's
+  ``sessionStart``, which :class:`smtop.sim.live_tail.LiveTailStreamer`
+  turns into the real event stream.  (botocore sends StartLiveTail to a
+  ``stream-`` prefixed host; a client of a local endpoint turns host-prefix
+  injection off, as botocore's ``inject_host_prefix`` documents for custom
+  endpoints.)
 """
 
 from __future__ import annotations
@@ -30,19 +33,16 @@ from moto.logs.exceptions import InvalidParameterException, LogsClientError, Res
 from moto.logs.responses import LogsResponse
 
 from smtop.sim.filter_pattern import FilterPatternError, compile_filter_pattern
+from smtop.sim.live_tail import MAX_CONCURRENT_SESSIONS, MAX_LOG_GROUPS, SESSIONS, ConcurrentSessionsExceeded
 from smtop.sim.logs_search import MAX_LIMIT, filter_events, next_event_id
-
-LIVE_TAIL_UNSUPPORTED = (
-    "Live Tail is not streamed by the smtop simulator; poll FilterLogEvents instead."
-)
 
 _ARN = re.compile(r"arn:[^:]+:logs:[^:]*:[^:]*:log-group:(?P<name>[^:]+)(?::\*)?")
 
 
-class InvalidOperationException(LogsClientError):
+class LimitExceededException(LogsClientError):
     def __init__(self, message: str) -> None:
         self.code = 400
-        super().__init__("InvalidOperationException", message)
+        super().__init__("LimitExceededException", message)
 
 
 def find_group(backend: logs_models.LogsBackend, name: str | None, identifier: str | None) -> logs_models.LogGroup:
@@ -56,6 +56,19 @@ def find_group(backend: logs_models.LogsBackend, name: str | None, identifier: s
         name = arn.group("name") if arn else identifier
     group = backend.groups.get(name or "")
     if group is None:
+        raise ResourceNotFoundException("The specified log group does not exist.")
+    return group
+
+
+def _live_tail_group(backend: logs_models.LogsBackend, identifier: str) -> logs_models.LogGroup:
+    """StartLiveTail wants each group by its ARN, and not one ending in ``*``."""
+    arn = _ARN.fullmatch(identifier)
+    if arn is None or identifier.endswith("*"):
+        raise InvalidParameterException(
+            f"Log group identifier {identifier!r} must be a log group ARN that does not end with '*'."
+        )
+    group = backend.groups.get(arn.group("name"))
+    if group is None or group.arn.removesuffix(":*") != identifier:
         raise ResourceNotFoundException("The specified log group does not exist.")
     return group
 
@@ -110,16 +123,39 @@ def install() -> None:
 
     def start_live_tail(self: LogsResponse) -> str:
         identifiers = self._get_param("logGroupIdentifiers") or []
-        if not 1 <= len(identifiers) <= 10:
+        names = self._get_param("logStreamNames")
+        prefixes = self._get_param("logStreamNamePrefixes")
+        if not 1 <= len(identifiers) <= MAX_LOG_GROUPS:
             raise InvalidParameterException(
-                constraint="Member must have length less than or equal to 10",
+                constraint=f"Member must have length less than or equal to {MAX_LOG_GROUPS}",
                 parameter="logGroupIdentifiers",
                 value=identifiers,
             )
-        for identifier in identifiers:
-            find_group(self.logs_backend, None, identifier)
-        _compile(self._get_param("logEventFilterPattern"))
-        raise InvalidOperationException(LIVE_TAIL_UNSUPPORTED)
+        if names and prefixes:
+            raise InvalidParameterException("logStreamNames and logStreamNamePrefixes are mutually exclusive parameters.")
+        if (names or prefixes) and len(identifiers) > 1:
+            raise InvalidParameterException(
+                "logStreamNames and logStreamNamePrefixes can be specified only with a single log group."
+            )
+        groups = [_live_tail_group(self.logs_backend, identifier) for identifier in identifiers]
+        pattern = self._get_param("logEventFilterPattern") or None
+        matcher = _compile(pattern)
+        try:
+            session = SESSIONS.open(
+                account=self.current_account,
+                region=self.region,
+                groups=groups,
+                identifiers=list(identifiers),
+                matcher=matcher,
+                stream_names=list(names) if names else None,
+                stream_prefixes=list(prefixes) if prefixes else None,
+                pattern=pattern,
+            )
+        except ConcurrentSessionsExceeded:
+            raise LimitExceededException(
+                f"The account has reached its limit of {MAX_CONCURRENT_SESSIONS} concurrent Live Tail sessions."
+            ) from None
+        return json.dumps(session.start_event())
 
     logs_models.LogEvent.__init__ = event_init
     LogsResponse.filter_log_events = filter_log_events

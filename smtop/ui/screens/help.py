@@ -52,6 +52,7 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("logs", "w, T", "wrap long lines / show times"),
     ("logs", "g", "tail another log group (training, processing jobs…)"),
     ("logs", "s", "save the buffer to ./smtop-<group>.log"),
+    ("logs", "any key", "resume Live Tail: it pauses (and polls) after live_tail_idle without a key, 15m by default, as it is billed per minute"),
     ("everywhere", "c", "CloudTrail feed: who changed what (short terminals: in the logs' place)"),
     ("cloudtrail", "↑ ↓", "select an event (key events in yellow, failed calls' errorCode in red)"),
     ("cloudtrail", "e", "the selected endpoint's events / all SageMaker and CloudWatch events"),

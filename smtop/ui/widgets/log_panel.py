@@ -3,6 +3,15 @@
 The tail runs in one exclusive worker per panel; switching endpoint, filter
 pattern, time range or group cancels it and starts a new one.  Updates reach
 the view only through messages.
+
+Live Tail is billed per session-minute, and a console is often left open
+all day: the panel lets the tail use Live Tail only while it is on screen
+and the console was used (a key or a click) in the last ``live_tail_idle``
+(the config file's setting, 15 minutes by default).  Then the tail polls
+FilterLogEvents on the same cursor, the panel says so, and any key brings
+Live Tail back, the way any key wakes a screen saver: the condition is
+"somebody is here", and any key says that.  (A specific key would be one
+more thing to learn for no gain; `?` lists it under the logs.)
 """
 
 from __future__ import annotations
@@ -21,9 +30,11 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
+from smtop.config import duration_label
 from smtop.errors import AccessDeniedError, CredentialsError, NotFoundError, ServiceError, SmtopError
 from smtop.format import safe_text
 from smtop.models import TailUpdate
+from smtop.models.tail import LiveTailGate
 from smtop.ui.widgets.log_view import LogView
 
 SINCE_PRESETS: tuple[tuple[str, timedelta], ...] = (
@@ -73,6 +84,8 @@ class LogPanel(Vertical):
 
     NOTICE_SECONDS = 10.0
     """How long a notice that is not an error stays (fell back to polling, reconnected…)."""
+    LIVE_CHECK_SECONDS = 1.0
+    """How often the panel asks whether Live Tail should run (on screen, console used)."""
 
     def __init__(self, capacity: int = 10_000, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -85,6 +98,10 @@ class LogPanel(Vertical):
         self._subtitle: Text | None = None
         self.last_notice: str | None = None
         """The last notice the current tail gave (fell back to polling, throttled…)."""
+        self.live_gate = LiveTailGate()
+        """Open while Live Tail may run: the panel on screen and the console used lately."""
+        self.idle = False
+        """Nobody used the console for live_tail_idle (Live Tail is paused for that)."""
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="CloudWatch filter pattern: ERROR  \"quoted phrase\"  ?ERROR ?WARN  -health  { $.level = \"ERROR\" }", id="log-pattern")
@@ -95,6 +112,30 @@ class LogPanel(Vertical):
         self.query_one("#log-pattern").display = False
         self.query_one("#log-notice").display = False
         self._update_title()
+        self.set_interval(self.LIVE_CHECK_SECONDS, self.check_live_tail)
+
+    # -- when Live Tail may run --------------------------------------------
+    def check_live_tail(self) -> None:
+        """Open or close the gate: Live Tail only on screen and while the console is used."""
+        app = self.app
+        idle: timedelta = getattr(getattr(app, "settings", None), "live_tail_idle", timedelta(minutes=15))
+        last_input = getattr(app, "last_input", None)
+        clock = getattr(app, "clock", None)
+        reason = None
+        if idle <= timedelta(0):
+            reason = "live_tail_idle is 0s in the config file"
+        elif not (self.display and self.is_on_screen):
+            reason = "the log panel is not on screen"
+        self.idle = last_input is not None and clock is not None and clock.now() - last_input >= idle
+        if reason is None and self.idle:
+            reason = f"no key pressed for {duration_label(idle)}; any key resumes it"
+        was_open = self.live_gate.is_open
+        if reason is None:
+            self.live_gate.open()
+        else:
+            self.live_gate.close(reason)
+        if was_open != self.live_gate.is_open:
+            self._update_title()
 
     @property
     def received(self) -> int:
@@ -138,7 +179,7 @@ class LogPanel(Vertical):
     async def _tail(self, generation: int, group: str, pattern: str | None, since: timedelta) -> None:
         source = self.app.source  # type: ignore[attr-defined]
         try:
-            async for update in source.tail(group, filter_pattern=pattern, since=since):
+            async for update in source.tail(group, filter_pattern=pattern, since=since, live_gate=self.live_gate):
                 self.post_message(self.Tailed(generation, update))
         except SmtopError as error:
             self.post_message(self.TailFailed(generation, error))
@@ -199,7 +240,9 @@ class LogPanel(Vertical):
         view = self.view
         state = "follow" if view.follow else f"paused · {len(view.pending):,} new"
         parts = [state, f"since {SINCE_PRESETS[self.since_index][0]}"]
-        if self.mode:
+        if self.mode == "poll" and self.idle and not self.live_gate.is_open:
+            parts.append("poll · Live Tail paused: any key resumes")
+        elif self.mode:
             parts.append(self.mode)
         if self.pattern:
             parts.append(f"filter: {self.pattern}")
