@@ -62,6 +62,11 @@ LATENCY_MEASURE = Measure(
 )
 """What the latency queries say when their lines carry none."""
 
+ERROR_TEXT = r'parse @message /(?:"message":"|\.rs:\d+: |text_generation_launcher: )(?<error>[^"\\\n]+)/'
+"""The text of an error line where the container writes one apart from its framing:
+TGI's router (``…: router/src/infer/mod.rs:126: Input validation error: …``, or
+its JSON ``"message"``) and its launcher (the shard's exception, first line only)."""
+
 BUILT_IN: tuple[SavedQuery, ...] = (
     SavedQuery(
         "errors in the last hour",
@@ -76,7 +81,7 @@ BUILT_IN: tuple[SavedQuery, ...] = (
     ),
     SavedQuery(
         "top error messages",
-        'filter @message like /ERROR/\n| parse @message /(?:"message":"|\\.rs:\\d+: |text_generation_launcher: )(?<error>[^"\\\\\\n]+)/\n'
+        f"filter @message like /ERROR/\n| {ERROR_TEXT}\n"
         "| filter ispresent(error)\n| stats count(*) as events by error\n| sort events desc\n| limit 20",
         "built-in",
     ),
