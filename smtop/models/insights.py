@@ -15,6 +15,30 @@ FINAL_STATES = frozenset({"Complete", "Failed", "Cancelled", "Timeout", "Unknown
 
 
 @dataclass(frozen=True, slots=True)
+class Measure:
+    """The value a saved query reads out of log lines, so a run can say when no line had it.
+
+    Some model servers log each request's duration and some do not (nginx's
+    ``combined`` line, uvicorn, Triton): a latency query over the latter
+    scans lines and finds nothing to measure, which is not the same as "no
+    requests".  ``column`` is the result column that holds the value;
+    ``absent`` is what to say when a completed run scanned lines and no row
+    has that column.
+    """
+
+    column: str
+    absent: str
+
+    def missing_from(self, progress: QueryProgress) -> bool:
+        """Whether ``progress`` is a completed run over some lines in which no row has the value."""
+        return (
+            progress.status == "Complete"
+            and progress.stats.records_scanned > 0
+            and self.column not in progress.fields
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class SavedQuery:
     """A query the panel offers, from the account, smtop itself or the config file.
 
@@ -27,6 +51,8 @@ class SavedQuery:
     source: QuerySource
     log_groups: tuple[str, ...] = ()
     definition_id: str | None = None
+    measure: Measure | None = None
+    """What the query reads out of the lines, when it can be missing from them (smtop's latency queries)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +66,8 @@ class QueryRequest:
     name: str = ""
     endpoint: str | None = None
     """The endpoint selected when the run started (its results belong to it)."""
+    measure: Measure | None = None
+    """The query's :class:`Measure`, to say when the lines carried none."""
 
 
 @dataclass(frozen=True, slots=True)

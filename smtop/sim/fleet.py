@@ -86,8 +86,10 @@ class EndpointSpec:
     updated_hours_ago: float | None = None
     """When set, the endpoint moved to a second config this long ago (UpdateEndpoint)."""
     log_format: str | None = None
-    """The style of its container logs (see :mod:`smtop.sim.logs`): "gunicorn",
-    "torchserve", "json" or "python"; ``None`` writes no logs."""
+    """The format its image's model server logs in (a name in
+    :data:`smtop.sim.log_formats.FORMATS`: nginx for the scikit-learn and
+    XGBoost containers, TGI with JSON output, TorchServe, Multi Model Server
+    for the Hugging Face Neuron container); ``None`` writes no logs."""
 
 
 def _variant(name: str, instance_type: str, instances: int, *, weight: float = 1.0, **traffic) -> VariantSpec:
@@ -106,7 +108,7 @@ DEMO_FLEET: tuple[EndpointSpec, ...] = (
         created_days_ago=41.3,
         team="payments-risk",
         model_image="763104351884.dkr.ecr.us-east-1.amazonaws.com/xgboost-inference:1.7-1",
-        log_format="gunicorn",
+        log_format="nginx",
     ),
     EndpointSpec(
         "llm-chat-canary",
@@ -120,7 +122,7 @@ DEMO_FLEET: tuple[EndpointSpec, ...] = (
         created_days_ago=6.2,
         team="assistant",
         model_image="763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.3-tgi2.2-gpu",
-        log_format="json",
+        log_format="tgi-json",
         updated_hours_ago=26.0,
     ),
     EndpointSpec(
@@ -166,7 +168,7 @@ DEMO_FLEET: tuple[EndpointSpec, ...] = (
         created_days_ago=2.7,
         team="growth",
         model_image="683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3",
-        log_format="gunicorn",
+        log_format="nginx",
     ),
     EndpointSpec(
         "doc-summarizer",
@@ -180,7 +182,7 @@ DEMO_FLEET: tuple[EndpointSpec, ...] = (
         created_days_ago=12.0,
         team="assistant",
         model_image="763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference-neuronx:2.1-neuronx",
-        log_format="python",
+        log_format="mms",
     ),
 )
 

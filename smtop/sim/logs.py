@@ -6,21 +6,15 @@ processing jobs log to ``/aws/sagemaker/TrainingJobs`` and
 ``/aws/sagemaker/ProcessingJobs``, one stream per host,
 ``<job-name>/algo-<n>-<epoch>``.  The simulator fills them from the same
 :class:`~smtop.sim.traffic.TrafficModel` that writes the metrics, so the two
-agree: access lines carry latencies around that minute's ModelLatency, and
-the degrading canary logs CUDA out-of-memory errors, 5xx model errors,
-timeouts and tracebacks exactly while its metrics spike, and none outside.
+agree: request lines carry latencies around that minute's ModelLatency, and
+the degrading canary logs CUDA out-of-memory errors, failed generations and
+tracebacks exactly while its metrics spike, and none outside.
 
-Each endpoint logs in its model server's style (:attr:`EndpointSpec.log_format`):
-
-- ``gunicorn`` (XGBoost, scikit-learn containers): combined access log,
-  ``10.2.14.37 - - [18/Nov/2026:11:05:59 +0000] "POST /invocations HTTP/1.1" 200 143 "-" "AHC/2.0" 38.2``
-  — the last field is the latency in ms, so ``[ip, ident, user, timestamp,
-  request, status, bytes, referer, agent, latency_ms > 100]`` works.
-- ``torchserve`` (PyTorch containers): ``… [INFO ] W-9000-model_1.0 ACCESS_LOG - /10.2.3.4:51234 "POST /invocations HTTP/1.1" 200 17``
-  and ``TS_METRICS`` lines.
-- ``json`` (the TGI canary): one JSON object per line,
-  ``{"timestamp": …, "level": "INFO", "msg": "request completed", "path": "/invocations", "status": 200, "latency_ms": 812.4, …}``.
-- ``python`` (the Neuron summarizer): ``2026-11-18 11:05:59,123 INFO [inference] request_id=… status=200 latency_ms=421.7``.
+Each endpoint logs in its container's format (:attr:`EndpointSpec.log_format`,
+one of :data:`smtop.sim.log_formats.FORMATS`, built from the containers'
+source): a request's line carries the same latency and status the metrics
+count, in the container's own field and unit, or no latency at all where the
+container logs none (nginx's ``combined`` line, Triton, DJL, vLLM).
 
 A multi-line Python traceback is one event, as CloudWatch stores a
 multi-line message.  Volume stays small on purpose (≈0.2–2 lines/s per
@@ -33,11 +27,11 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-import time
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
 from smtop.sim.fleet import REGION, EndpointSpec, VariantSpec
+from smtop.sim.log_formats import FORMATS, OOM_TRACEBACK, draw
 from smtop.sim.traffic import TrafficModel, poisson
 
 LOG_BACKFILL_SECONDS = 30 * 60
@@ -49,8 +43,6 @@ PROCESSING_GROUP = "/aws/sagemaker/ProcessingJobs"
 
 PING_EVERY = 30.0
 """Each instance logs SageMaker's /ping health check about this often (seconds)."""
-
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def endpoint_group(endpoint: str) -> str:
@@ -69,158 +61,6 @@ def instance_ids(seed: int, endpoint: EndpointSpec, variant: VariantSpec) -> lis
 def _lines_per_second(calls_per_second: float) -> float:
     # Busy endpoints log a sample of their requests, quiet ones every request.
     return min(calls_per_second, 0.3 * math.sqrt(calls_per_second) + 0.1, 1.2)
-
-
-def _draw(rng: random.Random, low: int, high: int) -> int:
-    """An int in [low, high): ``randrange`` costs four times as much, and this runs per line."""
-    return low + int(rng.random() * (high - low))
-
-
-def _request_id(rng: random.Random) -> str:
-    bits = rng.getrandbits(128)
-    text = f"{bits:032x}"
-    return f"{text[:8]}-{text[8:12]}-4{text[13:16]}-{text[16:20]}-{text[20:]}"
-
-
-def _iso(ms: int) -> str:
-    t = time.gmtime(ms // 1000)
-    return f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}.{ms % 1000:03d}Z"
-
-
-def _python_time(ms: int) -> str:
-    t = time.gmtime(ms // 1000)
-    return f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d} {t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d},{ms % 1000:03d}"
-
-
-def _torchserve_time(ms: int) -> str:
-    return _python_time(ms).replace(" ", "T")
-
-
-def _clf_time(ms: int) -> str:
-    t = time.gmtime(ms // 1000)
-    return f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year:04d}:{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
-
-
-def _client_ip(rng: random.Random) -> str:
-    return f"10.2.{_draw(rng, 0, 64)}.{_draw(rng, 2, 254)}"
-
-
-# --------------------------------------------------------------------------- what goes wrong
-
-_OOM_TRACEBACK = """Traceback (most recent call last):
-  File "/opt/conda/lib/python3.11/site-packages/text_generation_server/server.py", line 183, in Decode
-    generations, next_batch, timings = self.model.generate_token(batch)
-  File "/opt/conda/lib/python3.11/site-packages/text_generation_server/models/flash_causal_lm.py", line 1092, in generate_token
-    out, speculative_logits = self.forward(batch, adapter_data)
-  File "/opt/conda/lib/python3.11/site-packages/torch/nn/modules/module.py", line 1553, in _call_impl
-    return forward_call(*args, **kwargs)
-torch.OutOfMemoryError: CUDA out of memory. Tried to allocate {alloc:.2f} GiB. GPU 0 has a total capacity of 22.07 GiB of which {free:.2f} MiB is free. Process 1 has 21.9 GiB memory in use. Of the allocated memory 20.6 GiB is allocated by PyTorch, and 1.1 GiB is reserved by PyTorch but unallocated."""
-
-_MODEL_TRACEBACK = """Traceback (most recent call last):
-  File "/opt/ml/code/inference.py", line 88, in predict_fn
-    output = model.generate(**inputs, max_new_tokens=params.max_new_tokens)
-  File "/opt/conda/lib/python3.11/site-packages/transformers/generation/utils.py", line 2024, in generate
-    result = self._sample(input_ids, logits_processor=prepared_logits_processor, **model_kwargs)
-RuntimeError: CUDA error: an illegal memory access was encountered
-CUDA kernel errors might be asynchronously reported at some other API call, so the stacktrace below might be incorrect."""
-
-
-class _Lines:
-    """Formats one endpoint's lines in its model server's style."""
-
-    def __init__(self, style: str, endpoint: EndpointSpec) -> None:
-        self.style = style
-        self.endpoint = endpoint
-
-    def access(self, rng: random.Random, ms: int, path: str, status: int, latency_ms: float) -> str:
-        method = "GET" if path == "/ping" else "POST"
-        if self.style == "gunicorn":
-            size = 2 if path == "/ping" else _draw(rng, 60, 400)
-            return (
-                f'{_client_ip(rng)} - - [{_clf_time(ms)}] "{method} {path} HTTP/1.1" {status} {size} '
-                f'"-" "AHC/2.0" {latency_ms:.1f}'
-            )
-        if self.style == "torchserve":
-            return (
-                f"{_torchserve_time(ms)} [INFO ] W-9000-model_1.0 ACCESS_LOG - /{_client_ip(rng)}:{_draw(rng, 32768, 61000)} "
-                f'"{method} {path} HTTP/1.1" {status} {max(1, round(latency_ms))}'
-            )
-        if self.style == "json":
-            level = "INFO" if status < 400 else ("WARN" if status < 500 else "ERROR")
-            record = (
-                f'{{"timestamp":"{_iso(ms)}","level":"{level}","msg":"request completed","method":"{method}",'
-                f'"path":"{path}","status":{status},"latency_ms":{latency_ms:.1f}'
-            )
-            if path != "/ping":
-                record += f',"tokens_out":{_draw(rng, 12, 420)}'
-            return record + f',"request_id":"{_request_id(rng)}"}}'
-        level = "INFO" if status < 400 else ("WARNING" if status < 500 else "ERROR")
-        return (
-            f"{_python_time(ms)} {level} [inference] request_id={_request_id(rng)} method={method} path={path} "
-            f"status={status} latency_ms={latency_ms:.1f}"
-        )
-
-    def info(self, rng: random.Random, ms: int, instance: str, latency_ms: float) -> str:
-        if self.style == "torchserve":
-            return (
-                f"{_torchserve_time(ms)} [INFO ] W-9000-model_1.0 TS_METRICS - PredictionTime.Milliseconds:{latency_ms:.2f}"
-                f"|#ModelName:model,Level:Model|#hostname:{instance},requestID:{_request_id(rng)},timestamp:{ms // 1000}"
-            )
-        if self.style == "json":
-            return (
-                f'{{"timestamp":"{_iso(ms)}","level":"INFO","msg":"batch stats","queue_size":{_draw(rng, 0, 6)},'
-                f'"batch_size":{_draw(rng, 1, 9)},"kv_cache_usage":{rng.uniform(0.35, 0.7):.2f}}}'
-            )
-        if self.style == "gunicorn":
-            return f"[{_python_time(ms)[:19]} +0000] [{_draw(rng, 20, 90)}] [INFO] model loaded, workers=4 inflight={_draw(rng, 0, 5)}"
-        return f"{_python_time(ms)} INFO [neuron] NeuronCore utilization nc0={rng.uniform(40, 85):.0f}% nc1={rng.uniform(40, 85):.0f}%"
-
-    def slow(self, ms: int, latency_ms: float, threshold_ms: float) -> str:
-        if self.style == "json":
-            return (
-                f'{{"timestamp":"{_iso(ms)}","level":"WARN","msg":"slow request","latency_ms":{latency_ms:.1f},'
-                f'"threshold_ms":{threshold_ms:.0f}}}'
-            )
-        if self.style == "torchserve":
-            return f"{_torchserve_time(ms)} [WARN ] W-9000-model_1.0 org.pytorch.serve.wlm.WorkerThread - slow request: {latency_ms:.0f} ms (threshold {threshold_ms:.0f} ms)"
-        return f"{_python_time(ms)} WARNING [inference] slow request: latency_ms={latency_ms:.1f} threshold_ms={threshold_ms:.0f}"
-
-    def failure(self, rng: random.Random, ms: int) -> list[str]:
-        """The lines of one failed (5xx) request on a degraded variant, traceback included."""
-        kind = rng.random()
-        rid = _request_id(rng)
-        if kind < 0.5:
-            alloc, free = rng.choice((1.5, 2.0, 3.25, 4.0)), rng.uniform(20, 480)
-            message = f"CUDA out of memory. Tried to allocate {alloc:.2f} GiB"
-            trace = _OOM_TRACEBACK.format(alloc=alloc, free=free)
-            status = 500
-        elif kind < 0.8:
-            message = "model error: CUDA error: an illegal memory access was encountered"
-            trace = _MODEL_TRACEBACK
-            status = 500
-        else:
-            message = "request timed out after 60000 ms waiting for the model"
-            trace = None
-            status = 504
-        if self.style == "json":
-            lines = [
-                f'{{"timestamp":"{_iso(ms)}","level":"ERROR","msg":"{message}","path":"/invocations",'
-                f'"status":{status},"request_id":"{rid}"}}'
-            ]
-        else:
-            lines = [f"{_python_time(ms)} ERROR [inference] request_id={rid} status={status} {message}"]
-        if trace is not None and rng.random() < 0.4:
-            lines.append(trace)
-        return lines
-
-    def gpu_warning(self, rng: random.Random, ms: int) -> str:
-        used = rng.uniform(21.2, 21.9)
-        if self.style == "json":
-            return (
-                f'{{"timestamp":"{_iso(ms)}","level":"WARN","msg":"GPU memory pressure","gpu_memory_used_gib":{used:.2f},'
-                f'"gpu_memory_total_gib":22.07,"action":"shrinking batch"}}'
-            )
-        return f"{_python_time(ms)} WARNING [inference] GPU memory pressure: {used:.2f}/22.07 GiB used, shrinking batch"
 
 
 # --------------------------------------------------------------------------- writing into moto
@@ -316,44 +156,39 @@ class ContainerLogs:
         calls_per_second = variant.invocations_per_minute / 60.0 * load
         median_ms = variant.latency_ms * (0.9 + 0.1 * load) * (rng.uniform(5.0, 10.0) if bad else 1.0)
         error_5xx = rng.uniform(0.02, 0.08) if bad else 0.0
-        lines = _Lines(endpoint.log_format or "python", endpoint)
+        container = FORMATS[endpoint.log_format or "mms"]
         group = endpoint_group(endpoint.name)
         streams = self.stream_names(endpoint, variant)
 
-        def put(at: float, message: str, stream: str | None = None) -> None:
+        def put(at: float, messages: list[str], stream: str | None = None) -> None:
             stream = stream or streams[int(rng.random() * len(streams))]
-            pending.setdefault((group, stream), []).append((int(at * 1000), message))
+            for message in messages:
+                pending.setdefault((group, stream), []).append((int(at * 1000), message))
 
-        for _ in range(poisson(rng, _lines_per_second(calls_per_second) * seconds)):
+        for _ in range(poisson(rng, _lines_per_second(calls_per_second) / container.lines_per_request * seconds)):
             at = rng.uniform(start, end)
             latency = median_ms * math.exp(rng.gauss(0.0, variant.latency_sigma))
             roll = rng.random()
             if roll < error_5xx:
-                for message in lines.failure(rng, int(at * 1000)):
-                    put(at, message)
+                put(at, container.failure(rng, int(at * 1000), latency))
                 continue
             status = 400 if roll < error_5xx + variant.error_4xx_rate else 200
-            put(at, lines.access(rng, int(at * 1000), "/invocations", status, latency))
-            if status == 200 and latency > 4 * variant.latency_ms and rng.random() < 0.5:
-                put(at, lines.slow(int(at * 1000), latency, 4 * variant.latency_ms))
-        # The errors of a bad spell that the access sample above missed: every
-        # failed request of the canary leaves an ERROR line, as its 5XX metric counts.
+            put(at, container.request(rng, int(at * 1000), status, latency))
+        # The errors of a bad spell that the request sample above missed: every
+        # failed request of the canary leaves its error lines, as its 5XX metric counts.
         if bad:
             for _ in range(poisson(rng, calls_per_second * seconds * error_5xx * 0.25)):
                 at = rng.uniform(start, end)
-                for message in lines.failure(rng, int(at * 1000)):
-                    put(at, message)
-            for _ in range(poisson(rng, seconds / 20)):
-                at = rng.uniform(start, end)
-                put(at, lines.gpu_warning(rng, int(at * 1000)))
+                put(at, container.failure(rng, int(at * 1000), median_ms * math.exp(rng.gauss(0.0, variant.latency_sigma))))
         for stream in streams:
-            # Health checks and periodic stats, per instance.
+            # Health checks and periodic lines (metrics, stats), per instance.
             for _ in range(poisson(rng, seconds / PING_EVERY)):
                 at = rng.uniform(start, end)
-                put(at, lines.access(rng, int(at * 1000), "/ping", 200, rng.uniform(0.4, 2.5)), stream)
-            for _ in range(poisson(rng, seconds / 120)):
-                at = rng.uniform(start, end)
-                put(at, lines.info(rng, int(at * 1000), stream.split("/", 1)[1], median_ms), stream)
+                put(at, container.ping(rng, int(at * 1000)), stream)
+            if container.periodic_every:
+                for _ in range(poisson(rng, seconds / container.periodic_every)):
+                    at = rng.uniform(start, end)
+                    put(at, container.periodic(rng, int(at * 1000), load), stream)
 
     def _append(self, pending: dict[tuple[str, str], list[tuple[int, str]]], now: float) -> int:
         backend = self._backend()
@@ -481,7 +316,7 @@ def _llm_training_oom(rng: random.Random, start: float, host: int) -> list[tuple
         loss = max(0.6, loss - rng.uniform(0.01, 0.06))
         items.append((next(clock), f"{{'loss': {loss:.4f}, 'grad_norm': {rng.uniform(0.3, 1.4):.3f}, 'learning_rate': 0.0002, 'epoch': {step / 300:.2f}, 'step': {step}}}"))
     if host == 2:
-        items.append((next(clock), _OOM_TRACEBACK.format(alloc=4.0, free=112.5)))
+        items.append((next(clock), OOM_TRACEBACK.format(alloc=4.0, free=112.5)))
         items.append((next(clock), "ERROR:torch.distributed.elastic.multiprocessing.api:failed (exitcode: 1) local_rank: 3 (pid: 412) of binary: /opt/conda/bin/python3.11"))
     else:
         items.append((next(clock), "WARNING:torch.distributed.elastic.agent.server.api:Received Signals.SIGTERM death signal, shutting down workers"))
@@ -492,7 +327,7 @@ def _processing(rng: random.Random, start: float, host: int) -> list[tuple[int, 
     clock = _seconds(start, 5.0)
     items = [(next(clock), "Starting processing job fraud-features: input s3://ml-data/fraud/raw/ output s3://ml-data/fraud/features/")]
     for part in range(24):
-        items.append((next(clock), f"INFO processed part-{part:05d}.parquet rows={_draw(rng, 180_000, 240_000)} null_rate={rng.uniform(0, 0.02):.4f}"))
+        items.append((next(clock), f"INFO processed part-{part:05d}.parquet rows={draw(rng, 180_000, 240_000)} null_rate={rng.uniform(0, 0.02):.4f}"))
     items.append((next(clock), "WARN column merchant_category has 312 unseen values; mapped to OTHER"))
     items.append((next(clock), "Processing completed: 24 parts, 5.1M rows"))
     return items

@@ -1,8 +1,9 @@
-"""Every built-in query, run by the engine over lines in all four model-server styles.
+"""Every built-in query, run by the engine over lines in every container's format.
 
-The lines come from the simulator's own line writer; the expected answers are
-computed here by reading each style the plain way (json.loads, split, a
-key=value scan), not with the queries' regular expressions.
+The lines come from the simulator's own line writer (each format checked
+against the containers' source in ``test_log_formats``); the expected answers
+are computed here by reading each format the plain way (json.loads, split,
+the last field), not with the queries' regular expressions.
 """
 
 from __future__ import annotations
@@ -10,42 +11,35 @@ from __future__ import annotations
 import json
 import math
 import random
-import re
 from collections import Counter
 from datetime import datetime, timezone
 
 import pytest
 
 from smtop.queries import BUILT_IN
-from smtop.sim.fleet import DEMO_FLEET
 from smtop.sim.insights import Event, check, parse_query, run
-from smtop.sim.logs import _Lines
+from smtop.sim.log_formats import FORMATS
 
 T0 = 1_794_996_000  # seconds
-STYLES = ("gunicorn", "torchserve", "json", "python")
 
 
 def make_events(seed: int = 11) -> list[Event]:
     rng = random.Random(seed)
     items = []
-    for style in STYLES:
-        lines = _Lines(style, DEMO_FLEET[0])
+    for name, fmt in FORMATS.items():
         for _ in range(300):
-            ms = (T0 + rng.uniform(0, 2400)) * 1000
-            ms = int(ms)
-            stream = f"AllTraffic/i-{style}-{rng.randrange(2)}"
+            ms = int((T0 + rng.uniform(0, 2400)) * 1000)
+            stream = f"AllTraffic/i-{name}-{rng.randrange(2)}"
             roll = rng.random()
             if roll < 0.08:
-                messages = lines.failure(rng, ms)
+                messages = fmt.failure(rng, ms, rng.lognormvariate(6, 0.5))
             elif roll < 0.15:
-                messages = [lines.access(rng, ms, "/ping", 200, rng.uniform(0.4, 2.5))]
+                messages = fmt.ping(rng, ms)
             elif roll < 0.2:
-                messages = [lines.info(rng, ms, stream, 50.0)]
-            elif roll < 0.24:
-                messages = [lines.slow(ms, rng.uniform(900, 4000), 800)]
+                messages = fmt.periodic(rng, ms, 1.0)
             else:
-                status = 400 if roll < 0.3 else 200
-                messages = [lines.access(rng, ms, "/invocations", status, rng.lognormvariate(4.5, 0.7))]
+                status = 400 if roll < 0.26 else 200
+                messages = fmt.request(rng, ms, status, rng.lognormvariate(4.5, 0.7) * rng.choice((1, 1, 30)))
             for message in messages:
                 items.append((ms, stream, message))
     items.sort(key=lambda item: item[0])
@@ -56,33 +50,46 @@ EVENTS = make_events()
 QUERIES = {q.name: q.query for q in BUILT_IN}
 
 
+def _duration_ms(text: str) -> float:
+    for unit, scale in (("µs", 1e-3), ("ms", 1.0), ("s", 1000.0)):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * scale
+    raise ValueError(text)
+
+
 def latency(message: str) -> float | None:
-    """A request's latency read the plain way for each style (None: not a model request)."""
+    """A request's duration in ms read the plain way for each format (None: the line has none)."""
     if message.startswith("{"):
         data = json.loads(message)
-        return data.get("latency_ms") if data.get("path") == "/invocations" else None
-    if "[inference] request_id=" in message and "path=/invocations" in message:
-        pairs = dict(pair.split("=", 1) for pair in message.split() if "=" in pair)
-        return float(pairs["latency_ms"]) if "latency_ms" in pairs else None
-    if '"POST /invocations HTTP/1.1"' in message:
+        return _duration_ms(data["span"]["total_time"]) if data.get("message") == "Success" else None
+    if message.endswith(": Success") and 'total_time="' in message:
+        return _duration_ms(message.split('total_time="')[1].split('"')[0])
+    if " ACCESS_LOG - " in message and '"POST /invocations HTTP/1.1"' in message:
         return float(message.split()[-1])
     return None
 
 
 def error_message(message: str) -> str | None:
+    """The error text of TGI's ERROR lines (router and launcher, text or JSON); None for others."""
     if "ERROR" not in message:
         return None
     if message.startswith("{"):
-        return json.loads(message)["msg"]
-    match = re.search(r"status=\d{3} (.+)", message)
-    return match.group(1) if match else None
+        data = json.loads(message)
+        text = data.get("message") or data.get("fields", {}).get("message")
+        return text.split("\n")[0] if data["level"] == "ERROR" else None
+    first = message.split("\n")[0]
+    if " text_generation_launcher: " in first:
+        return first.split(" text_generation_launcher: ", 1)[1]
+    if "text_generation_router" in first:
+        return first.split(".rs:", 1)[1].split(": ", 1)[1]
+    return None
 
 
 def status_5xx(message: str) -> bool:
-    if message.startswith("{"):
-        return json.loads(message).get("status", 0) >= 500
-    pairs = dict(pair.split("=", 1) for pair in message.split() if "=" in pair)
-    return pairs.get("status", "").startswith("5")
+    """An access line (nginx, MMS, TorchServe, uvicorn) with a 5xx status."""
+    if 'HTTP/1.1" ' not in message:
+        return False
+    return message.split('HTTP/1.1" ', 1)[1][:1] == "5"
 
 
 def stamp(ms: int) -> str:
@@ -103,7 +110,8 @@ def results(name: str) -> list[dict[str, str]]:
 def test_the_sample_has_every_kind_of_line():
     assert sum(latency(e.message) is not None for e in EVENTS) > 600
     assert sum(error_message(e.message) is not None for e in EVENTS) > 40
-    assert {e.log_stream.split("-")[1] for e in EVENTS} == set(STYLES)
+    assert sum(status_5xx(e.message) for e in EVENTS) > 40
+    assert {e.log_stream.split("-", 1)[1].rsplit("-", 1)[0] for e in EVENTS} == set(FORMATS)
 
 
 def test_errors_in_the_last_hour():
@@ -125,9 +133,8 @@ def test_latency_percentiles_per_five_minutes():
     for row, start in zip(rows, sorted(bins)):
         values = bins[start]
         assert int(row["requests"]) == len(values)
-        # torchserve logs whole milliseconds; every style's number is compared as written.
-        assert float(row["p50"]) == pytest.approx(rank(values, 50), abs=0.051)
-        assert float(row["p99"]) == pytest.approx(rank(values, 99), abs=0.051)
+        assert float(row["p50"]) == pytest.approx(rank(values, 50), abs=1e-6)
+        assert float(row["p99"]) == pytest.approx(rank(values, 99), abs=1e-6)
 
 
 def test_top_error_messages():
@@ -148,7 +155,7 @@ def test_slowest_requests():
     rows = results("slowest requests")
     requests = [(latency(e.message), e) for e in EVENTS if latency(e.message) is not None]
     expected = sorted(requests, key=lambda item: -item[0])[:20]
-    assert [float(r["latency_ms"]) for r in rows] == [pytest.approx(value, abs=0.051) for value, _ in expected]
+    assert [float(r["latency_ms"]) for r in rows] == [pytest.approx(value, abs=1e-6) for value, _ in expected]
     assert [r["@message"] for r in rows] == [e.message for _, e in expected]
 
 

@@ -163,6 +163,29 @@ def test_fields_arithmetic_alias_and_dedup():
     assert [(r["user"], float(r["double"])) for r in rows] == [(u, pytest.approx(d)) for u, d in expected]
 
 
+def test_coalesce_takes_the_first_value_present_and_arithmetic_on_a_missing_field_has_none():
+    """General functions: coalesce "returns the first non-null value from the list";
+    a latency parsed in one of two units becomes milliseconds either way."""
+    events = [
+        Event(T0, 'done total_time="2.5s"', "/g", "s", T0, index=0),
+        Event(T0 + 1, 'done total_time="812.4ms"', "/g", "s", T0 + 1, index=1),
+        Event(T0 + 2, "no time here", "/g", "s", T0 + 2, index=2),
+    ]
+    _, rows = answer(
+        'parse @message /total_time="(?<secs>[\\d.]+)s"/ | parse @message /total_time="(?<millis>[\\d.]+)ms"/'
+        " | fields secs * 1000 as secs_ms | fields coalesce(secs_ms, millis) as ms, coalesce(millis, secs_ms) as other"
+        " | display @message, ms, other",
+        events,
+    )
+    assert [{k: v for k, v in row.items() if k != "@ptr"} for row in rows] == [
+        {"@message": 'done total_time="2.5s"', "ms": "2500", "other": "2500"},
+        {"@message": 'done total_time="812.4ms"', "ms": "812.4", "other": "812.4"},
+        {"@message": "no time here"},
+    ]
+    with pytest.raises(QuerySyntaxError, match="coalesce needs at least one field"):
+        check(parse_query("fields coalesce() as x"))
+
+
 def test_default_columns_and_the_request_limit():
     outcome, rows = answer("filter status = 500", limit=7)
     assert len(rows) == 7

@@ -98,16 +98,20 @@ async def test_latency_percentiles_on_the_canary_show_the_log_lines_percentiles(
         while True:
             page = client.filter_log_events(logGroupName=CANARY_GROUP, startTime=(SIM_NOW - 3600) * 1000, endTime=SIM_NOW * 1000, **({"nextToken": token} if token else {}))
             for event in page["events"]:
-                record = json.loads(event["message"]) if event["message"].startswith("{") else {}
-                if record.get("path") == "/invocations" and "latency_ms" in record:
-                    bins.setdefault(event["timestamp"] // 300_000, []).append(record["latency_ms"])
+                record = json.loads(event["message"])
+                if record.get("message") == "Success":  # TGI's JSON: the span's total_time, a Rust Duration
+                    total = record["span"]["total_time"]
+                    unit = "µs" if total.endswith("µs") else "ms" if total.endswith("ms") else "s"
+                    scale = {"µs": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+                    bins.setdefault(event["timestamp"] // 300_000, []).append(float(total[: -len(unit)]) * scale)
             token = page.get("nextToken")
             if not token:
                 break
         rows = table_rows(panel.query_one("#insights-results", DataTable))
         assert [(float(r[1]), float(r[2]), int(r[3])) for r in rows] == [
-            (rank(bins[b], 50), rank(bins[b], 99), len(bins[b])) for b in sorted(bins)
+            (pytest.approx(rank(bins[b], 50), abs=1e-6), pytest.approx(rank(bins[b], 99), abs=1e-6), len(bins[b])) for b in sorted(bins)
         ]
+        assert "carry no latency" not in status
 
         # Sorting by p99 (s twice: bin, then p50, then p99… s moves to the next column).
         await pilot.press("s", "s", "s")
@@ -122,6 +126,29 @@ async def test_latency_percentiles_on_the_canary_show_the_log_lines_percentiles(
         assert isinstance(app.screen, InsightsResultsScreen)
         assert app.screen.query_one("#insights-chart").display
         await pilot.press("escape")
+
+
+async def test_latency_on_an_endpoint_whose_container_logs_none_says_so(sim, sim_settings, frozen_clock):
+    """fraud-detector-prod runs the XGBoost container: nginx's combined line has no
+    request time, so the latency queries find lines but nothing to measure."""
+    app = make_app(sim_settings, frozen_clock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        panel = await open_panel(app, pilot, "fraud-detector-prod")
+        for name in ("latency percentiles", "slowest requests"):
+            await choose(pilot, panel, name)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: panel.progress is not None and panel.progress.done)
+            assert panel.progress.status == "Complete" and panel.progress.rows == ()
+            assert panel.progress.stats.records_scanned > 0
+            status = str(panel.query_one("#insights-status").render())
+            assert f"{name}: Complete · 0 rows" in status
+            assert "These logs carry no latency" in status and "ModelLatency" in status
+            assert not panel.query_one("#insights-status").has_class("-error")
+        # Another query over the same lines says nothing of latency.
+        await choose(pilot, panel, "5xx per instance")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: panel.progress is not None and panel.progress.done)
+        assert "carry no latency" not in str(panel.query_one("#insights-status").render())
 
 
 async def test_a_typo_shows_the_service_message_keeps_the_text_and_cancel_stops_a_run(sim, sim_settings, frozen_clock):

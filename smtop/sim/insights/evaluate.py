@@ -13,6 +13,11 @@ compute the same way independently:
   numeric values of ``f``: the value at rank ceil(p/100·n) of the sorted
   values.  Non-numeric and missing values are ignored by every statistic but
   ``count(*)``.
+- ``coalesce(a, b, …)`` is the first of its arguments that has a value
+  ("Returns the first non-null value from the list", General functions on
+  the page "Boolean, comparison, numeric, datetime, and other functions");
+  arithmetic on a missing field has no value, so ``coalesce(s * 1000, ms)``
+  picks whichever unit a line was parsed in.
 - ``bin(d)`` floors @timestamp to a multiple of ``d`` since the epoch;
   ``stats … by`` answers one row per group, ordered by the group values.
 - Without ``fields``/``display``/``stats`` a row shows @timestamp and
@@ -215,6 +220,8 @@ def _scalar(call: Call, record: dict[str, Any]) -> Any:
         return Instant(stamp - stamp % period) if stamp is not None else None
     if call.name in ("pct", "percentile", "count", "count_distinct", "sum", "avg", "min", "max"):
         raise QuerySyntaxError(f"{call.text}: statistics functions are only allowed in stats")
+    if call.name == "coalesce":
+        return next((value for value in (evaluate(arg, record) for arg in call.args) if value is not None), None)
     if len(call.args) != 1:
         raise QuerySyntaxError(f"{call.name} takes one argument: {call.text}")
     value = evaluate(call.args[0], record)
@@ -436,6 +443,9 @@ def _check_scalars(node: Any) -> None:
         if node.name == "bin":
             if len(node.args) != 1 or not isinstance(node.args[0], Duration):
                 raise QuerySyntaxError(f"bin needs one time period such as 5m: {node.text}")
+        elif node.name == "coalesce":
+            if not node.args:
+                raise QuerySyntaxError(f"coalesce needs at least one field: {node.text}")
         elif node.name not in ("ispresent", "strlen", "tolower", "toupper", "abs", "floor", "ceil"):
             raise QuerySyntaxError(f"{node.text}: statistics functions are only allowed in stats")
         for arg in node.args:

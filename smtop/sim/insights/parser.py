@@ -20,7 +20,7 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 AGGREGATES = frozenset({"count", "count_distinct", "sum", "avg", "min", "max", "pct", "percentile"})
-SCALARS = frozenset({"bin", "ispresent", "strlen", "tolower", "toupper", "abs", "floor", "ceil"})
+SCALARS = frozenset({"bin", "ispresent", "coalesce", "strlen", "tolower", "toupper", "abs", "floor", "ceil"})
 DURATION_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 
 

@@ -239,6 +239,7 @@ class InsightsPanel(Vertical):
             end=end,
             name=saved.name,
             endpoint=None if saved.log_groups else self.endpoint,
+            measure=saved.measure,
         )
         self._generation += 1
         self._running = True
@@ -428,6 +429,8 @@ class InsightsPanel(Vertical):
             text += f"\nfor {request.endpoint} (not the selected endpoint)"
         if progress.notice:
             text += f"\n{progress.notice}"
+        if request.measure is not None and request.measure.missing_from(progress):
+            text += f"\n{request.measure.absent}"
         if progress.error:
             kind = "Malformed query" if progress.status == "Malformed" else "Failed"
             text += f"\n{kind}: {progress.error}"
