@@ -251,11 +251,17 @@ def _dec_alarm(d: dict) -> MetricAlarm:
 
 
 def _enc_alarms(s: AlarmsSnapshot) -> dict:
-    return {"taken_at": _ts(s.taken_at), "alarms": [_enc_alarm(a) for a in s.alarms], "mute_notice": s.mute_notice}
+    return {
+        "taken_at": _ts(s.taken_at), "alarms": [_enc_alarm(a) for a in s.alarms], "mute_notice": s.mute_notice,
+        "ack_unavailable": s.ack_unavailable,
+    }
 
 
 def _dec_alarms(d: dict) -> AlarmsSnapshot:
-    return AlarmsSnapshot(taken_at=_dt(d["taken_at"]), alarms=tuple(_dec_alarm(a) for a in d["alarms"]), mute_notice=d["mute_notice"])
+    return AlarmsSnapshot(
+        taken_at=_dt(d["taken_at"]), alarms=tuple(_dec_alarm(a) for a in d["alarms"]), mute_notice=d["mute_notice"],
+        ack_unavailable=d.get("ack_unavailable"),
+    )
 
 
 def _enc_history(items: list[AlarmHistoryItem]) -> list:

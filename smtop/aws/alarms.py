@@ -210,16 +210,21 @@ class AlarmMonitor:
             concerns, endpoint = endpoint_of(raw, known)
             if concerns:
                 alarms.append(parse_alarm(raw, endpoint))
-        notice = None
+        notice = unavailable = None
         try:
             rules = await self.mute_rules()
-        except (AccessDeniedError, UnsupportedOperationError, ThrottledError) as error:
+        except UnsupportedOperationError as error:
+            # A region (or partition) without alarm mute rules: the alarms
+            # still show, and acknowledging says why it cannot be done.
+            unavailable = f"Acknowledging is not available here: {error}"
+            notice, rules = unavailable, []
+        except (AccessDeniedError, ThrottledError) as error:
             notice = f"Mutes and acknowledgements are not shown: {error}"
             rules = []
         alarms = [self._with_mutes(alarm, rules) for alarm in alarms]
         order = {"ALARM": 0, "INSUFFICIENT_DATA": 1, "OK": 2}
         alarms.sort(key=lambda a: (order.get(a.state, 3), a.endpoint or "~", a.name))
-        return AlarmsSnapshot(taken_at=self.clock.now(), alarms=tuple(alarms), mute_notice=notice)
+        return AlarmsSnapshot(taken_at=self.clock.now(), alarms=tuple(alarms), mute_notice=notice, ack_unavailable=unavailable)
 
     async def _describe_alarms(self) -> list[dict[str, Any]]:
         cloudwatch = await self.aws.client("cloudwatch")

@@ -105,6 +105,8 @@ class AlarmsSnapshot:
     alarms: tuple[MetricAlarm, ...] = ()
     mute_notice: str | None = None
     """Why mute rules could not be read (denied, not supported), or None."""
+    ack_unavailable: str | None = None
+    """Why acknowledging cannot work here (the endpoint has no alarm mute rules), or None."""
 
     @property
     def firing(self) -> tuple[MetricAlarm, ...]:

@@ -155,6 +155,14 @@ class AlarmActions:
             return True
         return False
 
+    def _refuse_unavailable(self) -> bool:
+        """Acknowledging needs alarm mute rules, which this region may not have."""
+        reason = self.alarms.ack_unavailable if self.alarms is not None else None
+        if reason:
+            self.notify(reason, severity="warning", timeout=8)
+            return True
+        return False
+
     # -- n ---------------------------------------------------------------------------
     def action_new_alarm(self) -> None:
         if self._refuse_read_only("creating an alarm (PutMetricAlarm)"):
@@ -184,7 +192,7 @@ class AlarmActions:
 
     # -- a ---------------------------------------------------------------------------
     def action_ack_alarm(self) -> None:
-        if self._refuse_read_only("acknowledging (PutAlarmMuteRule)"):
+        if self._refuse_read_only("acknowledging (PutAlarmMuteRule)") or self._refuse_unavailable():
             return
         alarm = self._alarm_in_focus() or self._endpoint_alarm(lambda a: a.firing)
         if alarm is None:
@@ -213,7 +221,7 @@ class AlarmActions:
 
     # -- u ---------------------------------------------------------------------------
     def action_unack_alarm(self) -> None:
-        if self._refuse_read_only("un-acknowledging (DeleteAlarmMuteRule)"):
+        if self._refuse_read_only("un-acknowledging (DeleteAlarmMuteRule)") or self._refuse_unavailable():
             return
         alarm = self._alarm_in_focus() or self._endpoint_alarm(lambda a: a.ack is not None)
         if alarm is None:

@@ -17,10 +17,10 @@ from smtop.alarm_form import build_request, initial_draft
 from smtop.aws.alarms import AlarmMonitor, ack_rule_name
 from smtop.aws.session import AwsSession
 from smtop.clock import FrozenClock
-from smtop.errors import AccessDeniedError, ReadOnlyError, SmtopError
+from smtop.errors import AccessDeniedError, ReadOnlyError, SmtopError, UnsupportedOperationError
 from smtop.models.alarms import ACK_TAG_BY, ACK_TAG_NOTE, ACK_TAG_UNTIL
 from tests.aws.conftest import FaultProxy
-from tests.conftest import SIM_NOW
+from tests.conftest import SIM_NOW, isolated_aws_env, private_fault_sim
 
 REGION = "eu-west-1"
 """Alarms written here stay out of the demo fleet's us-east-1."""
@@ -213,7 +213,7 @@ async def test_plain_moto_lacks_mute_rules_the_alarms_still_show(aws, clock, bot
     monitor = AlarmMonitor(aws, clock)
     snapshot = await monitor.refresh(["e"])
     assert [a.name for a in snapshot.alarms] == ["a"]
-    assert "Mutes and acknowledgements are not shown" in snapshot.mute_notice
+    assert snapshot.ack_unavailable.startswith("Acknowledging is not available here") and "ListAlarmMuteRules" in snapshot.ack_unavailable
     with pytest.raises(SmtopError, match="NOT acknowledged; its actions are unchanged"):
         await monitor.acknowledge(snapshot.alarms[0], timedelta(hours=1))
     assert boto("cloudwatch").describe_alarms()["MetricAlarms"][0]["ActionsEnabled"] is True
@@ -235,3 +235,32 @@ async def test_read_only_refuses_every_alarm_change_before_sending(sim, cw, moni
     rule = cw.get_alarm_mute_rule(AlarmMuteRuleName=ack_rule_name(name))
     assert rule["Rule"]["Schedule"]["Duration"] in ("PT1H", "PT1H1M")  # the first ack, unchanged
     assert not cw.describe_alarms(AlarmNamePrefix="ep-a-ModelLatency")["MetricAlarms"]
+
+
+MUTE_RULE_OPERATIONS = ("ListAlarmMuteRules", "GetAlarmMuteRule", "PutAlarmMuteRule", "DeleteAlarmMuteRule")
+
+
+async def test_a_region_without_mute_rules_lists_its_alarms_and_says_acknowledging_is_unavailable(monkeypatch, tmp_path, clock):
+    """The simulator answers the mute-rule operations as a region that lacks
+    them does (InvalidAction through CloudWatch's query-compatible JSON):
+    the alarms still show, and acknowledging says why it cannot work."""
+    isolated_aws_env(monkeypatch, tmp_path)
+    process = private_fault_sim()
+    try:
+        cw = boto3.client("cloudwatch", endpoint_url=process.url, region_name=REGION)
+        name = make_alarm(cw, AlarmActions=["arn:aws:sns:eu-west-1:123456789012:pager"])
+        for operation in MUTE_RULE_OPERATIONS:
+            process.inject("unsupported", "cloudwatch", operation)
+        async with AwsSession(region=REGION, endpoint_url=process.url, max_attempts=1) as aws:
+            monitor = AlarmMonitor(aws, clock)
+            snapshot = await monitor.refresh(["ep-a"])
+            assert [a.name for a in snapshot.alarms] == [name]
+            assert snapshot.ack_unavailable.startswith("Acknowledging is not available here")
+            assert "ListAlarmMuteRules" in snapshot.ack_unavailable and "InvalidAction" in snapshot.ack_unavailable
+            assert snapshot.mute_notice == snapshot.ack_unavailable
+            with pytest.raises(UnsupportedOperationError, match="NOT acknowledged; its actions are unchanged"):
+                await monitor.acknowledge(snapshot.alarms[0], timedelta(hours=1))
+        assert cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["ActionsEnabled"] is True
+        assert process.faults()["calls"]["cloudwatch:ListAlarmMuteRules"] == 1  # no retry of an answer that will not change
+    finally:
+        process.stop()

@@ -240,3 +240,26 @@ async def test_read_only_refuses_n_a_u_and_a_whole_session_sends_no_mutating_cal
     assert "monitoring:DescribeAlarms" in proxy.operations and "monitoring:DescribeAlarmHistory" in proxy.operations
     mutating = [op for op in proxy.operations if not _READS.match(op)]
     assert mutating == []
+
+
+async def test_where_mute_rules_are_missing_the_alarms_show_and_a_says_acknowledging_is_unavailable(alarm_sim):
+    for operation in ("ListAlarmMuteRules", "GetAlarmMuteRule", "PutAlarmMuteRule", "DeleteAlarmMuteRule"):
+        alarm_sim.inject("unsupported", "cloudwatch", operation)
+    try:
+        app = make_app(alarm_sim.url)
+        async with app.run_test(size=(160, 48)) as pilot:
+            await wait_for(pilot, lambda: app.alarms is not None)
+            assert any(a.firing for a in app.alarms.alarms)
+            status = str(app.query_one("#alarms-status").render())
+            assert "Acknowledging is not available here" in status.replace("\n", " ")
+            await select_endpoint(pilot, app, "llm-chat-canary")
+            for key in ("a", "u"):
+                await pilot.press(key)
+                await pilot.pause()
+                assert app.screen is app.main, key  # no dialog: it could only fail
+            refusals = [n for n in notes(app) if n.startswith("Acknowledging is not available here")]
+            assert len(refusals) == 2 and "ListAlarmMuteRules" in refusals[0]
+        put = alarm_sim.faults()["calls"].get("cloudwatch:PutAlarmMuteRule", 0)
+        assert put == 0
+    finally:
+        alarm_sim.clear_faults()
