@@ -21,6 +21,13 @@ them) breaching datapoints make ALARM; missing datapoints follow
 ``TreatMissingData`` (missing, ignore, breaching, notBreaching).  Metric-math
 alarms (``Metrics``) are not evaluated and stay INSUFFICIENT_DATA.
 
+Mute rules follow CloudWatch's "How alarm mute rules work": a mute silences
+the actions of every state (OK and INSUFFICIENT_DATA too); an alarm still in
+the state it was muted in when the window ends runs that state's actions
+then; and deleting the rule unmutes at once, running the actions of an alarm
+still in the muted state (API reference, DeleteAlarmMuteRule: "If those
+alarms are in an ALARM state, their configured actions will trigger").
+
 Simplifications, on purpose: an alarm's actions are recorded in its history
 ("Successfully executed action …", or muted by a rule) but nothing is
 published to SNS; recurring (``cron``) mute rules are matched minute by
@@ -391,6 +398,8 @@ class RegionAlarms:
     history: dict[str, deque] = field(default_factory=dict)
     rules: dict[str, MuteRule] = field(default_factory=dict)
     last_tick: float | None = None
+    muted: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """alarm -> (the state whose actions a rule muted, that rule): run them if the mute ends first."""
 
     def record(self, alarm: str, at: float, kind: str, summary: str, data: dict[str, Any]) -> None:
         items = self.history.setdefault(alarm, deque(maxlen=HISTORY_PER_ALARM))
@@ -490,7 +499,21 @@ class AlarmEngine:
             done += 1
             if verdict.state != alarm.state_value:
                 self.transition(state, alarm, verdict, at)
+        self.release_muted(state, at)
         return done
+
+    def release_muted(self, state: RegionAlarms, at: float) -> None:
+        """Run the muted actions of alarms whose mute is over (window ended or
+        rule deleted) while they are still in the state they were muted in."""
+        alarms = self._alarms_of(state.account, state.region)
+        now = datetime.fromtimestamp(at, timezone.utc)
+        for name, (muted_state, _rule) in list(state.muted.items()):
+            alarm = alarms.get(name)
+            if alarm is None or alarm.state_value != muted_state:
+                del state.muted[name]  # it moved on: that transition had its own actions
+            elif state.muting_rule(name, now) is None:
+                del state.muted[name]
+                self._act(state, alarm, muted_state, at)
 
     def transition(self, state: RegionAlarms, alarm: AlarmLike, verdict: Verdict, at: float) -> None:
         """Move ``alarm`` to the verdict's state, with its history and actions."""
@@ -526,6 +549,10 @@ class AlarmEngine:
         if not actions or not alarm.actions_enabled:
             return
         rule = state.muting_rule(alarm.name, datetime.fromtimestamp(at, timezone.utc))
+        if rule is not None:
+            state.muted[alarm.name] = (new_state, rule.name)
+        else:
+            state.muted.pop(alarm.name, None)
         for action in actions:
             if rule is not None:
                 summary = f"Action {action} was muted by alarm mute rule {rule.name}"

@@ -227,7 +227,17 @@ class AlarmActions:
         if alarm is None:
             self.notify("No acknowledged alarm selected: pick one in the Alarms tab (A).", severity="warning")
             return
-        self._send_unack(alarm)
+        if not alarm.firing:
+            self._send_unack(alarm)
+            return
+        # In ALARM, deleting the rule runs the alarm's actions at once: ask first.
+        from smtop.ui.screens.alarm_unack import AlarmUnackScreen
+
+        def confirmed(go: bool | None) -> None:
+            if go:
+                self._send_unack(alarm)
+
+        self.push_screen(AlarmUnackScreen(alarm), confirmed)
 
     @work(group="alarm-change", exit_on_error=False)
     async def _send_unack(self, alarm: MetricAlarm) -> None:
@@ -236,5 +246,6 @@ class AlarmActions:
         except SmtopError as error:
             self.post_message(AlarmChanged(str(error), "error"))
             return
-        text = f"{alarm.name} un-acknowledged: mute rule {', '.join(rules)} deleted, its actions are live again."
+        live = "in ALARM, so CloudWatch runs its actions now" if alarm.firing else "its actions are live again"
+        text = f"{alarm.name} un-acknowledged: mute rule {', '.join(rules)} deleted, {live}."
         self.post_message(AlarmChanged(warning or text, "warning" if warning else "information"))

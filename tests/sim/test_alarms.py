@@ -121,6 +121,85 @@ def test_the_engine_catches_up_minute_by_minute_and_mutes_actions():
     assert "muted by alarm mute rule maint" in muted["HistorySummary"]
 
 
+def _one_time_rule(start: float, duration: str, targets=("a1",)) -> MuteRule:
+    return MuteRule(
+        name="ack", arn="arn:rule/ack", description=None,
+        schedule=Schedule.parse(f"at({datetime.fromtimestamp(start, timezone.utc):%Y-%m-%dT%H:%M})", duration, None),
+        timezone_name=None, targets=targets, tags=[], start_date=None, expire_date=None, last_updated=datetime.now(timezone.utc),
+    )
+
+
+def _actions(region, name: str = "a1") -> list[tuple[float, str, str]]:
+    """(seconds after T0, actionState, the action) of every Action history item, oldest first."""
+    items = sorted((i for i in region.history.get(name, ()) if i["HistoryItemType"] == "Action"), key=lambda i: i["Timestamp"])
+    return [(i["Timestamp"].timestamp() - T0, json.loads(i["HistoryData"])["actionState"], json.loads(i["HistoryData"])["notificationResource"]) for i in items]
+
+
+def _engine_from(now: list[float], store: MetricStore, alarms: dict):
+    engine = AlarmEngine(lambda: now[0], lambda *_: store, lambda *_: alarms)
+    region = engine.region("1", "r")
+    region.last_tick = T0
+    return engine, region
+
+
+def test_a_mute_silences_every_state_and_an_alarm_still_in_alarm_notifies_when_it_ends():
+    """CloudWatch User Guide, "How alarm mute rules work": "Muting an alarm will mute actions
+    associated with all alarm states, including OK, ALARM, and INSUFFICIENT_DATA"; an alarm
+    still in ALARM when the window ends has its action "executed because the mute window has
+    ended and the alarm remains in the same state (ALARM) in which it was originally muted"."""
+    pager, ok = "arn:aws:sns:us-east-1:1:pager", "arn:aws:sns:us-east-1:1:ok"
+    now = [T0 + 30.0]
+    store = store_with({m: [2e6] for m in range(1, 20)})  # breaching from minute 1 on, for good
+    alarms = {"a1": alarm(state_value="OK", treat_missing_data="notBreaching", ok_actions=[ok])}
+    engine, region = _engine_from(now, store, alarms)
+    region.rules["ack"] = _one_time_rule(T0, "PT10M")  # muted T0 .. T0+10 min
+    now[0] = T0 + 15 * 60 + 1
+    engine.catch_up("1", "r")
+    # ALARM at minute 3, muted; the window ends at minute 10 with the alarm still in ALARM: it notifies then.
+    assert _actions(region) == [(180, "Muted", pager), (600, "Succeeded", pager)]
+
+
+def test_an_alarm_back_to_ok_during_the_mute_does_not_page_when_it_ends():
+    """The same page's first scenario: ALARM muted, back to OK while muted (its OK action muted
+    too), the window ends in OK: "no ALARM action is executed because alarm is now in OK state"."""
+    pager, ok = "arn:aws:sns:us-east-1:1:pager", "arn:aws:sns:us-east-1:1:ok"
+    now = [T0 + 30.0]
+    store = store_with({1: [2e6], 2: [2e6], 3: [1e4], 4: [1e4]})
+    alarms = {"a1": alarm(state_value="OK", treat_missing_data="notBreaching", ok_actions=[ok])}
+    engine, region = _engine_from(now, store, alarms)
+    region.rules["ack"] = _one_time_rule(T0, "PT10M")
+    now[0] = T0 + 15 * 60 + 1
+    engine.catch_up("1", "r")
+    assert alarms["a1"].state_value == "OK"
+    assert [(t, state, action) for t, state, action in _actions(region) if action == pager] == [(180, "Muted", pager)]
+    assert (240, "Muted", ok) in _actions(region)  # the recovery notification was muted as well
+
+
+def test_deleting_the_rule_of_an_alarm_in_alarm_runs_its_actions_at_once(scratch_cloudwatch, name):
+    """API reference, DeleteAlarmMuteRule: "any alarms that are currently being muted by that
+    rule are immediately unmuted. If those alarms are in an ALARM state, their configured
+    actions will trigger"."""
+    cw = scratch_cloudwatch
+    pager = f"arn:aws:sns:{WRITE_REGION}:123456789012:{name}"
+    created = put_alarm(cw, name, "e", TreatMissingData="ignore", AlarmActions=[pager])
+    start = created["AlarmConfigurationUpdatedTimestamp"].replace(second=0, microsecond=0)
+    cw.put_alarm_mute_rule(
+        Name=f"{name}-ack", Rule={"Schedule": {"Expression": f"at({start:%Y-%m-%dT%H:%M})", "Duration": "PT1H"}},
+        MuteTargets={"AlarmNames": [name]},
+    )
+    cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="test")
+
+    def actions() -> list[str]:
+        items = cw.describe_alarm_history(AlarmName=name, HistoryItemType="Action", ScanBy="TimestampAscending")
+        return [json.loads(i["HistoryData"])["actionState"] for i in items["AlarmHistoryItems"]]
+
+    assert actions() == ["Muted"]
+    cw.delete_alarm_mute_rule(AlarmMuteRuleName=f"{name}-ack")
+    assert actions() == ["Muted", "Succeeded"]
+    cw.delete_alarm_mute_rule(AlarmMuteRuleName=f"{name}-ack")  # idempotent, and nothing runs twice
+    assert actions() == ["Muted", "Succeeded"]
+
+
 def test_schedules():
     at = Schedule.parse("at(2026-11-18T11:00)", "PT1H", "UTC")
     rule = MuteRule("r", "arn", None, at, None, ("a",), [], None, None, datetime.now(timezone.utc))

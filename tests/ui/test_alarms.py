@@ -25,6 +25,7 @@ from smtop.ui.app import SmtopApp
 from smtop.ui.screens.alarm_ack import AlarmAckScreen
 from smtop.ui.screens.alarm_form import AlarmFormScreen
 from smtop.ui.screens.alarm_history import AlarmHistoryScreen
+from smtop.ui.screens.alarm_unack import AlarmUnackScreen
 from smtop.ui.widgets.alarms_panel import AlarmsPanel
 from smtop.ui.widgets.endpoint_table import EndpointTable
 from smtop.ui.widgets.status_bar import StatusBar
@@ -136,6 +137,11 @@ async def test_acknowledge_and_unacknowledge_from_the_keyboard(alarm_sim, cw):
         target = app.screen.alarm
         assert target.endpoint == "llm-chat-canary" and target.firing
         assert app.screen.window == timedelta(hours=1)  # the default window
+        # What a mute does, as CloudWatch documents it ("How alarm mute rules work", DeleteAlarmMuteRule).
+        summary = " ".join(str(app.screen.query_one("#ack-summary").render()).split())
+        assert "mutes all of the alarm's actions (OK and INSUFFICIENT_DATA too) until about 12:02:30Z" in summary
+        assert "If it is still in ALARM when the mute ends, it notifies again." in summary
+        assert "u deletes the rule: if the alarm is in ALARM, its actions run at once." in summary
         await pilot.press(*"rolling back v2", "ctrl+s")
         await wait_for(pilot, lambda: app.alarms.get(target.name).ack is not None)
         rule = cw.get_alarm_mute_rule(AlarmMuteRuleName=ack_rule_name(target.name))
@@ -153,11 +159,23 @@ async def test_acknowledge_and_unacknowledge_from_the_keyboard(alarm_sim, cw):
         detail = str(app.query_one("#alarms-detail").render())
         assert "acked by testing, muted until 12:03:00Z" in detail
         assert "rolling back v2" in detail and me in detail
-        # u in the Alarms tab deletes the rule.
+        # u in the Alarms tab: the alarm is in ALARM, so deleting its rule runs its
+        # actions at once (DeleteAlarmMuteRule); u asks first, and escape keeps the mute.
         await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(app.screen, AlarmUnackScreen))
+        question = " ".join(str(app.screen.query_one("#unack-summary").render()).split())
+        assert "It is in ALARM" in question and "1 ALARM action (pages, notifications, scaling) right away" in question
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.main)
+        await pilot.pause(0.3)
+        assert cw.get_alarm_mute_rule(AlarmMuteRuleName=ack_rule_name(target.name))["Status"] == "ACTIVE"
+        await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(app.screen, AlarmUnackScreen))
+        await pilot.press("y")
         await wait_for(pilot, lambda: app.alarms.get(target.name).ack is None)
         with pytest.raises(ClientError):
             cw.get_alarm_mute_rule(AlarmMuteRuleName=ack_rule_name(target.name))
+        assert any("in ALARM, so CloudWatch runs its actions now" in n for n in notes(app))
 
 
 async def test_a_new_alarm_from_the_form_reads_back_and_overwrites_only_when_confirmed(alarm_sim, cw):
@@ -263,3 +281,26 @@ async def test_where_mute_rules_are_missing_the_alarms_show_and_a_says_acknowled
         assert put == 0
     finally:
         alarm_sim.clear_faults()
+
+
+async def test_u_on_an_alarm_that_is_not_in_alarm_asks_nothing(alarm_sim, cw):
+    """Nothing fires when its rule goes, so there is nothing to confirm."""
+    name = "fraud-detector-prod-p99-latency"
+    assert cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"] != "ALARM"
+    cw.put_alarm_mute_rule(
+        Name=ack_rule_name(name), Description="Acknowledged by alice at 2026-11-18T11:00:00Z with smtop",
+        Rule={"Schedule": {"Expression": "at(2026-11-18T11:00)", "Duration": "PT1H", "Timezone": "UTC"}},
+        MuteTargets={"AlarmNames": [name]},
+    )
+    app = make_app(alarm_sim.url)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.alarms is not None and app.alarms.get(name).ack is not None)
+        await pilot.press("A")
+        panel = app.query_one(AlarmsPanel)
+        await wait_for(pilot, lambda: panel.has_focus_within)
+        panel.select(name)
+        await pilot.pause()
+        await pilot.press("u")
+        await wait_for(pilot, lambda: app.alarms.get(name).ack is None)
+        assert app.screen is app.main
+        assert any(f"{name} un-acknowledged" in n and "its actions are live again" in n for n in notes(app))

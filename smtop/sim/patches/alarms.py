@@ -382,6 +382,8 @@ def install(stores: MetricStores, clock: SimClock) -> AlarmEngine:
         name = self._get_param("AlarmMuteRuleName")
         with engine.lock:
             rule = region_of(self).rules.pop(name, None)
+            # "Any alarms that are currently being muted by that rule are immediately unmuted."
+            engine.release_muted(region_of(self), clock.time())
         if rule is not None and rule.tags:
             self.cloudwatch_backend.tagger.delete_all_tags_for_resource(rule.arn)
         return EmptyResult()
