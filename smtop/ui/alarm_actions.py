@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from smtop.errors import SmtopError
 from smtop.format import clock_time
-from smtop.models.alarms import AlarmsSnapshot, MetricAlarm
+from smtop.models.alarms import Alarm, AlarmsSnapshot
 from smtop.ui.widgets.endpoint_table import EndpointTable
 from smtop.ui.widgets.metric_panel import MetricPanel
 from smtop.ui.widgets.status_bar import StatusBar
@@ -139,12 +139,12 @@ class AlarmActions:
 
         return self.main.query_one("#alarms", AlarmsPanel)
 
-    def _alarm_in_focus(self) -> MetricAlarm | None:
+    def _alarm_in_focus(self) -> Alarm | None:
         """The highlighted alarm when the Alarms tab has the focus."""
         panel = self._alarms_panel()
         return panel.selected_alarm if panel.has_focus_within else None
 
-    def _endpoint_alarm(self, wanted) -> MetricAlarm | None:
+    def _endpoint_alarm(self, wanted) -> Alarm | None:
         if self.alarms is None or self.selected is None:
             return None
         return next((a for a in self.alarms.for_endpoint(self.selected) if wanted(a)), None)
@@ -240,7 +240,7 @@ class AlarmActions:
         self.push_screen(AlarmUnackScreen(alarm), confirmed)
 
     @work(group="alarm-change", exit_on_error=False)
-    async def _send_unack(self, alarm: MetricAlarm) -> None:
+    async def _send_unack(self, alarm: Alarm) -> None:
         try:
             rules, warning = await self.source.unacknowledge(alarm)
         except SmtopError as error:

@@ -86,14 +86,17 @@ async def test_firing_alarms_show_in_the_header_the_table_and_the_panel(alarm_si
         panel = app.query_one(AlarmsPanel)
         await wait_for(pilot, lambda: panel.has_focus_within)
         assert panel.selected_alarm.state == "ALARM"
-        expected = cw.describe_alarms(AlarmNames=[panel.selected_alarm.name])["MetricAlarms"][0]
+        answer = cw.describe_alarms(AlarmNames=[panel.selected_alarm.name], AlarmTypes=["CompositeAlarm", "MetricAlarm"])
+        expected = (answer["CompositeAlarms"] + answer["MetricAlarms"])[0]
         detail = str(app.query_one("#alarms-detail").render())
         assert "llm-chat-canary" in detail and "actions enabled" in detail
         assert expected["StateReason"][:40] in detail.replace("\n", " ")
         # Enter: the alarm's history, as DescribeAlarmHistory tells it.
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, AlarmHistoryScreen) and app.screen.items is not None)
-        history = cw.describe_alarm_history(AlarmName=panel.selected_alarm.name, MaxRecords=100)["AlarmHistoryItems"]
+        history = cw.describe_alarm_history(
+            AlarmName=panel.selected_alarm.name, AlarmTypes=["CompositeAlarm", "MetricAlarm"], MaxRecords=100,
+        )["AlarmHistoryItems"]
         assert [i.summary for i in app.screen.items] == [h["HistorySummary"] for h in history]
         body = str(app.screen.query_one("#alarm-history-body").render())
         assert "Alarm updated from OK to ALARM" in body
@@ -135,7 +138,7 @@ async def test_acknowledge_and_unacknowledge_from_the_keyboard(alarm_sim, cw):
         await pilot.press("a")  # the endpoint's firing alarm
         await wait_for(pilot, lambda: isinstance(app.screen, AlarmAckScreen))
         target = app.screen.alarm
-        assert target.endpoint == "llm-chat-canary" and target.firing
+        assert target.endpoint_names == ("llm-chat-canary",) and target.firing
         assert app.screen.window == timedelta(hours=1)  # the default window
         # What a mute does, as CloudWatch documents it ("How alarm mute rules work", DeleteAlarmMuteRule).
         summary = " ".join(str(app.screen.query_one("#ack-summary").render()).split())
@@ -155,7 +158,7 @@ async def test_acknowledge_and_unacknowledge_from_the_keyboard(alarm_sim, cw):
         panel.select(target.name)
         await pilot.pause()
         row = panel.table.get_row(target.name)
-        assert row[2].plain == f"✓ {target.name}"
+        assert row[2].plain == f"✓ ◆ {target.name}"  # the canary's composite alarm, first of its firing alarms
         detail = str(app.query_one("#alarms-detail").render())
         assert "acked by testing, muted until 12:03:00Z" in detail
         assert "rolling back v2" in detail and me in detail
@@ -261,6 +264,7 @@ async def test_read_only_refuses_n_a_u_and_a_whole_session_sends_no_mutating_cal
 
 
 async def test_where_mute_rules_are_missing_the_alarms_show_and_a_says_acknowledging_is_unavailable(alarm_sim):
+    alarm_sim.reset_calls()
     for operation in ("ListAlarmMuteRules", "GetAlarmMuteRule", "PutAlarmMuteRule", "DeleteAlarmMuteRule"):
         alarm_sim.inject("unsupported", "cloudwatch", operation)
     try:
@@ -304,3 +308,28 @@ async def test_u_on_an_alarm_that_is_not_in_alarm_asks_nothing(alarm_sim, cw):
         await wait_for(pilot, lambda: app.alarms.get(name).ack is None)
         assert app.screen is app.main
         assert any(f"{name} un-acknowledged" in n and "its actions are live again" in n for n in notes(app))
+
+
+async def test_a_composite_alarm_shows_its_rule_and_which_children_are_in_alarm(alarm_sim, cw):
+    name = "llm-chat-canary-degraded"
+    demo = cw.describe_alarms(AlarmNames=[name], AlarmTypes=["CompositeAlarm"])["CompositeAlarms"][0]
+    app = make_app(alarm_sim.url)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.alarms is not None)
+        await pilot.press("A")
+        panel = app.query_one(AlarmsPanel)
+        await wait_for(pilot, lambda: panel.has_focus_within)
+        panel.select(name)
+        await pilot.pause()
+        assert panel.table.get_row(name)[2].plain.endswith(f"◆ {name}")
+        detail = " ".join(str(app.query_one("#alarms-detail").render()).split())
+        assert f"rule {demo['AlarmRule']}" in detail
+        children = {c: cw.describe_alarms(AlarmNames=[c])["MetricAlarms"][0]["StateValue"]
+                    for c in ("llm-chat-canary-5xx", "llm-chat-canary-p99-latency", "llm-chat-canary-avg-latency")}
+        firing = sum(state == "ALARM" for state in children.values())
+        assert f"children ({firing} of 3 in ALARM)" in detail and firing >= 2
+        for child, state in children.items():
+            assert f"{'●' if state == 'ALARM' else '○' if state == 'OK' else '◌'} {child}" in detail
+        assert "endpoints llm-chat-canary" in detail and "actions enabled (1 on ALARM)" in detail
+        # The endpoint table marks the canary: its composite is firing.
+        assert "llm-chat-canary" in app.alarms.firing_endpoints

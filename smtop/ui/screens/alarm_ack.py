@@ -29,7 +29,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Select, Static
 
 from smtop.format import clock_time, printable
-from smtop.models.alarms import MetricAlarm
+from smtop.models.alarms import Alarm
 
 WINDOWS: tuple[tuple[str, timedelta], ...] = (
     ("15 minutes", timedelta(minutes=15)),
@@ -47,7 +47,7 @@ DEFAULT_WINDOW = timedelta(hours=1)
 class AckRequest:
     """What the user confirmed."""
 
-    alarm: MetricAlarm
+    alarm: Alarm
     window: timedelta
     note: str
 
@@ -71,7 +71,7 @@ class AlarmAckScreen(ModalScreen[AckRequest | None]):
         Binding("escape", "cancel", "Cancel"),
     ]
 
-    def __init__(self, alarm: MetricAlarm, now: datetime) -> None:
+    def __init__(self, alarm: Alarm, now: datetime) -> None:
         super().__init__()
         self.alarm = alarm
         self.now = now

@@ -17,7 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from smtop.format import printable
-from smtop.models.alarms import MetricAlarm
+from smtop.models.alarms import Alarm
 
 
 class AlarmUnackScreen(ModalScreen[bool]):
@@ -28,7 +28,7 @@ class AlarmUnackScreen(ModalScreen[bool]):
         Binding("escape,n", "cancel", "Keep it muted"),
     ]
 
-    def __init__(self, alarm: MetricAlarm) -> None:
+    def __init__(self, alarm: Alarm) -> None:
         super().__init__()
         self.alarm = alarm
 
