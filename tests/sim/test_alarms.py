@@ -290,8 +290,15 @@ def test_a_new_alarm_starts_insufficient_then_evaluates_against_the_data(sim, sc
 
 
 def test_put_metric_alarm_is_validated_like_the_service(scratch_cloudwatch, name):
-    with pytest.raises(ClientError, match="Period must be 10, 30 or a multiple of 60"):
+    with pytest.raises(ClientError, match="Period must be 10, 20, 30 or a multiple of 60"):
         put_alarm(scratch_cloudwatch, name, "e", Period=90)
+    # PutMetricAlarm API reference, Period: at most 86,400 s under an hour, 604,800 s otherwise.
+    with pytest.raises(ClientError, match="cannot exceed 86400 seconds for a period under one hour"):
+        put_alarm(scratch_cloudwatch, name, "e", Period=60, EvaluationPeriods=1441)
+    with pytest.raises(ClientError, match="cannot exceed 604800 seconds"):
+        put_alarm(scratch_cloudwatch, name, "e", Period=3600, EvaluationPeriods=169)
+    for period, periods in ((20, 4320), (60, 1440), (3600, 168), (86400, 7)):  # each exactly at its limit
+        assert put_alarm(scratch_cloudwatch, f"{name}-{period}", "e", Period=period, EvaluationPeriods=periods)["Period"] == period
     with pytest.raises(ClientError, match="DatapointsToAlarm"):
         put_alarm(scratch_cloudwatch, name, "e", DatapointsToAlarm=3)
 

@@ -204,7 +204,19 @@ async def test_a_new_alarm_from_the_form_reads_back_and_overwrites_only_when_con
         await pilot.pause()
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert "10, 30 or a multiple of 60" in str(form.query_one("#form-status").render())
+        assert "10, 20, 30 or a multiple of 60" in str(form.query_one("#form-status").render())
+        # 10 s is valid, with what it costs and why SageMaker's metrics may not feed it.
+        form.query_one("#period", Input).value = "10"
+        await pilot.pause()
+        shown = " ".join(str(form.query_one("#form-errors").render()).split())
+        assert shown.startswith("✓ ready to send") and "high-resolution alarm: $0.30 a month instead of $0.10" in shown
+        # A one-minute period over more than a day is refused (PutMetricAlarm: 86,400 s under an hour).
+        form.query_one("#period", Input).value = "60"
+        form.query_one("#evaluation_periods", Input).value = "1441"
+        await pilot.pause()
+        shown = " ".join(str(form.query_one("#form-errors").render()).split())
+        assert "Period × evaluation periods is 86,460 s; CloudWatch allows at most 86,400 s (one day)" in shown
+        form.query_one("#evaluation_periods", Input).value = "2"
         form.query_one("#period", Input).value = "300"
         form.query_one("#threshold", Input).value = "1500"
         topic = next(v for _, v in form.query_one("#topic", Select)._options if isinstance(v, str) and v.endswith(":oncall-pager"))

@@ -188,13 +188,25 @@ def _query(query: Any) -> dict[str, Any]:
 
 
 def validate_metric_alarm(params: dict[str, Any]) -> None:
-    """Refuse what PutMetricAlarm refuses (moto accepts anything)."""
+    """Refuse what PutMetricAlarm refuses (moto accepts anything).
+
+    Period and its range as the API reference (PutMetricAlarm, Period) has them:
+    "Valid values are 10, 20, 30, and any multiple of 60"; Period ×
+    EvaluationPeriods at most 604,800 s, and 86,400 s for a period under an hour.
+    """
     period = params.get("Period")
-    if period is not None and not (int(period) in (10, 30) or (int(period) >= 60 and int(period) % 60 == 0)):
-        raise cw_errors.ValidationError("The parameter Period must be 10, 30 or a multiple of 60.")
+    if period is not None and not (int(period) in (10, 20, 30) or (int(period) >= 60 and int(period) % 60 == 0)):
+        raise cw_errors.ValidationError("The parameter Period must be 10, 20, 30 or a multiple of 60.")
     periods = params.get("EvaluationPeriods")
     if periods is not None and int(periods) < 1:
         raise cw_errors.ValidationError("The parameter EvaluationPeriods must be greater than or equal to 1.")
+    if period is not None and periods is not None:
+        limit = 86_400 if int(period) < 3600 else 604_800
+        if int(period) * int(periods) > limit:
+            raise cw_errors.ValidationError(
+                f"The total evaluation period (Period × EvaluationPeriods) cannot exceed {limit} seconds"
+                + (" for a period under one hour." if limit == 86_400 else ".")
+            )
     datapoints = params.get("DatapointsToAlarm")
     if datapoints is not None and periods is not None and not 1 <= int(datapoints) <= int(periods):
         raise cw_errors.ValidationError("DatapointsToAlarm must be between 1 and EvaluationPeriods.")
