@@ -93,3 +93,24 @@ def test_metric_chart(snap_compare, sim, sim_settings, frozen_clock):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 36), run_before=open_latency_chart)
+
+
+def test_acknowledge_dialog_80x24(snap_compare, sim, sim_settings, frozen_clock):
+    """What a mute does, said in the dialog, and all of it on an 80x24 terminal."""
+    from smtop.ui.screens.alarm_ack import AlarmAckScreen
+    from smtop.ui.widgets.alarms_panel import AlarmsPanel
+
+    app = console(sim_settings, frozen_clock)
+
+    async def acknowledge_the_canarys_composite(pilot):
+        await settled(sim, app, pilot)
+        await wait_for(pilot, lambda: app.alarms is not None)
+        await pilot.press("A")
+        panel = app.query_one(AlarmsPanel)
+        await wait_for(pilot, lambda: panel.has_focus_within)
+        panel.select("llm-chat-canary-degraded")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, AlarmAckScreen))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=acknowledge_the_canarys_composite)
