@@ -96,6 +96,9 @@ class AlarmLike(Protocol):
     """The attributes of moto's ``Alarm`` the evaluator reads and writes."""
 
     name: str
+    alarm_arn: str
+    rule: str | None
+    """A composite alarm's AlarmRule; None for a metric alarm."""
     namespace: str
     metric_name: str
     dimensions: list[Any]
@@ -576,7 +579,7 @@ class AlarmEngine:
             "OK": alarm.ok_actions,
             "INSUFFICIENT_DATA": alarm.insufficient_data_actions,
         }[new_state] or []
-        if getattr(alarm, "rule", None):
+        if alarm.rule:
             suppressor = _suppressor_in_alarm(alarm, self._alarms_of(state.account, state.region)) if new_state == "ALARM" else None
             alarm.actions_suppressed_by = "Alarm" if suppressor else None
             alarm.actions_suppressed_reason = f"Alarm {suppressor} is in ALARM state" if suppressor else None
@@ -605,7 +608,7 @@ class AlarmEngine:
 
 def _alarm_type(alarm: AlarmLike) -> str:
     """DescribeAlarmHistory's AlarmType of an alarm (moto keeps composites as alarms with a rule)."""
-    return "CompositeAlarm" if getattr(alarm, "rule", None) else "MetricAlarm"
+    return "CompositeAlarm" if alarm.rule else "MetricAlarm"
 
 _RULES: dict[str, Rule | None] = {}
 """Parsed AlarmRules by text (None: unparseable, never evaluated)."""
@@ -625,7 +628,7 @@ def composite_rule(text: str) -> Rule | None:
 def _composites_in_order(alarms: dict[str, AlarmLike]) -> list[AlarmLike]:
     """Composite alarms, each after the composites its rule names; those in a
     cycle, or depending on one, left out (their evaluation stops)."""
-    composites = {name: a for name, a in alarms.items() if getattr(a, "rule", None)}
+    composites = {name: a for name, a in alarms.items() if a.rule}
     ordered: list[AlarmLike] = []
     marks: dict[str, str] = {}  # "visiting", "done" or "cyclic"
 

@@ -29,7 +29,7 @@ DIMS = [{"Name": "EndpointName", "Value": "e1"}, {"Name": "VariantName", "Value"
 def alarm(**overrides) -> SimpleNamespace:
     """What moto's Alarm carries, with the seed's example as defaults (60 s periods)."""
     values = dict(
-        name="a1", namespace="AWS/SageMaker", metric_name="ModelLatency",
+        name="a1", alarm_arn="arn:aws:cloudwatch:us-east-1:1:alarm:a1", rule=None, namespace="AWS/SageMaker", metric_name="ModelLatency",
         dimensions=[SimpleNamespace(name=d["Name"], value=d["Value"]) for d in DIMS],
         statistic="Average", extended_statistic=None, period=60, evaluation_periods=2, datapoints_to_alarm=None,
         threshold=1_000_000.0, comparison_operator="GreaterThanThreshold", treat_missing_data=None, unit=None,
