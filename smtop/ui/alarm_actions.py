@@ -227,7 +227,7 @@ class AlarmActions:
         if alarm is None:
             self.notify("No acknowledged alarm selected: pick one in the Alarms tab (A).", severity="warning")
             return
-        if not alarm.firing:
+        if not alarm.firing or alarm.ack is None:  # nothing fires at once (or nothing of smtop's to delete)
             self._send_unack(alarm)
             return
         # In ALARM, deleting the rule runs the alarm's actions at once: ask first.
