@@ -10,6 +10,21 @@ conversion happens once, here, with :class:`smtop.catalog.MetricSpec`.
 
 No ``Unit`` is sent: an alarm whose Unit differs from the unit the data was
 published with never sees a datapoint and stays INSUFFICIENT_DATA forever.
+
+Periods, from the PutMetricAlarm API reference (Period): "Valid values are
+10, 20, 30, and any multiple of 60"; 10, 20 or 30 only for metrics stored at
+one-second resolution, else the alarm "does not receive data for the
+attempts that do not correspond to a one-minute data resolution, and the
+alarm might often lapse into INSUFFICENT_DATA status", and such a period
+"sets this alarm as a high-resolution alarm, which has a higher charge".
+SageMaker publishes its metrics once a minute ("Amazon SageMaker AI metrics
+in Amazon CloudWatch") unless the endpoint config's MetricsConfig sets
+MetricPublishFrequencyInSeconds to 10 or 30 (invocation metrics follow it
+only with EnableEnhancedMetrics: SageMaker API reference, MetricsConfig), so
+the form accepts those periods with a warning that says both.  The same
+reference caps the evaluation range: Period × EvaluationPeriods "can't be
+more than 604,800 seconds", and for a period under one hour not "longer than
+one day (86,400 seconds)".
 """
 
 from __future__ import annotations
@@ -31,8 +46,17 @@ COMPARISONS = {
 }
 TREAT_MISSING = ("missing", "notBreaching", "breaching", "ignore")
 MAX_NAME = 255
+HIGH_RESOLUTION_PERIODS = (10, 20, 30)
+"""Periods under a minute: high-resolution alarms, for metrics stored at one-second resolution."""
 MAX_TOTAL_SECONDS = 7 * 86400
-"""CloudWatch refuses alarms whose Period × EvaluationPeriods exceeds seven days."""
+"""Period × EvaluationPeriods at most (PutMetricAlarm API reference)."""
+MAX_TOTAL_SECONDS_SHORT_PERIOD = 86400
+"""The same for periods under an hour: one day."""
+SHORT_PERIOD = 3600
+STANDARD_ALARM_PRICE = 0.10
+HIGH_RESOLUTION_ALARM_PRICE = 0.30
+"""USD per alarm metric per month, standard (60 s) and high-resolution (10 s) alarms,
+US East (N. Virginia): the Alarms table of the Amazon CloudWatch pricing page."""
 
 _PERCENTILE = re.compile(r"^p(\d{1,2}(\.\d{1,3})?|100)$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -142,13 +166,20 @@ def validate(draft: AlarmDraft) -> list[FieldError]:
     if draft.comparison not in COMPARISONS:
         errors.append(FieldError("comparison", f"{draft.comparison!r} is not a comparison."))
     period = _whole(draft.period)
-    if period is None or not (period in (10, 30) or (period >= 60 and period % 60 == 0)):
-        errors.append(FieldError("period", f"The period must be 10, 30 or a multiple of 60 seconds, not {draft.period!r}."))
+    if period is None or not (period in HIGH_RESOLUTION_PERIODS or (period >= 60 and period % 60 == 0)):
+        period = None
+        errors.append(FieldError("period", f"The period must be 10, 20, 30 or a multiple of 60 seconds, not {draft.period!r}."))
     periods = _whole(draft.evaluation_periods)
     if periods is None or periods < 1:
         errors.append(FieldError("evaluation_periods", f"Evaluation periods must be a whole number of at least 1, not {draft.evaluation_periods!r}."))
-    elif period is not None and period * periods > MAX_TOTAL_SECONDS:
-        errors.append(FieldError("evaluation_periods", "Period × evaluation periods cannot exceed 7 days."))
+    elif period is not None and period * periods > (limit := max_evaluation_seconds(period)):
+        span = "one day" if limit == MAX_TOTAL_SECONDS_SHORT_PERIOD else "seven days"
+        under = " for a period under an hour" if limit == MAX_TOTAL_SECONDS_SHORT_PERIOD else ""
+        errors.append(FieldError(
+            "evaluation_periods",
+            f"Period × evaluation periods is {period * periods:,} s; CloudWatch allows at most {limit:,} s ({span}){under}: "
+            f"at most {limit // period:,} periods of {period} s.",
+        ))
     if draft.datapoints_to_alarm.strip():
         points = _whole(draft.datapoints_to_alarm)
         if points is None or points < 1:
@@ -158,6 +189,27 @@ def validate(draft: AlarmDraft) -> list[FieldError]:
     if draft.treat_missing_data not in TREAT_MISSING:
         errors.append(FieldError("treat_missing_data", f"{draft.treat_missing_data!r} is not a way to treat missing data."))
     return errors
+
+
+def max_evaluation_seconds(period: int) -> int:
+    """The longest Period × EvaluationPeriods CloudWatch accepts for ``period``."""
+    return MAX_TOTAL_SECONDS_SHORT_PERIOD if period < SHORT_PERIOD else MAX_TOTAL_SECONDS
+
+
+def cautions(draft: AlarmDraft) -> list[FieldError]:
+    """What is valid but likely not what the user wants (the form shows it; it never blocks)."""
+    found: list[FieldError] = []
+    period = _whole(draft.period)
+    if period in HIGH_RESOLUTION_PERIODS:
+        found.append(FieldError(
+            "period",
+            f"A {period} s period makes a high-resolution alarm: ${HIGH_RESOLUTION_ALARM_PRICE:.2f} a month instead of "
+            f"${STANDARD_ALARM_PRICE:.2f} (us-east-1). SageMaker publishes its metrics once a minute unless the "
+            "endpoint config's MetricsConfig sets MetricPublishFrequencyInSeconds to 10 or 30 (invocation metrics "
+            "need EnableEnhancedMetrics too); otherwise most evaluations find no data and the alarm lapses into "
+            "INSUFFICIENT_DATA.",
+        ))
+    return found
 
 
 def build_request(draft: AlarmDraft) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from smtop.catalog import METRICS
 from smtop.clock import Clock
 from smtop.errors import SmtopError, UnsupportedOperationError
 from smtop.models import Endpoint, EndpointMetrics, FleetSnapshot, StaleDescription
-from smtop.models.alarms import AlarmsSnapshot, MetricAlarm
+from smtop.models.alarms import Alarm, AlarmsSnapshot, CompositeAlarm
 from smtop.models.cloudtrail import TrailEvent, TrailSnapshot
 from smtop.settings import Settings
 
@@ -263,18 +263,25 @@ def _described(endpoint: Endpoint) -> str:
     return f" (described {fmt.clock_time(at)})" if at else " (never described)"
 
 
-def _alarm_json(alarm: MetricAlarm) -> dict[str, Any]:
-    return {
+def _alarm_json(alarm: Alarm) -> dict[str, Any]:
+    endpoints = alarm.endpoint_names
+    data: dict[str, Any] = {
         "name": alarm.name,
+        "type": "composite" if isinstance(alarm, CompositeAlarm) else "metric",
         "state": alarm.state,
-        "endpoint": alarm.endpoint,
+        "endpoint": endpoints[0] if len(endpoints) == 1 else None,
+        "endpoints": list(endpoints),
         "since": fmt.iso_utc(alarm.state_since),
         "reason": alarm.reason,
-        "metric": alarm.metric,
-        "threshold": alarm.threshold,
+        "metric": getattr(alarm, "metric", None),
+        "threshold": getattr(alarm, "threshold", None),
         "acknowledged_by": alarm.ack.by if alarm.ack else None,
         "muted_until": fmt.iso_utc(alarm.muted_until),
     }
+    if isinstance(alarm, CompositeAlarm):
+        data["rule"] = alarm.rule
+        data["children_firing"] = list(alarm.firing_children)
+    return data
 
 
 def _event_json(event: TrailEvent) -> dict[str, Any]:
@@ -312,7 +319,10 @@ def sections_text(sections: Sections, settings: Settings) -> str:
         for alarm in firing:
             since = fmt.clock_time(alarm.state_since)
             acked = f" · acked by {fmt.printable(alarm.ack.by)}" if alarm.ack else ""
-            lines.append(f"  {fmt.printable(alarm.name)} · {fmt.printable(alarm.endpoint or '-')} · since {since}{acked}")
+            where = ", ".join(alarm.endpoint_names) or "-"
+            lines.append(f"  {fmt.printable(alarm.name)} · {fmt.printable(where)} · since {since}{acked}")
+            if isinstance(alarm, CompositeAlarm):
+                lines.append(f"    rule: {fmt.printable(alarm.rule)}")
             if alarm.reason:
                 lines.append(f"    {fmt.printable(alarm.reason)}")
     lines.append("")

@@ -53,7 +53,16 @@ from smtop.models import (
     TailUpdate,
     Variant,
 )
-from smtop.models.alarms import Acknowledgement, AlarmHistoryItem, AlarmsSnapshot, MetricAlarm, MuteRule
+from smtop.models.alarms import (
+    Acknowledgement,
+    Alarm,
+    AlarmHistoryItem,
+    AlarmsSnapshot,
+    ChildAlarm,
+    CompositeAlarm,
+    MetricAlarm,
+    MuteRule,
+)
 from smtop.models.cloudtrail import TrailEvent, TrailSnapshot
 from smtop.models.insights import QueryDefinitions, QueryProgress, QueryRequest, QueryStats, SavedQuery
 from smtop.models.replay import ReplayPosition
@@ -238,34 +247,60 @@ def _dec_ack(d: dict | None) -> Acknowledgement | None:
     return Acknowledgement(alarm=d["alarm"], rule=d["rule"], by=d["by"], at=_dt(d["at"]), until=_dt(d["until"]), note=d["note"])
 
 
-def _enc_alarm(a: MetricAlarm) -> dict:
-    return {
+def _enc_alarm(a: Alarm) -> dict:
+    common = {
         "name": a.name, "state": a.state, "arn": a.arn, "reason": a.reason, "since": _ts(a.state_since),
-        "actions_enabled": a.actions_enabled, "actions": list(a.alarm_actions), "namespace": a.namespace,
+        "actions_enabled": a.actions_enabled, "actions": list(a.alarm_actions), "description": a.description,
+        "muted_by": _enc_rule(a.muted_by), "ack": _enc_ack(a.ack),
+    }
+    if isinstance(a, CompositeAlarm):
+        return {
+            **common, "kind": "composite", "rule": a.rule, "children": [[c.name, c.state] for c in a.children],
+            "endpoints": list(a.endpoints), "suppressor": a.actions_suppressor, "suppressor_wait": a.suppressor_wait,
+            "suppressor_extension": a.suppressor_extension, "suppressed_by": a.actions_suppressed_by,
+            "suppressed_reason": a.actions_suppressed_reason,
+        }
+    return {
+        **common, "namespace": a.namespace,
         "metric": a.metric, "dimensions": [list(d) for d in a.dimensions], "statistic": a.statistic,
         "period": a.period, "evaluation_periods": a.evaluation_periods, "datapoints_to_alarm": a.datapoints_to_alarm,
-        "threshold": a.threshold, "comparison": a.comparison, "unit": a.unit, "description": a.description,
-        "endpoint": a.endpoint, "muted_by": _enc_rule(a.muted_by), "ack": _enc_ack(a.ack),
+        "threshold": a.threshold, "comparison": a.comparison, "unit": a.unit, "endpoint": a.endpoint,
     }
 
 
-def _dec_alarm(d: dict) -> MetricAlarm:
-    return MetricAlarm(
+def _dec_alarm(d: dict) -> Alarm:
+    common = dict(
         name=d["name"], state=d["state"], arn=d["arn"], reason=d["reason"], state_since=_dt(d["since"]),
-        actions_enabled=d["actions_enabled"], alarm_actions=tuple(d["actions"]), namespace=d["namespace"],
+        actions_enabled=d["actions_enabled"], alarm_actions=tuple(d["actions"]), description=d["description"],
+        muted_by=_dec_rule(d["muted_by"]), ack=_dec_ack(d["ack"]),
+    )
+    if d.get("kind") == "composite":
+        return CompositeAlarm(
+            **common, rule=d["rule"], children=tuple(ChildAlarm(name, state) for name, state in d["children"]),
+            endpoints=tuple(d["endpoints"]), actions_suppressor=d["suppressor"], suppressor_wait=d["suppressor_wait"],
+            suppressor_extension=d["suppressor_extension"], actions_suppressed_by=d["suppressed_by"],
+            actions_suppressed_reason=d["suppressed_reason"],
+        )
+    return MetricAlarm(
+        **common, namespace=d["namespace"],
         metric=d["metric"], dimensions=tuple((k, v) for k, v in d["dimensions"]), statistic=d["statistic"],
         period=d["period"], evaluation_periods=d["evaluation_periods"], datapoints_to_alarm=d["datapoints_to_alarm"],
-        threshold=d["threshold"], comparison=d["comparison"], unit=d["unit"], description=d["description"],
-        endpoint=d["endpoint"], muted_by=_dec_rule(d["muted_by"]), ack=_dec_ack(d["ack"]),
+        threshold=d["threshold"], comparison=d["comparison"], unit=d["unit"], endpoint=d["endpoint"],
     )
 
 
 def _enc_alarms(s: AlarmsSnapshot) -> dict:
-    return {"taken_at": _ts(s.taken_at), "alarms": [_enc_alarm(a) for a in s.alarms], "mute_notice": s.mute_notice}
+    return {
+        "taken_at": _ts(s.taken_at), "alarms": [_enc_alarm(a) for a in s.alarms], "mute_notice": s.mute_notice,
+        "ack_unavailable": s.ack_unavailable, "composite_notice": s.composite_notice,
+    }
 
 
 def _dec_alarms(d: dict) -> AlarmsSnapshot:
-    return AlarmsSnapshot(taken_at=_dt(d["taken_at"]), alarms=tuple(_dec_alarm(a) for a in d["alarms"]), mute_notice=d["mute_notice"])
+    return AlarmsSnapshot(
+        taken_at=_dt(d["taken_at"]), alarms=tuple(_dec_alarm(a) for a in d["alarms"]), mute_notice=d["mute_notice"],
+        ack_unavailable=d.get("ack_unavailable"), composite_notice=d.get("composite_notice"),
+    )
 
 
 def _enc_history(items: list[AlarmHistoryItem]) -> list:
@@ -467,10 +502,10 @@ class RecordingSource:
     async def put_alarm(self, request: dict[str, Any]) -> None:
         await self._inner.put_alarm(request)
 
-    async def acknowledge(self, alarm: MetricAlarm, window: timedelta, note: str):
+    async def acknowledge(self, alarm: Alarm, window: timedelta, note: str):
         return await self._inner.acknowledge(alarm, window, note)
 
-    async def unacknowledge(self, alarm: MetricAlarm):
+    async def unacknowledge(self, alarm: Alarm):
         return await self._inner.unacknowledge(alarm)
 
     async def put_query_definition(self, query: SavedQuery) -> str:
@@ -778,10 +813,10 @@ class ReplaySource:
     async def put_alarm(self, request: dict[str, Any]) -> None:
         raise _refused("PutMetricAlarm")
 
-    async def acknowledge(self, alarm: MetricAlarm, window: timedelta, note: str):
+    async def acknowledge(self, alarm: Alarm, window: timedelta, note: str):
         raise _refused("PutAlarmMuteRule")
 
-    async def unacknowledge(self, alarm: MetricAlarm):
+    async def unacknowledge(self, alarm: Alarm):
         raise _refused("DeleteAlarmMuteRule")
 
     async def put_query_definition(self, query: SavedQuery) -> str:

@@ -10,6 +10,7 @@ from smtop.alarm_form import (
     AlarmDraft,
     apply_preset,
     build_request,
+    cautions,
     initial_draft,
     suggest_name,
     threshold_note,
@@ -71,9 +72,10 @@ def test_the_unit_note_says_what_the_threshold_becomes():
     [
         ({"threshold": "fast"}, "threshold", "must be a number"),
         ({"threshold": "nan"}, "threshold", "must be a number"),
-        ({"period": "45"}, "period", "10, 30 or a multiple of 60"),
-        ({"period": "90"}, "period", "10, 30 or a multiple of 60"),
-        ({"period": "-60"}, "period", "10, 30 or a multiple of 60"),
+        ({"period": "45"}, "period", "10, 20, 30 or a multiple of 60"),
+        ({"period": "90"}, "period", "10, 20, 30 or a multiple of 60"),
+        ({"period": "-60"}, "period", "10, 20, 30 or a multiple of 60"),
+        ({"period": "15"}, "period", "10, 20, 30 or a multiple of 60"),
         ({"evaluation_periods": "0"}, "evaluation_periods", "at least 1"),
         ({"evaluation_periods": "2", "datapoints_to_alarm": "3"}, "datapoints_to_alarm", "cannot exceed evaluation periods"),
         ({"name": ""}, "name", "needs a name"),
@@ -81,7 +83,9 @@ def test_the_unit_note_says_what_the_threshold_becomes():
         ({"name": "bad\x1bname"}, "name", "control characters"),
         ({"name": " padded"}, "name", "start or end with a space"),
         ({"statistic": "p999x"}, "statistic", "is not a statistic"),
-        ({"period": "86400", "evaluation_periods": "8"}, "evaluation_periods", "7 days"),
+        ({"period": "86400", "evaluation_periods": "8"}, "evaluation_periods", "at most 604,800 s (seven days): at most 7 periods"),
+        ({"period": "60", "evaluation_periods": "1441"}, "evaluation_periods", "at most 86,400 s (one day) for a period under an hour"),
+        ({"period": "10", "evaluation_periods": "8641"}, "evaluation_periods", "at most 8,640 periods of 10 s"),
     ],
 )
 def test_validation_names_the_field_and_says_what_is_wrong(changes, field, words):
@@ -92,9 +96,32 @@ def test_validation_names_the_field_and_says_what_is_wrong(changes, field, words
         build_request(draft(**changes))
 
 
-@pytest.mark.parametrize("period", ["10", "30", "60", "300", "3600"])
+@pytest.mark.parametrize("period", ["10", "20", "30", "60", "300", "3600"])
 def test_valid_periods(period):
+    """PutMetricAlarm API reference, Period: "Valid values are 10, 20, 30, and any multiple of 60"."""
     assert fields(draft(period=period)) == set()
+
+
+@pytest.mark.parametrize(
+    ("period", "periods"),
+    # At the limit and one past it: 86,400 s under an hour, 604,800 s from an hour on.
+    [("10", 8640), ("60", 1440), ("300", 288), ("3540", 24), ("3600", 168), ("86400", 7)],
+)
+def test_the_evaluation_range_is_held_to_the_api_references_limits(period, periods):
+    assert fields(draft(period=period, evaluation_periods=str(periods))) == set()
+    assert fields(draft(period=period, evaluation_periods=str(periods + 1))) == {"evaluation_periods"}
+
+
+def test_sub_minute_periods_warn_of_the_price_and_of_sagemakers_one_minute_metrics():
+    """A 10/20/30 s period is a high-resolution alarm, with a higher charge (PutMetricAlarm
+    API reference): $0.30 against $0.10 per alarm metric a month (CloudWatch pricing, US East).
+    SageMaker publishes once a minute unless MetricPublishFrequencyInSeconds says 10 or 30."""
+    for period in ("10", "20", "30"):
+        (caution,) = cautions(draft(period=period))
+        assert caution.field == "period" and "high-resolution alarm: $0.30 a month instead of $0.10" in caution.message
+        assert "MetricPublishFrequencyInSeconds to 10 or 30" in caution.message and "INSUFFICIENT_DATA" in caution.message
+        assert build_request(draft(period=period))["Period"] == int(period)  # allowed: it is the user's call
+    assert cautions(draft(period="60")) == cautions(draft(period="300")) == []
 
 
 def test_datapoints_to_alarm_and_percentiles_reach_the_request():

@@ -188,6 +188,8 @@ def wall_sim():
         # datapoint must keep it in ALARM, or a minute boundary mid-test would clear it.
         TreatMissingData="breaching",
     )
+    # A composite over it (the alarm that pages), before it fires: composites follow their children.
+    cw.put_composite_alarm(AlarmName=f"pages {HOSTILE}", AlarmRule=f'ALARM("alarm {HOSTILE}") AND NOT FALSE')
     cw.set_alarm_state(AlarmName=f"alarm {HOSTILE}", StateValue="ALARM", StateReason=f"reason {HOSTILE}")
     with pytest.raises(Exception):
         boto3.client("sagemaker", aws_access_key_id=MARKUP_USER, **kw).delete_endpoint(EndpointName=f"gone {HOSTILE}")
@@ -209,8 +211,11 @@ def test_batch_prints_firing_alarms_and_cloudtrail_and_each_fails_on_its_own(wal
     assert result.returncode == 0, result.stderr
     assert_inert(result.stdout + result.stderr)
     out = result.stdout
-    assert "batch-endpoint" in out and "FIRING ALARMS (1)" in out
+    assert "batch-endpoint" in out and "FIRING ALARMS (2)" in out
     assert printable(f"alarm {HOSTILE}") in out and printable(f"reason {HOSTILE}") in out
+    assert f"{printable(f'pages {HOSTILE}')} · batch-endpoint" in out
+    rule = f'ALARM("alarm {HOSTILE}") AND NOT FALSE'
+    assert f"rule: {printable(rule)}" in out
     trail = out[out.index("CLOUDTRAIL"):]
     assert "DeleteEndpoint" in trail and MARKUP_USER in trail and "ValidationException" in trail
     assert printable(f"gone {HOSTILE}") in trail
@@ -225,7 +230,10 @@ def test_batch_prints_firing_alarms_and_cloudtrail_and_each_fails_on_its_own(wal
     assert_inert(result.stdout + result.stderr)
     snapshot = json.loads(result.stdout.splitlines()[0])
     assert [e["name"] for e in snapshot["endpoints"]] == ["batch-endpoint"]
-    assert [(a["name"], a["reason"]) for a in snapshot["alarms"]["firing"]] == [(f"alarm {HOSTILE}", f"reason {HOSTILE}")]
+    composite, metric = snapshot["alarms"]["firing"]
+    assert (metric["name"], metric["type"], metric["reason"], metric["endpoint"]) == (f"alarm {HOSTILE}", "metric", f"reason {HOSTILE}", "batch-endpoint")
+    assert (composite["name"], composite["type"], composite["endpoints"]) == (f"pages {HOSTILE}", "composite", ["batch-endpoint"])
+    assert composite["children_firing"] == [f"alarm {HOSTILE}"] and composite["rule"] == f'ALARM("alarm {HOSTILE}") AND NOT FALSE'
     assert snapshot["alarms"]["error"] is None
     assert snapshot["cloudtrail"]["events"] == [] and "cloudtrail:LookupEvents" in snapshot["cloudtrail"]["error"]
     lines = result.stderr.strip().splitlines()

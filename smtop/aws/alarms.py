@@ -11,6 +11,15 @@ which would silence the alarm until someone remembers to turn it back on.
 Mute rules are read with ListAlarmMuteRules (summaries carry no name nor
 targets) and one GetAlarmMuteRule per rule, cached by the rule's
 LastUpdatedTimestamp, so a steady account costs one list call per poll.
+
+Composite alarms are read in the same DescribeAlarms pages, which return
+metric alarms only unless ``AlarmTypes`` names composites too (API
+reference, DescribeAlarms).  A composite concerns an endpoint when its rule
+names an alarm of that endpoint, directly or through another composite.
+Reading composites needs cloudwatch:DescribeAlarms "scoped to *" (same
+page); a role scoped narrower still gets its metric alarms, and a notice.
+Mute rules target "existing alarms" by name (API reference, MuteTargets),
+composites included, so a composite is acknowledged the way a metric alarm is.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
+from smtop.alarm_rule import children as rule_children
 from smtop.aws.session import AwsSession
 from smtop.catalog import INSTANCE_NAMESPACE, INVOCATION_NAMESPACE
 from smtop.clock import Clock
@@ -35,8 +45,11 @@ from smtop.models.alarms import (
     ACK_TAG_UNTIL,
     ACK_TAGS,
     Acknowledgement,
+    Alarm,
     AlarmHistoryItem,
     AlarmsSnapshot,
+    ChildAlarm,
+    CompositeAlarm,
     MetricAlarm,
     MuteRule,
 )
@@ -124,6 +137,52 @@ def parse_alarm(raw: dict[str, Any], endpoint: str | None) -> MetricAlarm:
     )
 
 
+def parse_composite(raw: dict[str, Any], states: dict[str, str], endpoints: Iterable[str]) -> CompositeAlarm:
+    """A DescribeAlarms CompositeAlarm as the console's model.
+
+    ``states``: every alarm's state by name, for the children the rule names.
+    """
+    rule = raw.get("AlarmRule", "")
+    return CompositeAlarm(
+        name=raw["AlarmName"],
+        state=raw.get("StateValue", "INSUFFICIENT_DATA"),
+        arn=raw.get("AlarmArn", ""),
+        reason=raw.get("StateReason", ""),
+        state_since=_utc(raw.get("StateTransitionedTimestamp") or raw.get("StateUpdatedTimestamp")),
+        actions_enabled=bool(raw.get("ActionsEnabled", True)),
+        alarm_actions=tuple(raw.get("AlarmActions") or ()),
+        description=raw.get("AlarmDescription", ""),
+        rule=rule,
+        children=tuple(ChildAlarm(name, states.get(name)) for name in rule_children(rule)),
+        endpoints=tuple(sorted(endpoints)),
+        actions_suppressor=raw.get("ActionsSuppressor"),
+        suppressor_wait=raw.get("ActionsSuppressorWaitPeriod"),
+        suppressor_extension=raw.get("ActionsSuppressorExtensionPeriod"),
+        actions_suppressed_by=raw.get("ActionsSuppressedBy"),
+        actions_suppressed_reason=raw.get("ActionsSuppressedReason") or "",
+    )
+
+
+def concerned_composites(composites: list[dict[str, Any]], metric: list[dict[str, Any]], listed: Iterable[Alarm]) -> list[CompositeAlarm]:
+    """The composite alarms whose rule names a listed alarm, directly or through
+    other composites, each with the endpoints of the alarms it reaches."""
+    states = {raw["AlarmName"]: raw.get("StateValue", "INSUFFICIENT_DATA") for raw in [*metric, *composites]}
+    reach: dict[str, set[str]] = {alarm.name: set(alarm.endpoint_names) for alarm in listed}
+    named = {raw["AlarmName"]: rule_children(raw.get("AlarmRule", "")) for raw in composites}
+    changed = True
+    while changed:  # sets only grow: this ends
+        changed = False
+        for name, children in named.items():
+            reached = [child for child in children if child in reach]
+            if not reached:
+                continue
+            endpoints = set().union(*(reach[child] for child in reached))
+            if name not in reach or not endpoints <= reach[name]:
+                reach.setdefault(name, set()).update(endpoints)
+                changed = True
+    return [parse_composite(raw, states, reach[raw["AlarmName"]]) for raw in composites if raw["AlarmName"] in reach]
+
+
 def parse_rule(raw: dict[str, Any]) -> MuteRule:
     """A GetAlarmMuteRule answer as the console's model, with its window computed."""
     schedule = (raw.get("Rule") or {}).get("Schedule") or {}
@@ -205,30 +264,52 @@ class AlarmMonitor:
         shown and ``mute_notice`` says why mutes are missing.
         """
         known = frozenset(endpoints)
-        alarms = []
-        for raw in await self._describe_alarms():
+        metric, composites, composite_notice = await self._describe_alarms()
+        alarms: list[Alarm] = []
+        for raw in metric:
             concerns, endpoint = endpoint_of(raw, known)
             if concerns:
                 alarms.append(parse_alarm(raw, endpoint))
-        notice = None
+        alarms += concerned_composites(composites, metric, alarms)
+        notice = unavailable = None
         try:
             rules = await self.mute_rules()
-        except (AccessDeniedError, UnsupportedOperationError, ThrottledError) as error:
+        except UnsupportedOperationError as error:
+            # A region (or partition) without alarm mute rules: the alarms
+            # still show, and acknowledging says why it cannot be done.
+            unavailable = f"Acknowledging is not available here: {error}"
+            notice, rules = unavailable, []
+        except (AccessDeniedError, ThrottledError) as error:
             notice = f"Mutes and acknowledgements are not shown: {error}"
             rules = []
         alarms = [self._with_mutes(alarm, rules) for alarm in alarms]
         order = {"ALARM": 0, "INSUFFICIENT_DATA": 1, "OK": 2}
-        alarms.sort(key=lambda a: (order.get(a.state, 3), a.endpoint or "~", a.name))
-        return AlarmsSnapshot(taken_at=self.clock.now(), alarms=tuple(alarms), mute_notice=notice)
+        # In each state, composites (often the ones that page) before the alarms they combine.
+        alarms.sort(key=lambda a: (order.get(a.state, 3), not isinstance(a, CompositeAlarm), (a.endpoint_names or ("~",))[0], a.name))
+        return AlarmsSnapshot(
+            taken_at=self.clock.now(), alarms=tuple(alarms), mute_notice=notice, ack_unavailable=unavailable,
+            composite_notice=composite_notice,
+        )
 
-    async def _describe_alarms(self) -> list[dict[str, Any]]:
+    async def _describe_alarms(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str | None]:
+        """Every metric and composite alarm of the region, and why composites are missing, if they are."""
+        try:
+            metric, composites = await self._describe(["CompositeAlarm", "MetricAlarm"])
+        except AccessDeniedError as error:
+            metric, _ = await self._describe(["MetricAlarm"])
+            return metric, [], f"Composite alarms are not shown: {error} Reading them needs cloudwatch:DescribeAlarms on \"*\"."
+        return metric, composites, None
+
+    async def _describe(self, types: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         cloudwatch = await self.aws.client("cloudwatch")
-        found: list[dict[str, Any]] = []
+        metric: list[dict[str, Any]] = []
+        composites: list[dict[str, Any]] = []
         with self.aws.errors("cloudwatch", "DescribeAlarms"):
             paginator = cloudwatch.get_paginator("describe_alarms")
-            async for page in paginator.paginate(AlarmTypes=["MetricAlarm"], PaginationConfig={"PageSize": 100}):
-                found.extend(page.get("MetricAlarms") or ())
-        return found
+            async for page in paginator.paginate(AlarmTypes=types, PaginationConfig={"PageSize": 100}):
+                metric.extend(page.get("MetricAlarms") or ())
+                composites.extend(page.get("CompositeAlarms") or ())
+        return metric, composites
 
     async def mute_rules(self) -> list[MuteRule]:
         """Active and scheduled mute rules with their targets (details cached)."""
@@ -264,7 +345,7 @@ class AlarmMonitor:
             del self._rules[arn]
         return rules
 
-    def _with_mutes(self, alarm: MetricAlarm, rules: list[MuteRule]) -> MetricAlarm:
+    def _with_mutes(self, alarm: Alarm, rules: list[MuteRule]) -> Alarm:
         targeting = [r for r in rules if alarm.name in r.targets]
         if not targeting:
             return alarm
@@ -277,8 +358,10 @@ class AlarmMonitor:
         """The alarm's newest history items (DescribeAlarmHistory), newest first."""
         cloudwatch = await self.aws.client("cloudwatch")
         with self.aws.errors("cloudwatch", "DescribeAlarmHistory"):
+            # Without AlarmTypes only a metric alarm's history comes back.
             reply = await cloudwatch.describe_alarm_history(
-                AlarmName=alarm, MaxRecords=min(limit, 100), ScanBy="TimestampDescending"
+                AlarmName=alarm, AlarmTypes=["CompositeAlarm", "MetricAlarm"], MaxRecords=min(limit, 100),
+                ScanBy="TimestampDescending",
             )
         return [
             AlarmHistoryItem(
@@ -319,7 +402,7 @@ class AlarmMonitor:
         with self.aws.errors("cloudwatch", "PutMetricAlarm"):
             await cloudwatch.put_metric_alarm(**request)
 
-    async def acknowledge(self, alarm: MetricAlarm, window: timedelta, note: str = "") -> tuple[Acknowledgement, str | None]:
+    async def acknowledge(self, alarm: Alarm, window: timedelta, note: str = "") -> tuple[Acknowledgement, str | None]:
         """Mute ``alarm``'s actions for ``window`` with a one-time mute rule.
 
         Returns:
@@ -370,7 +453,7 @@ class AlarmMonitor:
             return ack, f"Acknowledged (mute rule {rule}), but the alarm's tags were not set: {error}"
         return ack, None
 
-    async def unacknowledge(self, alarm: MetricAlarm) -> tuple[list[str], str | None]:
+    async def unacknowledge(self, alarm: Alarm) -> tuple[list[str], str | None]:
         """Delete smtop's mute rules on ``alarm`` and its acknowledgement tags.
 
         Returns:

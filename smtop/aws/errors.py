@@ -48,6 +48,10 @@ _INVALID_CREDENTIALS = {
     "IncompleteSignature",
 }
 _NOT_FOUND = {"ResourceNotFound", "ResourceNotFoundException", "NoSuchEntity", "NotFound"}
+# What an endpoint answers for an operation it lacks (a region or partition
+# without it): the query protocol's InvalidAction (every query API's "Common
+# Errors"), the JSON and REST-JSON front ends' UnknownOperationException.
+_UNSUPPORTED = {"InvalidAction", "UnknownOperationException"}
 
 # botocore's service name -> the prefix IAM policies use for its actions.
 # Only the ones that differ need listing; CloudWatch's endpoint is "monitoring"
@@ -206,6 +210,12 @@ def _from_client_error(error: boto.ClientError, doing: str, login: str, where: d
         return CredentialsError(f"AWS did not accept your credentials ({code}); {login}.", **where)
     if code in _NOT_FOUND or (code == "ValidationException" and "could not find" in message.lower()):
         return NotFoundError(f"Not found while {doing}: {_sentence(message) or code}", **where)
+    if code in _UNSUPPORTED:
+        return UnsupportedOperationError(
+            f"{where['operation'] or 'This operation'} is not available at this endpoint (AWS answered {code}): "
+            "the region or partition does not offer it yet.",
+            **where,
+        )
     if status in (404, 500, 501) and ("html" in content_type or message.startswith("<")):
         # A local endpoint (moto, a proxy) that lacks the operation answers
         # with a web page instead of an AWS error body.

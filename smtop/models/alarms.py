@@ -58,8 +58,8 @@ class Acknowledgement:
 
 
 @dataclass(frozen=True, slots=True)
-class MetricAlarm:
-    """One metric alarm (DescribeAlarms' MetricAlarm), plus what smtop learnt about it."""
+class Alarm:
+    """What every alarm the console lists has: state, actions, and who muted it."""
 
     name: str
     state: str
@@ -69,19 +69,7 @@ class MetricAlarm:
     """When the alarm entered its current state (StateTransitionedTimestamp)."""
     actions_enabled: bool = True
     alarm_actions: tuple[str, ...] = ()
-    namespace: str = ""
-    metric: str = ""
-    dimensions: tuple[tuple[str, str], ...] = ()
-    statistic: str = ""
-    period: int = 0
-    evaluation_periods: int = 0
-    datapoints_to_alarm: int | None = None
-    threshold: float | None = None
-    comparison: str = ""
-    unit: str | None = None
     description: str = ""
-    endpoint: str | None = None
-    """The SageMaker endpoint the alarm watches, when its dimensions name one."""
     muted_by: MuteRule | None = None
     """An ACTIVE (or SCHEDULED) mute rule targeting this alarm."""
     ack: Acknowledgement | None = None
@@ -96,28 +84,94 @@ class MetricAlarm:
             return self.ack.until
         return self.muted_by.until if self.muted_by is not None else None
 
+    @property
+    def endpoint_names(self) -> tuple[str, ...]:
+        """The SageMaker endpoints this alarm concerns."""
+        return ()
+
+
+@dataclass(frozen=True, slots=True)
+class MetricAlarm(Alarm):
+    """One metric alarm (DescribeAlarms' MetricAlarm), plus what smtop learnt about it."""
+
+    namespace: str = ""
+    metric: str = ""
+    dimensions: tuple[tuple[str, str], ...] = ()
+    statistic: str = ""
+    period: int = 0
+    evaluation_periods: int = 0
+    datapoints_to_alarm: int | None = None
+    threshold: float | None = None
+    comparison: str = ""
+    unit: str | None = None
+    endpoint: str | None = None
+    """The SageMaker endpoint the alarm watches, when its dimensions name one."""
+
+    @property
+    def endpoint_names(self) -> tuple[str, ...]:
+        return (self.endpoint,) if self.endpoint else ()
+
+
+@dataclass(frozen=True, slots=True)
+class ChildAlarm:
+    """An alarm a composite alarm's rule names, with its state when last read."""
+
+    name: str
+    state: str | None
+    """None: not among the alarms DescribeAlarms returned (deleted, or out of reach)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CompositeAlarm(Alarm):
+    """One composite alarm (DescribeAlarms' CompositeAlarm): a rule over other alarms' states."""
+
+    rule: str = ""
+    """The AlarmRule, as written (``ALARM(a) AND NOT ALARM(b)``)."""
+    children: tuple[ChildAlarm, ...] = ()
+    endpoints: tuple[str, ...] = ()
+    """The endpoints of the alarms its rule names (through nested composites too)."""
+    actions_suppressor: str | None = None
+    """The alarm whose ALARM state suppresses this one's actions (its ARN)."""
+    suppressor_wait: int | None = None
+    suppressor_extension: int | None = None
+    actions_suppressed_by: str | None = None
+    """Alarm, WaitPeriod or ExtensionPeriod while actions are suppressed."""
+    actions_suppressed_reason: str = ""
+
+    @property
+    def endpoint_names(self) -> tuple[str, ...]:
+        return self.endpoints
+
+    @property
+    def firing_children(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.children if c.state == FIRING)
+
 
 @dataclass(frozen=True, slots=True)
 class AlarmsSnapshot:
     """Every alarm that concerns the fleet, after one alarms poll."""
 
     taken_at: datetime
-    alarms: tuple[MetricAlarm, ...] = ()
+    alarms: tuple[Alarm, ...] = ()
     mute_notice: str | None = None
     """Why mute rules could not be read (denied, not supported), or None."""
+    ack_unavailable: str | None = None
+    """Why acknowledging cannot work here (the endpoint has no alarm mute rules), or None."""
+    composite_notice: str | None = None
+    """Why composite alarms are missing (DescribeAlarms not allowed on *), or None."""
 
     @property
-    def firing(self) -> tuple[MetricAlarm, ...]:
+    def firing(self) -> tuple[Alarm, ...]:
         return tuple(a for a in self.alarms if a.firing)
 
     @property
     def firing_endpoints(self) -> frozenset[str]:
-        return frozenset(a.endpoint for a in self.alarms if a.firing and a.endpoint)
+        return frozenset(e for a in self.alarms if a.firing for e in a.endpoint_names)
 
-    def for_endpoint(self, endpoint: str) -> tuple[MetricAlarm, ...]:
-        return tuple(a for a in self.alarms if a.endpoint == endpoint)
+    def for_endpoint(self, endpoint: str) -> tuple[Alarm, ...]:
+        return tuple(a for a in self.alarms if endpoint in a.endpoint_names)
 
-    def get(self, name: str) -> MetricAlarm | None:
+    def get(self, name: str) -> Alarm | None:
         return next((a for a in self.alarms if a.name == name), None)
 
 

@@ -21,6 +21,26 @@ them) breaching datapoints make ALARM; missing datapoints follow
 ``TreatMissingData`` (missing, ignore, breaching, notBreaching).  Metric-math
 alarms (``Metrics``) are not evaluated and stay INSUFFICIENT_DATA.
 
+Mute rules follow CloudWatch's "How alarm mute rules work": a mute silences
+the actions of every state (OK and INSUFFICIENT_DATA too); an alarm still in
+the state it was muted in when the window ends runs that state's actions
+then; and deleting the rule unmutes at once, running the actions of an alarm
+still in the muted state (API reference, DeleteAlarmMuteRule: "If those
+alarms are in an ALARM state, their configured actions will trigger").
+
+Composite alarms (PutCompositeAlarm) follow their children: whenever an
+alarm changes state, the composites whose AlarmRule names it are evaluated
+again (children before parents), ALARM when the rule is TRUE, OK otherwise;
+a new composite is INSUFFICIENT_DATA until its first evaluation, "the only
+time that the alarm can be in INSUFFICIENT_DATA state" (API reference,
+PutCompositeAlarm).  Composites in a cycle are not evaluated ("the evaluation
+of composite alarms stops if CloudWatch detects a cycle").  An actions
+suppressor in ALARM keeps a composite's ALARM actions from running
+(ActionsSuppressedBy ``Alarm``); the wait and extension periods are stored
+and returned, not simulated.  A composite's StateReason names the child that
+changed last; the API reference says only "an explanation for the alarm
+state", so that wording is the simulator's.
+
 Simplifications, on purpose: an alarm's actions are recorded in its history
 ("Successfully executed action …", or muted by a rule) but nothing is
 published to SNS; recurring (``cron``) mute rules are matched minute by
@@ -40,6 +60,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from smtop.alarm_rule import AlarmRuleError, Rule, alarm_name, parse
 from smtop.sim.metric_store import MetricStore
 
 EVALUATION_INTERVAL = 60
@@ -75,6 +96,9 @@ class AlarmLike(Protocol):
     """The attributes of moto's ``Alarm`` the evaluator reads and writes."""
 
     name: str
+    alarm_arn: str
+    rule: str | None
+    """A composite alarm's AlarmRule; None for a metric alarm."""
     namespace: str
     metric_name: str
     dimensions: list[Any]
@@ -391,13 +415,15 @@ class RegionAlarms:
     history: dict[str, deque] = field(default_factory=dict)
     rules: dict[str, MuteRule] = field(default_factory=dict)
     last_tick: float | None = None
+    muted: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """alarm -> (the state whose actions a rule muted, that rule): run them if the mute ends first."""
 
-    def record(self, alarm: str, at: float, kind: str, summary: str, data: dict[str, Any]) -> None:
+    def record(self, alarm: str, at: float, kind: str, summary: str, data: dict[str, Any], alarm_type: str = "MetricAlarm") -> None:
         items = self.history.setdefault(alarm, deque(maxlen=HISTORY_PER_ALARM))
         items.append(
             {
                 "AlarmName": alarm,
-                "AlarmType": "MetricAlarm",
+                "AlarmType": alarm_type,
                 "Timestamp": datetime.fromtimestamp(at, timezone.utc),
                 "HistoryItemType": kind,
                 "HistorySummary": summary,
@@ -489,11 +515,38 @@ class AlarmEngine:
                 continue
             done += 1
             if verdict.state != alarm.state_value:
-                self.transition(state, alarm, verdict, at)
+                self.transition(state, alarm, verdict, at, cascade=False)
+        self.evaluate_composites(state, at)
+        self.release_muted(state, at)
         return done
 
-    def transition(self, state: RegionAlarms, alarm: AlarmLike, verdict: Verdict, at: float) -> None:
-        """Move ``alarm`` to the verdict's state, with its history and actions."""
+    def evaluate_composites(self, state: RegionAlarms, at: float) -> None:
+        """Bring every composite alarm in line with its children's states, children first."""
+        alarms = self._alarms_of(state.account, state.region)
+        for alarm in _composites_in_order(alarms):
+            created = alarm.configuration_updated_timestamp.replace(tzinfo=timezone.utc).timestamp()
+            if created > at:
+                continue
+            verdict = composite_verdict(alarm, alarms, at)
+            if verdict is not None and verdict.state != alarm.state_value:
+                self.transition(state, alarm, verdict, at, cascade=False)
+
+    def release_muted(self, state: RegionAlarms, at: float) -> None:
+        """Run the muted actions of alarms whose mute is over (window ended or
+        rule deleted) while they are still in the state they were muted in."""
+        alarms = self._alarms_of(state.account, state.region)
+        now = datetime.fromtimestamp(at, timezone.utc)
+        for name, (muted_state, _rule) in list(state.muted.items()):
+            alarm = alarms.get(name)
+            if alarm is None or alarm.state_value != muted_state:
+                del state.muted[name]  # it moved on: that transition had its own actions
+            elif state.muting_rule(name, now) is None:
+                del state.muted[name]
+                self._act(state, alarm, muted_state, at)
+
+    def transition(self, state: RegionAlarms, alarm: AlarmLike, verdict: Verdict, at: float, cascade: bool = True) -> None:
+        """Move ``alarm`` to the verdict's state, with its history and actions;
+        ``cascade``: then re-evaluate the composite alarms (they follow their children)."""
         old = (alarm.state_value, alarm.state_reason)
         alarm.state_value = verdict.state
         alarm.state_reason = verdict.reason
@@ -514,8 +567,11 @@ class AlarmEngine:
                     "stateReasonData": json.loads(verdict.reason_data),
                 },
             },
+            alarm_type=_alarm_type(alarm),
         )
         self._act(state, alarm, verdict.state, at)
+        if cascade:
+            self.evaluate_composites(state, at)
 
     def _act(self, state: RegionAlarms, alarm: AlarmLike, new_state: str, at: float) -> None:
         actions = {
@@ -523,9 +579,19 @@ class AlarmEngine:
             "OK": alarm.ok_actions,
             "INSUFFICIENT_DATA": alarm.insufficient_data_actions,
         }[new_state] or []
+        if alarm.rule:
+            suppressor = _suppressor_in_alarm(alarm, self._alarms_of(state.account, state.region)) if new_state == "ALARM" else None
+            alarm.actions_suppressed_by = "Alarm" if suppressor else None
+            alarm.actions_suppressed_reason = f"Alarm {suppressor} is in ALARM state" if suppressor else None
+            if suppressor:
+                return
         if not actions or not alarm.actions_enabled:
             return
         rule = state.muting_rule(alarm.name, datetime.fromtimestamp(at, timezone.utc))
+        if rule is not None:
+            state.muted[alarm.name] = (new_state, rule.name)
+        else:
+            state.muted.pop(alarm.name, None)
         for action in actions:
             if rule is not None:
                 summary = f"Action {action} was muted by alarm mute rule {rule.name}"
@@ -534,4 +600,89 @@ class AlarmEngine:
                 summary = f"Successfully executed action {action}"
                 data = {"actionState": "Succeeded", "notificationResource": action}
             data["stateUpdateTimestamp"] = int(at * 1000)
-            state.record(alarm.name, at, "Action", summary, data)
+            state.record(alarm.name, at, "Action", summary, data, alarm_type=_alarm_type(alarm))
+
+
+# -- composite alarms ---------------------------------------------------------------
+
+
+def _alarm_type(alarm: AlarmLike) -> str:
+    """DescribeAlarmHistory's AlarmType of an alarm (moto keeps composites as alarms with a rule)."""
+    return "CompositeAlarm" if alarm.rule else "MetricAlarm"
+
+_RULES: dict[str, Rule | None] = {}
+"""Parsed AlarmRules by text (None: unparseable, never evaluated)."""
+
+
+def composite_rule(text: str) -> Rule | None:
+    if text not in _RULES:
+        if len(_RULES) > 10_000:
+            _RULES.clear()
+        try:
+            _RULES[text] = parse(text)
+        except AlarmRuleError:
+            _RULES[text] = None
+    return _RULES[text]
+
+
+def _composites_in_order(alarms: dict[str, AlarmLike]) -> list[AlarmLike]:
+    """Composite alarms, each after the composites its rule names; those in a
+    cycle, or depending on one, left out (their evaluation stops)."""
+    composites = {name: a for name, a in alarms.items() if a.rule}
+    ordered: list[AlarmLike] = []
+    marks: dict[str, str] = {}  # "visiting", "done" or "cyclic"
+
+    def visit(name: str) -> bool:
+        mark = marks.get(name)
+        if mark is not None:
+            return mark == "done"  # "visiting" again: a cycle
+        marks[name] = "visiting"
+        rule = composite_rule(composites[name].rule)
+        ok = all([visit(child) for child in (rule.children if rule else ()) if child in composites])
+        marks[name] = "done" if ok else "cyclic"
+        if ok:
+            ordered.append(composites[name])
+        return ok
+
+    for name in composites:
+        visit(name)
+    return ordered
+
+
+def composite_verdict(alarm: AlarmLike, alarms: dict[str, AlarmLike], at: float) -> Verdict | None:
+    """ALARM when the composite's rule is TRUE over its children's states, else OK."""
+    rule = composite_rule(alarm.rule)
+    if rule is None:
+        return None
+
+    def state_of(name: str) -> str | None:
+        child = alarms.get(name)
+        return child.state_value if child is not None else None
+
+    state = "ALARM" if rule.holds(state_of) else "OK"
+    named = [alarms[name] for name in rule.children if name in alarms]
+    if not named:
+        return Verdict(state, f"The alarm rule evaluated to {'TRUE' if state == 'ALARM' else 'FALSE'}.", "{}")
+    latest = max(named, key=lambda child: getattr(child, "state_transitioned_timestamp", child.state_updated_timestamp))
+    changed = getattr(latest, "state_transitioned_timestamp", latest.state_updated_timestamp).replace(tzinfo=timezone.utc)
+    reason = f"{latest.alarm_arn} transitioned to {latest.state_value} at {changed:%A %d %B, %Y %H:%M:%S} UTC"
+    data = {
+        "triggeringAlarms": [
+            {
+                "arn": child.alarm_arn,
+                "state": {
+                    "value": child.state_value,
+                    "timestamp": _stamp(getattr(child, "state_transitioned_timestamp", child.state_updated_timestamp).replace(tzinfo=timezone.utc).timestamp()),
+                },
+            }
+            for child in named
+        ]
+    }
+    return Verdict(state, reason, json.dumps(data, separators=(",", ":")))
+
+
+def _suppressor_in_alarm(alarm: AlarmLike, alarms: dict[str, AlarmLike]) -> str | None:
+    """The name of the composite's actions suppressor when that alarm is in ALARM."""
+    reference = getattr(alarm, "actions_suppressor", None)
+    suppressor = alarms.get(alarm_name(reference)) if reference else None
+    return suppressor.name if suppressor is not None and suppressor.state_value == "ALARM" else None

@@ -8,6 +8,9 @@ the simulator can do all of that on demand, while it runs:
   for Logs, SageMaker and CloudTrail) on a share of the matching calls;
 - ``deny``: ``AccessDenied`` / ``AccessDeniedException``;
 - ``expired``: ``ExpiredToken`` / ``ExpiredTokenException``;
+- ``unsupported``: the answer of an endpoint that lacks the operation (a
+  region, a partition or an older endpoint without it): see
+  :func:`error_response` for what each protocol carries;
 - ``latency``: the answer comes ``seconds`` later;
 - ``drop``: the connection is closed with no answer at all;
 - an outage (:meth:`FaultInjector.outage`): the server stops listening and
@@ -16,11 +19,16 @@ the simulator can do all of that on demand, while it runs:
 
 Errors are written in the protocol the request came in (botocore picks it per
 service and version): an ``X-Amz-Target`` header means JSON (Logs, SageMaker,
-CloudTrail, and CloudWatch from boto3/aiobotocore of this pin), a
-``smithy-protocol`` header means RPC v2 CBOR, and anything else is the query
-protocol's XML ``ErrorResponse`` (STS).  CloudWatch is "query compatible":
-over JSON or CBOR AWS adds an ``x-amzn-query-error: Throttling;Sender``
-header, from which botocore takes the old query code, and so does this.
+CloudTrail, and CloudWatch from boto3/aiobotocore of this pin: botocore
+1.43.117 prefers ``json`` among CloudWatch's ``protocols``
+``["smithy-rpc-v2-cbor", "json", "query"]``), a ``smithy-protocol`` header
+means RPC v2 CBOR, an ``Action`` form or query parameter means the query
+protocol's XML ``ErrorResponse`` (STS, SNS), and a signed request with none
+of these is REST-JSON (SageMaker Runtime), whose code travels in the
+``X-Amzn-ErrorType`` header.  CloudWatch is "query compatible"
+(``awsQueryCompatible`` in its model): over JSON or CBOR AWS adds an
+``x-amzn-query-error: Throttling;Sender`` header, from which botocore takes
+the old query code, and so does this.
 
 Rules are chosen per call by service (the SigV4 signing name, ``monitoring``
 read as ``cloudwatch``) and operation, and a rule with ``share`` < 1 fails a
@@ -54,7 +62,7 @@ from urllib.parse import parse_qs
 from smtop.sim.wsgi import SIGV4_CREDENTIAL, cbor_map, read_body
 
 CONTROL_PREFIX = "/_smtop/"
-KINDS = ("throttle", "deny", "expired", "latency", "drop")
+KINDS = ("throttle", "deny", "expired", "unsupported", "latency", "drop")
 MAX_LATENCY = 300.0
 MAX_OUTAGE = 3600.0
 
@@ -68,6 +76,18 @@ _ERRORS = {
         "User: arn:aws:sts::123456789012:assumed-role/smtop/sim is not authorized to perform: {action}",
     ),
     "expired": ("ExpiredTokenException", "ExpiredToken", 400, "The security token included in the request is expired"),
+    "unsupported": ("UnknownOperationException", "InvalidAction", 400, "Could not find operation {operation} for version {version}"),
+}
+_CORAL = "com.amazon.coral.service"
+"""The namespace AWS's JSON front ends give UnknownOperationException (``__type`` and X-Amzn-ErrorType)."""
+_API_VERSION = {
+    "cloudwatch": "2010-08-01", "sts": "2011-06-15", "sns": "2010-03-31",
+    "sagemaker": "2017-07-24", "logs": "2014-03-28", "cloudtrail": "2013-11-01",
+}
+_XML_NAMESPACE = {
+    "cloudwatch": "http://monitoring.amazonaws.com/doc/2010-08-01/",
+    "sns": "http://sns.amazonaws.com/doc/2010-03-31/",
+    "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
 }
 _SIGNING_NAME = {"monitoring": "cloudwatch"}
 _QUERY_COMPATIBLE = {"cloudwatch"}  # JSON/CBOR services that still report their old query error codes
@@ -203,7 +223,7 @@ class CallInfo:
 
     service: str | None
     operation: str | None
-    protocol: str  # "json", "cbor" or "query"
+    protocol: str  # "json", "cbor", "query" or "rest-json"
     access_key: str | None = None
 
 
@@ -227,35 +247,59 @@ def identify(environ: dict, body: bytes) -> CallInfo:
         query = parse_qs(environ.get("QUERY_STRING", ""))
         operation = (form.get("Action") or query.get("Action") or [None])[0]
         service = service or _QUERY_VERSION.get((form.get("Version") or query.get("Version") or [""])[0])
-        protocol = "query"
+        # A signed request without an Action is a REST protocol's (the operation is in the route).
+        protocol = "query" if operation is not None or scope is None else "rest-json"
     return CallInfo(_SIGNING_NAME.get(service, service) if service else None, operation, protocol, scope["key"] if scope else None)
 
 
 def error_response(kind: str, call: CallInfo) -> tuple[str, list[tuple[str, str]], bytes]:
-    """(status line, headers, body) of the AWS error ``kind`` in ``call``'s protocol."""
+    """(status line, headers, body) of the AWS error ``kind`` in ``call``'s protocol.
+
+    ``unsupported`` is what an endpoint answers for an operation it lacks.
+    The query protocol's code is ``InvalidAction``, HTTP 400 ("The action or
+    operation requested is invalid", the Common Errors page of every query
+    API reference: CloudWatch, STS, SNS).  AWS's JSON front ends answer
+    ``com.amazon.coral.service#UnknownOperationException`` with 400 (botocore
+    keeps the part after ``#``), and REST-JSON ones the same code in
+    X-Amzn-ErrorType with 404 (botocore's Lex V2 Models model: "HTTP 404 -
+    UnknownOperationException").  CloudWatch being query compatible, its JSON
+    and CBOR answers add the query code in ``x-amzn-query-error``
+    (``InvalidAction;Sender``), as they do for every other error, so a client
+    parses the code its query-era code catches; botocore keeps the JSON code
+    in ``Error.QueryErrorCode``.
+    """
     json_code, query_code, status, message = _ERRORS[kind]
     action = f"{call.service or 'aws'}:{call.operation or '*'}"
-    message = message.format(action=action)
-    if kind == "deny" and call.protocol == "json":
+    message = message.format(action=action, operation=call.operation or "?", version=_API_VERSION.get(call.service or "", "?"))
+    if kind == "deny" and call.protocol in ("json", "rest-json"):
         status = 400  # JSON services answer AccessDeniedException with 400
-    status_line = f"{status} {'Forbidden' if status == 403 else 'Bad Request'}"
+    if kind == "unsupported" and call.protocol == "rest-json":
+        status = 404
+    reasons = {400: "Bad Request", 403: "Forbidden", 404: "Not Found"}
+    status_line = f"{status} {reasons[status]}"
     request_id = "00000000-0000-4000-8000-000000000000"
+    wire_code = f"{_CORAL}#{json_code}" if kind == "unsupported" else json_code
     if call.protocol == "json":
-        body = json.dumps({"__type": json_code, "message": message}).encode()
+        body = json.dumps({"__type": wire_code, "message": message}).encode()
         headers = [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", request_id)]
         if call.service in _QUERY_COMPATIBLE:  # botocore reads the query code from this header
             headers.append(("x-amzn-query-error", f"{query_code};Sender"))
     elif call.protocol == "cbor":
-        body = cbor_map({"__type": query_code, "message": message})
+        body = cbor_map({"__type": wire_code if kind == "unsupported" else query_code, "message": message})
         headers = [
             ("Content-Type", "application/cbor"),
             ("smithy-protocol", "rpc-v2-cbor"),
             ("x-amzn-query-error", f"{query_code};Sender"),
             ("x-amzn-RequestId", request_id),
         ]
+    elif call.protocol == "rest-json":
+        body = json.dumps({"message": message}).encode()
+        error_type = f"{json_code}:http://internal.amazon.com/coral/{_CORAL}/" if kind == "unsupported" else json_code
+        headers = [("Content-Type", "application/json"), ("X-Amzn-ErrorType", error_type), ("x-amzn-RequestId", request_id)]
     else:
+        namespace = _XML_NAMESPACE.get(call.service or "", _XML_NAMESPACE["sts"])
         body = (
-            '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+            f'<ErrorResponse xmlns="{namespace}">'
             f"<Error><Type>Sender</Type><Code>{query_code}</Code><Message>{_xml_escape(message)}</Message></Error>"
             f"<RequestId>{request_id}</RequestId></ErrorResponse>"
         ).encode()

@@ -306,7 +306,34 @@ DEMO_ALARMS: tuple[AlarmSpec, ...] = (
 )
 
 
-def seed_alarms(endpoint_url: str, clock: SimClock, now: float, alarms: tuple[AlarmSpec, ...] = DEMO_ALARMS) -> None:
+@dataclass(frozen=True, slots=True)
+class CompositeSpec:
+    """One demo composite alarm: PutCompositeAlarm's arguments."""
+
+    name: str
+    rule: str
+    topic: str | None = "oncall-pager"
+    description: str = ""
+
+
+# The alarm that pages, as teams set them up: the canary is hurting when it
+# both errors and is slow; either alone is left to the metric alarms.
+DEMO_COMPOSITES: tuple[CompositeSpec, ...] = (
+    CompositeSpec(
+        "llm-chat-canary-degraded",
+        'ALARM("llm-chat-canary-5xx") AND (ALARM("llm-chat-canary-p99-latency") OR ALARM("llm-chat-canary-avg-latency"))',
+        description="Canary serving errors while slow: page on-call",
+    ),
+)
+
+
+def seed_alarms(
+    endpoint_url: str,
+    clock: SimClock,
+    now: float,
+    alarms: tuple[AlarmSpec, ...] = DEMO_ALARMS,
+    composites: tuple[CompositeSpec, ...] = DEMO_COMPOSITES,
+) -> None:
     """Create the demo's SNS topics and alarms over HTTP, as a person would have.
 
     The clock is held ``ALARM_HISTORY_SECONDS`` back while they are created,
@@ -346,4 +373,13 @@ def seed_alarms(endpoint_url: str, clock: SimClock, now: float, alarms: tuple[Al
                 Tags=[{"Key": "team", "Value": "ml-platform"}],
                 **stat,
                 **extra,
+            )
+        for composite in composites:
+            cloudwatch.put_composite_alarm(
+                AlarmName=composite.name,
+                AlarmDescription=composite.description,
+                AlarmRule=composite.rule,
+                AlarmActions=[topics[composite.topic]] if composite.topic else [],
+                OKActions=[topics[composite.topic]] if composite.topic else [],
+                Tags=[{"Key": "team", "Value": "ml-platform"}],
             )

@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--fault", action="append", default=[], type=_fault_rule, metavar="SPEC",
         help="start with a fault, e.g. throttle:cloudwatch,share=0.3 or deny:logs:FilterLogEvents "
-        "(kinds: throttle, deny, expired, latency, drop; repeatable; POST /_smtop/faults changes them later)",
+        "(kinds: throttle, deny, expired, unsupported, latency, drop; repeatable; POST /_smtop/faults changes them later)",
     )
     parser.add_argument(
         "--speed", type=_speed, default=1.0, metavar="FACTOR",

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from smtop.errors import SmtopError
 from smtop.format import clock_time
-from smtop.models.alarms import AlarmsSnapshot, MetricAlarm
+from smtop.models.alarms import Alarm, AlarmsSnapshot
 from smtop.ui.widgets.endpoint_table import EndpointTable
 from smtop.ui.widgets.metric_panel import MetricPanel
 from smtop.ui.widgets.status_bar import StatusBar
@@ -139,12 +139,12 @@ class AlarmActions:
 
         return self.main.query_one("#alarms", AlarmsPanel)
 
-    def _alarm_in_focus(self) -> MetricAlarm | None:
+    def _alarm_in_focus(self) -> Alarm | None:
         """The highlighted alarm when the Alarms tab has the focus."""
         panel = self._alarms_panel()
         return panel.selected_alarm if panel.has_focus_within else None
 
-    def _endpoint_alarm(self, wanted) -> MetricAlarm | None:
+    def _endpoint_alarm(self, wanted) -> Alarm | None:
         if self.alarms is None or self.selected is None:
             return None
         return next((a for a in self.alarms.for_endpoint(self.selected) if wanted(a)), None)
@@ -152,6 +152,14 @@ class AlarmActions:
     def _refuse_read_only(self, what: str) -> bool:
         if self.settings.read_only:
             self.notify(READ_ONLY_REFUSAL.format(what=what), severity="warning", timeout=6)
+            return True
+        return False
+
+    def _refuse_unavailable(self) -> bool:
+        """Acknowledging needs alarm mute rules, which this region may not have."""
+        reason = self.alarms.ack_unavailable if self.alarms is not None else None
+        if reason:
+            self.notify(reason, severity="warning", timeout=8)
             return True
         return False
 
@@ -184,7 +192,7 @@ class AlarmActions:
 
     # -- a ---------------------------------------------------------------------------
     def action_ack_alarm(self) -> None:
-        if self._refuse_read_only("acknowledging (PutAlarmMuteRule)"):
+        if self._refuse_read_only("acknowledging (PutAlarmMuteRule)") or self._refuse_unavailable():
             return
         alarm = self._alarm_in_focus() or self._endpoint_alarm(lambda a: a.firing)
         if alarm is None:
@@ -213,20 +221,31 @@ class AlarmActions:
 
     # -- u ---------------------------------------------------------------------------
     def action_unack_alarm(self) -> None:
-        if self._refuse_read_only("un-acknowledging (DeleteAlarmMuteRule)"):
+        if self._refuse_read_only("un-acknowledging (DeleteAlarmMuteRule)") or self._refuse_unavailable():
             return
         alarm = self._alarm_in_focus() or self._endpoint_alarm(lambda a: a.ack is not None)
         if alarm is None:
             self.notify("No acknowledged alarm selected: pick one in the Alarms tab (A).", severity="warning")
             return
-        self._send_unack(alarm)
+        if not alarm.firing or alarm.ack is None:  # nothing fires at once (or nothing of smtop's to delete)
+            self._send_unack(alarm)
+            return
+        # In ALARM, deleting the rule runs the alarm's actions at once: ask first.
+        from smtop.ui.screens.alarm_unack import AlarmUnackScreen
+
+        def confirmed(go: bool | None) -> None:
+            if go:
+                self._send_unack(alarm)
+
+        self.push_screen(AlarmUnackScreen(alarm), confirmed)
 
     @work(group="alarm-change", exit_on_error=False)
-    async def _send_unack(self, alarm: MetricAlarm) -> None:
+    async def _send_unack(self, alarm: Alarm) -> None:
         try:
             rules, warning = await self.source.unacknowledge(alarm)
         except SmtopError as error:
             self.post_message(AlarmChanged(str(error), "error"))
             return
-        text = f"{alarm.name} un-acknowledged: mute rule {', '.join(rules)} deleted, its actions are live again."
+        live = "in ALARM, so CloudWatch runs its actions now" if alarm.firing else "its actions are live again"
+        text = f"{alarm.name} un-acknowledged: mute rule {', '.join(rules)} deleted, {live}."
         self.post_message(AlarmChanged(warning or text, "warning" if warning else "information"))

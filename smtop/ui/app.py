@@ -35,7 +35,7 @@ from smtop.clock import Clock, SystemClock
 from smtop.format import printable, safe_text
 from smtop.errors import ConfigurationError, ConnectionFailedError, CredentialsError, MfaRequiredError, SmtopError
 from smtop.models import CallerIdentity, EndpointMetrics, FleetSnapshot, TailUpdate
-from smtop.models.alarms import Acknowledgement, AlarmHistoryItem, AlarmsSnapshot, MetricAlarm
+from smtop.models.alarms import Acknowledgement, Alarm, AlarmHistoryItem, AlarmsSnapshot
 from smtop.models.cloudtrail import TrailSnapshot
 from smtop.models.insights import QueryDefinitions, QueryProgress, QueryRequest, SavedQuery
 from smtop.models.switch import SwitchChoices, SwitchTarget
@@ -133,9 +133,9 @@ class ConsoleSource(Protocol):
 
     async def put_alarm(self, request: dict[str, Any]) -> None: ...
 
-    async def acknowledge(self, alarm: MetricAlarm, window: timedelta, note: str) -> tuple[Acknowledgement, str | None]: ...
+    async def acknowledge(self, alarm: Alarm, window: timedelta, note: str) -> tuple[Acknowledgement, str | None]: ...
 
-    async def unacknowledge(self, alarm: MetricAlarm) -> tuple[list[str], str | None]: ...
+    async def unacknowledge(self, alarm: Alarm) -> tuple[list[str], str | None]: ...
 
     async def trail_events(self) -> TrailSnapshot: ...
 

@@ -17,10 +17,10 @@ from smtop.alarm_form import build_request, initial_draft
 from smtop.aws.alarms import AlarmMonitor, ack_rule_name
 from smtop.aws.session import AwsSession
 from smtop.clock import FrozenClock
-from smtop.errors import AccessDeniedError, ReadOnlyError, SmtopError
-from smtop.models.alarms import ACK_TAG_BY, ACK_TAG_NOTE, ACK_TAG_UNTIL
+from smtop.errors import AccessDeniedError, ReadOnlyError, SmtopError, UnsupportedOperationError
+from smtop.models.alarms import ACK_TAG_BY, ACK_TAG_NOTE, ACK_TAG_UNTIL, ChildAlarm, CompositeAlarm, MetricAlarm
 from tests.aws.conftest import FaultProxy
-from tests.conftest import SIM_NOW
+from tests.conftest import SIM_NOW, isolated_aws_env, private_fault_sim
 
 REGION = "eu-west-1"
 """Alarms written here stay out of the demo fleet's us-east-1."""
@@ -88,8 +88,9 @@ async def test_the_fleet_alarms_are_read_with_state_and_endpoint(sim, test_crede
     async with AwsSession(region="us-east-1", endpoint_url=sim.url, max_attempts=1) as aws:
         snapshot = await AlarmMonitor(aws, clock).refresh(["llm-chat-canary"])
     sagemaker = {a["AlarmName"]: a for a in raw if a["Namespace"] in ("AWS/SageMaker", "/aws/sagemaker/Endpoints")}
-    assert {a.name for a in snapshot.alarms} == set(sagemaker) and len(sagemaker) >= 5
-    for alarm in snapshot.alarms:
+    metric = [a for a in snapshot.alarms if isinstance(a, MetricAlarm)]
+    assert {a.name for a in metric} == set(sagemaker) and len(sagemaker) >= 5
+    for alarm in metric:
         assert alarm.state == sagemaker[alarm.name]["StateValue"]
         assert alarm.endpoint == {d["Name"]: d["Value"] for d in sagemaker[alarm.name]["Dimensions"]}["EndpointName"]
         assert alarm.state_since == sagemaker[alarm.name]["StateTransitionedTimestamp"]
@@ -213,7 +214,7 @@ async def test_plain_moto_lacks_mute_rules_the_alarms_still_show(aws, clock, bot
     monitor = AlarmMonitor(aws, clock)
     snapshot = await monitor.refresh(["e"])
     assert [a.name for a in snapshot.alarms] == ["a"]
-    assert "Mutes and acknowledgements are not shown" in snapshot.mute_notice
+    assert snapshot.ack_unavailable.startswith("Acknowledging is not available here") and "ListAlarmMuteRules" in snapshot.ack_unavailable
     with pytest.raises(SmtopError, match="NOT acknowledged; its actions are unchanged"):
         await monitor.acknowledge(snapshot.alarms[0], timedelta(hours=1))
     assert boto("cloudwatch").describe_alarms()["MetricAlarms"][0]["ActionsEnabled"] is True
@@ -235,3 +236,106 @@ async def test_read_only_refuses_every_alarm_change_before_sending(sim, cw, moni
     rule = cw.get_alarm_mute_rule(AlarmMuteRuleName=ack_rule_name(name))
     assert rule["Rule"]["Schedule"]["Duration"] in ("PT1H", "PT1H1M")  # the first ack, unchanged
     assert not cw.describe_alarms(AlarmNamePrefix="ep-a-ModelLatency")["MetricAlarms"]
+
+
+MUTE_RULE_OPERATIONS = ("ListAlarmMuteRules", "GetAlarmMuteRule", "PutAlarmMuteRule", "DeleteAlarmMuteRule")
+
+
+async def test_a_region_without_mute_rules_lists_its_alarms_and_says_acknowledging_is_unavailable(monkeypatch, tmp_path, clock):
+    """The simulator answers the mute-rule operations as a region that lacks
+    them does (InvalidAction through CloudWatch's query-compatible JSON):
+    the alarms still show, and acknowledging says why it cannot work."""
+    isolated_aws_env(monkeypatch, tmp_path)
+    process = private_fault_sim()
+    try:
+        cw = boto3.client("cloudwatch", endpoint_url=process.url, region_name=REGION)
+        name = make_alarm(cw, AlarmActions=["arn:aws:sns:eu-west-1:123456789012:pager"])
+        for operation in MUTE_RULE_OPERATIONS:
+            process.inject("unsupported", "cloudwatch", operation)
+        async with AwsSession(region=REGION, endpoint_url=process.url, max_attempts=1) as aws:
+            monitor = AlarmMonitor(aws, clock)
+            snapshot = await monitor.refresh(["ep-a"])
+            assert [a.name for a in snapshot.alarms] == [name]
+            assert snapshot.ack_unavailable.startswith("Acknowledging is not available here")
+            assert "ListAlarmMuteRules" in snapshot.ack_unavailable and "InvalidAction" in snapshot.ack_unavailable
+            assert snapshot.mute_notice == snapshot.ack_unavailable
+            with pytest.raises(UnsupportedOperationError, match="NOT acknowledged; its actions are unchanged"):
+                await monitor.acknowledge(snapshot.alarms[0], timedelta(hours=1))
+        assert cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["ActionsEnabled"] is True
+        assert process.faults()["calls"]["cloudwatch:ListAlarmMuteRules"] == 1  # no retry of an answer that will not change
+    finally:
+        process.stop()
+
+
+async def test_composite_alarms_are_listed_with_their_rule_children_and_endpoints(cw, monitor):
+    """DescribeAlarms returns composites only when AlarmTypes asks (API reference, DescribeAlarms);
+    a composite concerns the endpoints of the alarms its rule names, through nested composites too."""
+    endpoint = f"ep-{uuid.uuid4().hex[:6]}"
+    a, b = make_alarm(cw, endpoint), make_alarm(cw, endpoint)
+    elsewhere = f"{endpoint}-queue"
+    cw.put_metric_alarm(
+        AlarmName=elsewhere, Namespace="MyApp", MetricName="QueueDepth", Statistic="Average",
+        Dimensions=[{"Name": "Queue", "Value": "jobs"}], Period=60, EvaluationPeriods=1, Threshold=5,
+        ComparisonOperator="GreaterThanThreshold", TreatMissingData="ignore",
+    )
+    cw.set_alarm_state(AlarmName=a, StateValue="ALARM", StateReason="test")
+    cw.put_composite_alarm(AlarmName=f"{endpoint}-pages", AlarmRule=f'ALARM({a}) AND NOT OK("{b}")', AlarmActions=["arn:aws:sns:eu-west-1:123456789012:pager"])
+    cw.put_composite_alarm(AlarmName=f"{endpoint}-nested", AlarmRule=f"ALARM({endpoint}-pages) OR ALARM({elsewhere})")
+    cw.put_composite_alarm(AlarmName=f"{endpoint}-unrelated", AlarmRule=f"ALARM({elsewhere})")
+    cw.set_alarm_state(AlarmName=b, StateValue="INSUFFICIENT_DATA", StateReason="test")  # the composites follow at once
+
+    snapshot = await monitor.refresh([endpoint])
+    pages, nested = snapshot.get(f"{endpoint}-pages"), snapshot.get(f"{endpoint}-nested")
+    assert isinstance(pages, CompositeAlarm) and isinstance(nested, CompositeAlarm)
+    assert snapshot.get(f"{endpoint}-unrelated") is None and snapshot.get(elsewhere) is None
+    # ALARM(a) is TRUE and OK(b) is FALSE: the rule holds, so the composite is in ALARM.
+    assert pages.state == "ALARM" and pages.rule == f'ALARM({a}) AND NOT OK("{b}")'
+    assert pages.children == (ChildAlarm(a, "ALARM"), ChildAlarm(b, "INSUFFICIENT_DATA"))
+    assert pages.firing_children == (a,) and pages.endpoints == (endpoint,) and len(pages.alarm_actions) == 1
+    assert nested.state == "ALARM" and nested.endpoints == (endpoint,)
+    assert nested.children == (ChildAlarm(f"{endpoint}-pages", "ALARM"), ChildAlarm(elsewhere, "INSUFFICIENT_DATA"))
+    assert {x.name for x in snapshot.for_endpoint(endpoint)} == {a, b, f"{endpoint}-pages", f"{endpoint}-nested"}
+    assert endpoint in snapshot.firing_endpoints
+    # Firing composites come before the metric alarms they combine.
+    firing = [x.name for x in snapshot.alarms if x.endpoint_names == (endpoint,) and x.firing]
+    assert firing[:2] == sorted([f"{endpoint}-nested", f"{endpoint}-pages"]) and firing[2] == a
+    # Its history needs AlarmTypes too (DescribeAlarmHistory returns metric alarms' only without it).
+    history = await monitor.history(f"{endpoint}-pages")
+    assert [(h.kind, h.summary) for h in history if h.kind != "Action"] == [
+        ("StateUpdate", "Alarm updated from INSUFFICIENT_DATA to ALARM"), ("ConfigurationUpdate", f'Alarm "{endpoint}-pages" created'),
+    ]
+    assert [h.summary for h in history if h.kind == "Action"] == ["Successfully executed action arn:aws:sns:eu-west-1:123456789012:pager"]
+    # Mute rules target alarms by name, composites included (API reference, MuteTargets): acknowledging is the same.
+    ack, warning = await monitor.acknowledge(pages, timedelta(minutes=30), "on it")
+    assert warning is None
+    assert cw.get_alarm_mute_rule(AlarmMuteRuleName=ack_rule_name(pages.name))["MuteTargets"]["AlarmNames"] == [pages.name]
+    assert (await monitor.refresh([endpoint])).get(pages.name).ack.note == "on it"
+
+
+class CompositeDenied(FaultProxy):
+    """A role whose cloudwatch:DescribeAlarms is scoped to some alarms: asking for composites is refused."""
+
+    async def _handle(self, request):
+        body = await request.read()
+        if request.headers.get("X-Amz-Target", "").endswith(".DescribeAlarms") and b"CompositeAlarm" in body:
+            from aiohttp import web
+
+            return web.json_response(
+                {"__type": "AccessDeniedException", "message": "not authorized to perform cloudwatch:DescribeAlarms on *"},
+                status=400, headers={"x-amzn-query-error": "AccessDenied;Sender"},
+            )
+        return await super()._handle(request)
+
+
+async def test_a_role_that_cannot_read_composites_still_sees_its_metric_alarms(sim, cw, test_credentials, clock):
+    name = make_alarm(cw)
+    proxy = CompositeDenied(sim.url)
+    await proxy.start()
+    try:
+        async with AwsSession(region=REGION, endpoint_url=proxy.url, max_attempts=1) as aws:
+            snapshot = await AlarmMonitor(aws, clock).refresh(["ep-a"])
+    finally:
+        await proxy.stop()
+    assert snapshot.get(name) is not None and not any(isinstance(a, CompositeAlarm) for a in snapshot.alarms)
+    assert snapshot.composite_notice.startswith("Composite alarms are not shown: Access denied")
+    assert 'cloudwatch:DescribeAlarms on "*"' in snapshot.composite_notice

@@ -29,7 +29,7 @@ DIMS = [{"Name": "EndpointName", "Value": "e1"}, {"Name": "VariantName", "Value"
 def alarm(**overrides) -> SimpleNamespace:
     """What moto's Alarm carries, with the seed's example as defaults (60 s periods)."""
     values = dict(
-        name="a1", namespace="AWS/SageMaker", metric_name="ModelLatency",
+        name="a1", alarm_arn="arn:aws:cloudwatch:us-east-1:1:alarm:a1", rule=None, namespace="AWS/SageMaker", metric_name="ModelLatency",
         dimensions=[SimpleNamespace(name=d["Name"], value=d["Value"]) for d in DIMS],
         statistic="Average", extended_statistic=None, period=60, evaluation_periods=2, datapoints_to_alarm=None,
         threshold=1_000_000.0, comparison_operator="GreaterThanThreshold", treat_missing_data=None, unit=None,
@@ -119,6 +119,85 @@ def test_the_engine_catches_up_minute_by_minute_and_mutes_actions():
     assert alarms["a1"].state_value == "ALARM"
     muted = [i for i in region.history["a1"] if i["HistoryItemType"] == "Action"][-1]
     assert "muted by alarm mute rule maint" in muted["HistorySummary"]
+
+
+def _one_time_rule(start: float, duration: str, targets=("a1",)) -> MuteRule:
+    return MuteRule(
+        name="ack", arn="arn:rule/ack", description=None,
+        schedule=Schedule.parse(f"at({datetime.fromtimestamp(start, timezone.utc):%Y-%m-%dT%H:%M})", duration, None),
+        timezone_name=None, targets=targets, tags=[], start_date=None, expire_date=None, last_updated=datetime.now(timezone.utc),
+    )
+
+
+def _actions(region, name: str = "a1") -> list[tuple[float, str, str]]:
+    """(seconds after T0, actionState, the action) of every Action history item, oldest first."""
+    items = sorted((i for i in region.history.get(name, ()) if i["HistoryItemType"] == "Action"), key=lambda i: i["Timestamp"])
+    return [(i["Timestamp"].timestamp() - T0, json.loads(i["HistoryData"])["actionState"], json.loads(i["HistoryData"])["notificationResource"]) for i in items]
+
+
+def _engine_from(now: list[float], store: MetricStore, alarms: dict):
+    engine = AlarmEngine(lambda: now[0], lambda *_: store, lambda *_: alarms)
+    region = engine.region("1", "r")
+    region.last_tick = T0
+    return engine, region
+
+
+def test_a_mute_silences_every_state_and_an_alarm_still_in_alarm_notifies_when_it_ends():
+    """CloudWatch User Guide, "How alarm mute rules work": "Muting an alarm will mute actions
+    associated with all alarm states, including OK, ALARM, and INSUFFICIENT_DATA"; an alarm
+    still in ALARM when the window ends has its action "executed because the mute window has
+    ended and the alarm remains in the same state (ALARM) in which it was originally muted"."""
+    pager, ok = "arn:aws:sns:us-east-1:1:pager", "arn:aws:sns:us-east-1:1:ok"
+    now = [T0 + 30.0]
+    store = store_with({m: [2e6] for m in range(1, 20)})  # breaching from minute 1 on, for good
+    alarms = {"a1": alarm(state_value="OK", treat_missing_data="notBreaching", ok_actions=[ok])}
+    engine, region = _engine_from(now, store, alarms)
+    region.rules["ack"] = _one_time_rule(T0, "PT10M")  # muted T0 .. T0+10 min
+    now[0] = T0 + 15 * 60 + 1
+    engine.catch_up("1", "r")
+    # ALARM at minute 3, muted; the window ends at minute 10 with the alarm still in ALARM: it notifies then.
+    assert _actions(region) == [(180, "Muted", pager), (600, "Succeeded", pager)]
+
+
+def test_an_alarm_back_to_ok_during_the_mute_does_not_page_when_it_ends():
+    """The same page's first scenario: ALARM muted, back to OK while muted (its OK action muted
+    too), the window ends in OK: "no ALARM action is executed because alarm is now in OK state"."""
+    pager, ok = "arn:aws:sns:us-east-1:1:pager", "arn:aws:sns:us-east-1:1:ok"
+    now = [T0 + 30.0]
+    store = store_with({1: [2e6], 2: [2e6], 3: [1e4], 4: [1e4]})
+    alarms = {"a1": alarm(state_value="OK", treat_missing_data="notBreaching", ok_actions=[ok])}
+    engine, region = _engine_from(now, store, alarms)
+    region.rules["ack"] = _one_time_rule(T0, "PT10M")
+    now[0] = T0 + 15 * 60 + 1
+    engine.catch_up("1", "r")
+    assert alarms["a1"].state_value == "OK"
+    assert [(t, state, action) for t, state, action in _actions(region) if action == pager] == [(180, "Muted", pager)]
+    assert (240, "Muted", ok) in _actions(region)  # the recovery notification was muted as well
+
+
+def test_deleting_the_rule_of_an_alarm_in_alarm_runs_its_actions_at_once(scratch_cloudwatch, name):
+    """API reference, DeleteAlarmMuteRule: "any alarms that are currently being muted by that
+    rule are immediately unmuted. If those alarms are in an ALARM state, their configured
+    actions will trigger"."""
+    cw = scratch_cloudwatch
+    pager = f"arn:aws:sns:{WRITE_REGION}:123456789012:{name}"
+    created = put_alarm(cw, name, "e", TreatMissingData="ignore", AlarmActions=[pager])
+    start = created["AlarmConfigurationUpdatedTimestamp"].replace(second=0, microsecond=0)
+    cw.put_alarm_mute_rule(
+        Name=f"{name}-ack", Rule={"Schedule": {"Expression": f"at({start:%Y-%m-%dT%H:%M})", "Duration": "PT1H"}},
+        MuteTargets={"AlarmNames": [name]},
+    )
+    cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="test")
+
+    def actions() -> list[str]:
+        items = cw.describe_alarm_history(AlarmName=name, HistoryItemType="Action", ScanBy="TimestampAscending")
+        return [json.loads(i["HistoryData"])["actionState"] for i in items["AlarmHistoryItems"]]
+
+    assert actions() == ["Muted"]
+    cw.delete_alarm_mute_rule(AlarmMuteRuleName=f"{name}-ack")
+    assert actions() == ["Muted", "Succeeded"]
+    cw.delete_alarm_mute_rule(AlarmMuteRuleName=f"{name}-ack")  # idempotent, and nothing runs twice
+    assert actions() == ["Muted", "Succeeded"]
 
 
 def test_schedules():
@@ -211,8 +290,15 @@ def test_a_new_alarm_starts_insufficient_then_evaluates_against_the_data(sim, sc
 
 
 def test_put_metric_alarm_is_validated_like_the_service(scratch_cloudwatch, name):
-    with pytest.raises(ClientError, match="Period must be 10, 30 or a multiple of 60"):
+    with pytest.raises(ClientError, match="Period must be 10, 20, 30 or a multiple of 60"):
         put_alarm(scratch_cloudwatch, name, "e", Period=90)
+    # PutMetricAlarm API reference, Period: at most 86,400 s under an hour, 604,800 s otherwise.
+    with pytest.raises(ClientError, match="cannot exceed 86400 seconds for a period under one hour"):
+        put_alarm(scratch_cloudwatch, name, "e", Period=60, EvaluationPeriods=1441)
+    with pytest.raises(ClientError, match="cannot exceed 604800 seconds"):
+        put_alarm(scratch_cloudwatch, name, "e", Period=3600, EvaluationPeriods=169)
+    for period, periods in ((20, 4320), (60, 1440), (3600, 168), (86400, 7)):  # each exactly at its limit
+        assert put_alarm(scratch_cloudwatch, f"{name}-{period}", "e", Period=period, EvaluationPeriods=periods)["Period"] == period
     with pytest.raises(ClientError, match="DatapointsToAlarm"):
         put_alarm(scratch_cloudwatch, name, "e", DatapointsToAlarm=3)
 
@@ -300,3 +386,155 @@ def test_the_canary_alarm_fired_and_cleared_in_the_demo_history(cloudwatch):
         values = reply["MetricDataResults"][0]["Values"]
         assert max(values) > 5_000_000, (at, values)
     assert all(h["Timestamp"].timestamp() <= SIM_NOW + 3600 for h in history)
+
+
+# -- composite alarms (API reference, PutCompositeAlarm and CompositeAlarm) ---------------------
+
+
+def composite(cw, name: str, rule: str, **extra) -> dict:
+    cw.put_composite_alarm(AlarmName=name, AlarmRule=rule, **extra)
+    return cw.describe_alarms(AlarmNames=[name], AlarmTypes=["CompositeAlarm"])["CompositeAlarms"][0]
+
+
+def state_of(cw, name: str) -> str:
+    reply = cw.describe_alarms(AlarmNames=[name], AlarmTypes=["CompositeAlarm", "MetricAlarm"])
+    return (reply["CompositeAlarms"] + reply["MetricAlarms"])[0]["StateValue"]
+
+
+def children(cw, name: str, count: int) -> list[str]:
+    """Metric alarms that keep whatever state a test sets ("ignore" with no data)."""
+    names = [f"{name}-{i}" for i in range(count)]
+    for child in names:
+        put_alarm(cw, child, "e", TreatMissingData="ignore")
+    return names
+
+
+def test_a_composite_starts_insufficient_then_follows_its_rule(sim, scratch_cloudwatch, name):
+    cw = scratch_cloudwatch
+    cpu, disk, network = children(cw, name, 3)
+    rule = f"(ALARM({cpu}) OR ALARM({disk})) AND OK({network})"  # the reference's third example
+    created = composite(cw, name, rule, AlarmDescription="noise-free", AlarmActions=[f"arn:aws:sns:{WRITE_REGION}:123456789012:{name}"])
+    # "When this operation creates an alarm, the alarm state is immediately set to INSUFFICIENT_DATA."
+    assert created["StateValue"] == "INSUFFICIENT_DATA" and created["AlarmRule"] == rule
+    assert created["AlarmDescription"] == "noise-free" and created["ActionsEnabled"] is True
+    # DescribeAlarms: "If you omit this parameter, only metric alarms are returned".
+    assert cw.describe_alarms(AlarmNames=[name])["CompositeAlarms"] == []
+    evaluate_now(sim)
+    assert state_of(cw, name) == "OK"  # no child in ALARM: the rule is FALSE
+    cw.set_alarm_state(AlarmName=disk, StateValue="ALARM", StateReason="test")
+    cw.set_alarm_state(AlarmName=network, StateValue="OK", StateReason="test")
+    assert state_of(cw, name) == "ALARM"  # DiskReadOpsTooHigh in ALARM, NetworkOutTooHigh OK
+    cw.set_alarm_state(AlarmName=network, StateValue="ALARM", StateReason="test")
+    assert state_of(cw, name) == "OK"  # "not notified ... if a known network problem is also occurring"
+    history = cw.describe_alarm_history(AlarmName=name, AlarmTypes=["CompositeAlarm"], ScanBy="TimestampAscending")["AlarmHistoryItems"]
+    assert [h["HistorySummary"] for h in history if h["HistoryItemType"] != "Action"] == [
+        f'Alarm "{name}" created',
+        "Alarm updated from INSUFFICIENT_DATA to OK",
+        "Alarm updated from OK to ALARM",
+        "Alarm updated from ALARM to OK",
+    ]
+    assert {h["AlarmType"] for h in history} == {"CompositeAlarm"}
+    # DescribeAlarmHistory without AlarmTypes returns metric alarms' history only.
+    assert cw.describe_alarm_history(AlarmName=name)["AlarmHistoryItems"] == []
+
+
+def test_every_function_and_operator_of_the_rule(sim, scratch_cloudwatch, name):
+    cw = scratch_cloudwatch
+    a, b = children(cw, name, 2)
+    cw.set_alarm_state(AlarmName=a, StateValue="ALARM", StateReason="test")  # b stays INSUFFICIENT_DATA
+    expected = {
+        f"ALARM({a})": "ALARM",
+        f'OK("{a}")': "OK",
+        f"INSUFFICIENT_DATA({b})": "ALARM",
+        f"NOT ALARM({a})": "OK",
+        f"ALARM({a}) AND ALARM({b})": "OK",
+        f"ALARM({a}) OR ALARM({b})": "ALARM",
+        "TRUE": "ALARM",
+        "FALSE": "OK",
+        f"ALARM(arn:aws:cloudwatch:{WRITE_REGION}:123456789012:alarm:{a})": "ALARM",
+    }
+    for i, (rule, state) in enumerate(expected.items()):
+        composite(cw, f"{name}-c{i}", rule)
+    evaluate_now(sim)
+    assert {rule: state_of(cw, f"{name}-c{i}") for i, rule in enumerate(expected)} == expected
+
+
+def test_put_composite_alarm_refuses_what_the_service_refuses(scratch_cloudwatch, name):
+    cw = scratch_cloudwatch
+    (a,) = children(cw, name, 1)
+    with pytest.raises(ClientError, match=r"alarms \[nope\] in the alarm rule do not exist"):
+        cw.put_composite_alarm(AlarmName=name, AlarmRule="ALARM(nope)")
+    with pytest.raises(ClientError, match="ends where"):
+        cw.put_composite_alarm(AlarmName=name, AlarmRule=f"ALARM({a}) AND")
+    with pytest.raises(ClientError, match="names 101 alarms"):
+        cw.put_composite_alarm(AlarmName=name, AlarmRule=" OR ".join(f"ALARM(x{i})" for i in range(101)))
+    # "WaitPeriod is required only when ActionsSuppressor is specified."
+    with pytest.raises(ClientError, match="required with ActionsSuppressor"):
+        cw.put_composite_alarm(AlarmName=name, AlarmRule=f"ALARM({a})", ActionsSuppressor=a)
+    assert cw.describe_alarms(AlarmNames=[name], AlarmTypes=["CompositeAlarm"])["CompositeAlarms"] == []
+
+
+def test_composites_of_composites_and_cycles(sim, scratch_cloudwatch, name):
+    cw = scratch_cloudwatch
+    (a,) = children(cw, name, 1)
+    composite(cw, f"{name}-inner", f"ALARM({a})")
+    composite(cw, f"{name}-outer", f"ALARM({name}-inner)")
+    cw.set_alarm_state(AlarmName=a, StateValue="ALARM", StateReason="test")
+    assert state_of(cw, f"{name}-inner") == state_of(cw, f"{name}-outer") == "ALARM"
+    # A cycle: "the evaluation of composite alarms stops if CloudWatch detects a cycle".
+    composite(cw, f"{name}-inner", f"ALARM({a}) AND ALARM({name}-outer)")
+    cw.set_alarm_state(AlarmName=a, StateValue="OK", StateReason="test")
+    assert state_of(cw, f"{name}-inner") == state_of(cw, f"{name}-outer") == "ALARM"  # frozen where they were
+
+
+def test_a_suppressor_in_alarm_holds_back_a_composites_actions_and_a_mute_rule_mutes_them(sim, scratch_cloudwatch, name):
+    cw = scratch_cloudwatch
+    a, deploying = children(cw, name, 2)
+    pager = f"arn:aws:sns:{WRITE_REGION}:123456789012:{name}"
+    created = composite(
+        cw, f"{name}-pages", f"ALARM({a})", AlarmActions=[pager],
+        ActionsSuppressor=deploying, ActionsSuppressorWaitPeriod=60, ActionsSuppressorExtensionPeriod=120,
+    )
+    assert created["ActionsSuppressor"].endswith(f":alarm:{deploying}")
+    assert (created["ActionsSuppressorWaitPeriod"], created["ActionsSuppressorExtensionPeriod"]) == (60, 120)
+    cw.set_alarm_state(AlarmName=deploying, StateValue="ALARM", StateReason="deploying")
+    cw.set_alarm_state(AlarmName=a, StateValue="ALARM", StateReason="test")
+    shown = cw.describe_alarms(AlarmNames=[f"{name}-pages"], AlarmTypes=["CompositeAlarm"])["CompositeAlarms"][0]
+    # "When the value is ALARM, it means that the actions are suppressed because the suppressor alarm is in ALARM".
+    assert shown["StateValue"] == "ALARM" and shown["ActionsSuppressedBy"] == "Alarm"
+    assert deploying in shown["ActionsSuppressedReason"]
+
+    def actions(alarm: str) -> list[str]:
+        items = cw.describe_alarm_history(AlarmName=alarm, AlarmTypes=["CompositeAlarm"], HistoryItemType="Action")
+        return [json.loads(i["HistoryData"])["actionState"] for i in items["AlarmHistoryItems"]]
+
+    assert actions(f"{name}-pages") == []
+    # Mute rules target composites by name too; their actions are muted like a metric alarm's.
+    other = composite(cw, f"{name}-other", f"ALARM({a}) OR TRUE", AlarmActions=[pager])
+    start = other["AlarmConfigurationUpdatedTimestamp"].replace(second=0, microsecond=0)
+    cw.put_alarm_mute_rule(
+        Name=f"{name}-mute", Rule={"Schedule": {"Expression": f"at({start:%Y-%m-%dT%H:%M})", "Duration": "PT1H"}},
+        MuteTargets={"AlarmNames": [f"{name}-other"]},
+    )
+    evaluate_now(sim)
+    assert state_of(cw, f"{name}-other") == "ALARM" and actions(f"{name}-other") == ["Muted"]
+
+
+def test_the_demo_composite_pages_when_the_canary_errors_and_is_slow(cloudwatch):
+    demo = cloudwatch.describe_alarms(AlarmNames=["llm-chat-canary-degraded"], AlarmTypes=["CompositeAlarm"])["CompositeAlarms"][0]
+    assert "ALARM(\"llm-chat-canary-5xx\")" in demo["AlarmRule"] and demo["AlarmActions"][0].endswith(":oncall-pager")
+    history = cloudwatch.describe_alarm_history(
+        AlarmName="llm-chat-canary-degraded", AlarmTypes=["CompositeAlarm"], HistoryItemType="StateUpdate", ScanBy="TimestampAscending",
+    )["AlarmHistoryItems"]
+    fired = [h["Timestamp"] for h in history if h["HistorySummary"].endswith("to ALARM")]
+    assert len(fired) >= 5  # two hours of a canary that degrades every ten minutes
+    # Each time it fired, its rule held: the 5xx alarm and a latency alarm were last moved to ALARM.
+    def last_move(child: str, at) -> str:
+        items = cloudwatch.describe_alarm_history(
+            AlarmName=child, HistoryItemType="StateUpdate", EndDate=at, ScanBy="TimestampDescending", MaxRecords=1,
+        )["AlarmHistoryItems"]
+        return items[0]["HistorySummary"] if items else ""
+
+    for at in fired[:3]:
+        assert last_move("llm-chat-canary-5xx", at).endswith("to ALARM")
+        assert any(last_move(f"llm-chat-canary-{c}-latency", at).endswith("to ALARM") for c in ("p99", "avg"))

@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 
 from smtop.aws.errors import translate
 from smtop.aws.session import AwsSession
-from smtop.errors import AccessDeniedError, ConnectionFailedError, CredentialsError, ThrottledError
+from smtop.errors import AccessDeniedError, ConnectionFailedError, CredentialsError, ThrottledError, UnsupportedOperationError
 from smtop.sim.faults import FaultSpecError, parse_fault_spec
 from smtop.sim.process import start_sim
 from tests.conftest import SIM_NOW, isolated_aws_env, private_fault_sim
@@ -255,3 +255,90 @@ def test_fault_specs_on_the_command_line():
     )
     assert done.returncode == 2
     assert "share must be between 0 and 1" in done.stderr and "Traceback" not in done.stderr
+
+
+# What an endpoint answers for an operation it lacks, per protocol, and where AWS says so:
+# - query (STS, SNS, CloudWatch over query): InvalidAction, HTTP 400, the "Common Errors"
+#   page of each query API reference ("The action or operation requested is invalid");
+# - JSON 1.1 (SageMaker, Logs, CloudTrail): com.amazon.coral.service#UnknownOperationException,
+#   HTTP 400, the code AWS's JSON front ends give (botocore's JSON parser keeps what follows '#');
+# - REST-JSON (SageMaker Runtime): UnknownOperationException in X-Amzn-ErrorType with HTTP 404
+#   (botocore's Lex V2 Models model: "you receive an HTTP 404 - UnknownOperationException");
+# - CloudWatch over JSON 1.0 or RPC v2 CBOR: awsQueryCompatible in its model, so the query code
+#   travels in x-amzn-query-error and botocore parses InvalidAction, keeping the JSON code in
+#   Error.QueryErrorCode.
+UNSUPPORTED = {
+    "sagemaker": ("UnknownOperationException", 400),
+    "logs": ("UnknownOperationException", 400),
+    "cloudtrail": ("UnknownOperationException", 400),
+    "sts": ("InvalidAction", 400),
+    "sns": ("InvalidAction", 400),
+    "cloudwatch": ("InvalidAction", 400),
+}
+
+
+async def test_unsupported_answers_each_service_in_its_own_protocol(fsim):
+    calls = {**{s: spec[0] for s, spec in CALLS.items()}, "sns": lambda c: c.list_topics()}
+    operations = {**OPERATIONS, "sns": "ListTopics"}
+    fsim.inject("unsupported")
+    async with session(fsim) as aws:
+        for service, (code, status) in UNSUPPORTED.items():
+            with pytest.raises(ClientError) as caught:
+                await calls[service](await aws.client(service))
+            error = caught.value.response
+            assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == (code, status), service
+            if service == "cloudwatch":
+                assert error["Error"]["QueryErrorCode"] == "UnknownOperationException"
+            smtop_error = translate(caught.value, service=service)
+            assert isinstance(smtop_error, UnsupportedOperationError), service
+            assert operations[service] in str(smtop_error) and code in str(smtop_error)
+    rule = fsim.faults()["faults"][0]
+    assert rule["injected"] == len(UNSUPPORTED)
+
+
+def _client_speaking(tmp_path, service: str, version: str, protocol: str, url: str):
+    """A botocore client of ``service`` whose model offers only ``protocol``: botocore
+    picks JSON for CloudWatch, and the other protocols AWS serves must work too."""
+    import gzip
+
+    import botocore.session
+
+    session = botocore.session.get_session()
+    loader = session.get_component("data_loader")
+    model = loader.load_service_model(service, "service-2", version)
+    model["metadata"]["protocols"] = [protocol]
+    model["metadata"]["protocol"] = protocol
+    folder = tmp_path / protocol / service / version
+    folder.mkdir(parents=True)
+    (folder / "service-2.json.gz").write_bytes(gzip.compress(json.dumps(model).encode()))
+    loader.search_paths.insert(0, str(tmp_path / protocol))
+    return session.create_client(service, region_name=REGION, endpoint_url=url, config=Config(retries={"total_max_attempts": 1}))
+
+
+@pytest.mark.parametrize("protocol", ["smithy-rpc-v2-cbor", "query"])
+def test_unsupported_answers_cloudwatch_in_cbor_and_query_too(fsim, tmp_path, protocol):
+    fsim.inject("unsupported", "cloudwatch", "ListAlarmMuteRules")
+    cloudwatch = _client_speaking(tmp_path, "cloudwatch", "2010-08-01", protocol, fsim.url)
+    with pytest.raises(ClientError) as caught:
+        cloudwatch.list_alarm_mute_rules()
+    error = caught.value.response
+    assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == ("InvalidAction", 400)
+    if protocol == "query":
+        assert "ListAlarmMuteRules" in error["Error"]["Message"]
+    else:
+        assert error["ResponseMetadata"]["HTTPHeaders"]["smithy-protocol"] == "rpc-v2-cbor"
+        assert error["Error"]["QueryErrorCode"] == "UnknownOperationException"
+    assert cloudwatch.describe_alarms()["MetricAlarms"] == []  # other operations still answer
+    assert fsim.faults()["faults"][0]["injected"] == 1
+
+
+def test_unsupported_answers_rest_json_with_404(fsim):
+    fsim.inject("unsupported", "sagemaker")
+    runtime = boto3.client(
+        "sagemaker-runtime", endpoint_url=fsim.url, region_name=REGION, config=Config(retries={"total_max_attempts": 1}),
+    )
+    with pytest.raises(ClientError) as caught:
+        runtime.invoke_endpoint(EndpointName="e", Body=b"{}", ContentType="application/json")
+    error = caught.value.response
+    assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == ("UnknownOperationException", 404)
+    assert isinstance(translate(caught.value, service="sagemaker", operation="InvokeEndpoint"), UnsupportedOperationError)

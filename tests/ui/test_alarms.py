@@ -25,6 +25,7 @@ from smtop.ui.app import SmtopApp
 from smtop.ui.screens.alarm_ack import AlarmAckScreen
 from smtop.ui.screens.alarm_form import AlarmFormScreen
 from smtop.ui.screens.alarm_history import AlarmHistoryScreen
+from smtop.ui.screens.alarm_unack import AlarmUnackScreen
 from smtop.ui.widgets.alarms_panel import AlarmsPanel
 from smtop.ui.widgets.endpoint_table import EndpointTable
 from smtop.ui.widgets.status_bar import StatusBar
@@ -85,14 +86,17 @@ async def test_firing_alarms_show_in_the_header_the_table_and_the_panel(alarm_si
         panel = app.query_one(AlarmsPanel)
         await wait_for(pilot, lambda: panel.has_focus_within)
         assert panel.selected_alarm.state == "ALARM"
-        expected = cw.describe_alarms(AlarmNames=[panel.selected_alarm.name])["MetricAlarms"][0]
+        answer = cw.describe_alarms(AlarmNames=[panel.selected_alarm.name], AlarmTypes=["CompositeAlarm", "MetricAlarm"])
+        expected = (answer["CompositeAlarms"] + answer["MetricAlarms"])[0]
         detail = str(app.query_one("#alarms-detail").render())
         assert "llm-chat-canary" in detail and "actions enabled" in detail
         assert expected["StateReason"][:40] in detail.replace("\n", " ")
         # Enter: the alarm's history, as DescribeAlarmHistory tells it.
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, AlarmHistoryScreen) and app.screen.items is not None)
-        history = cw.describe_alarm_history(AlarmName=panel.selected_alarm.name, MaxRecords=100)["AlarmHistoryItems"]
+        history = cw.describe_alarm_history(
+            AlarmName=panel.selected_alarm.name, AlarmTypes=["CompositeAlarm", "MetricAlarm"], MaxRecords=100,
+        )["AlarmHistoryItems"]
         assert [i.summary for i in app.screen.items] == [h["HistorySummary"] for h in history]
         body = str(app.screen.query_one("#alarm-history-body").render())
         assert "Alarm updated from OK to ALARM" in body
@@ -134,8 +138,13 @@ async def test_acknowledge_and_unacknowledge_from_the_keyboard(alarm_sim, cw):
         await pilot.press("a")  # the endpoint's firing alarm
         await wait_for(pilot, lambda: isinstance(app.screen, AlarmAckScreen))
         target = app.screen.alarm
-        assert target.endpoint == "llm-chat-canary" and target.firing
+        assert target.endpoint_names == ("llm-chat-canary",) and target.firing
         assert app.screen.window == timedelta(hours=1)  # the default window
+        # What a mute does, as CloudWatch documents it ("How alarm mute rules work", DeleteAlarmMuteRule).
+        summary = " ".join(str(app.screen.query_one("#ack-summary").render()).split())
+        assert "mutes all of the alarm's actions (OK and INSUFFICIENT_DATA too) until about 12:02:30Z" in summary
+        assert "If it is still in ALARM when the mute ends, it notifies again." in summary
+        assert "u deletes the rule: if the alarm is in ALARM, its actions run at once." in summary
         await pilot.press(*"rolling back v2", "ctrl+s")
         await wait_for(pilot, lambda: app.alarms.get(target.name).ack is not None)
         rule = cw.get_alarm_mute_rule(AlarmMuteRuleName=ack_rule_name(target.name))
@@ -149,15 +158,27 @@ async def test_acknowledge_and_unacknowledge_from_the_keyboard(alarm_sim, cw):
         panel.select(target.name)
         await pilot.pause()
         row = panel.table.get_row(target.name)
-        assert row[2].plain == f"✓ {target.name}"
+        assert row[2].plain == f"✓ ◆ {target.name}"  # the canary's composite alarm, first of its firing alarms
         detail = str(app.query_one("#alarms-detail").render())
         assert "acked by testing, muted until 12:03:00Z" in detail
         assert "rolling back v2" in detail and me in detail
-        # u in the Alarms tab deletes the rule.
+        # u in the Alarms tab: the alarm is in ALARM, so deleting its rule runs its
+        # actions at once (DeleteAlarmMuteRule); u asks first, and escape keeps the mute.
         await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(app.screen, AlarmUnackScreen))
+        question = " ".join(str(app.screen.query_one("#unack-summary").render()).split())
+        assert "It is in ALARM" in question and "1 ALARM action (pages, notifications, scaling) right away" in question
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.main)
+        await pilot.pause(0.3)
+        assert cw.get_alarm_mute_rule(AlarmMuteRuleName=ack_rule_name(target.name))["Status"] == "ACTIVE"
+        await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(app.screen, AlarmUnackScreen))
+        await pilot.press("y")
         await wait_for(pilot, lambda: app.alarms.get(target.name).ack is None)
         with pytest.raises(ClientError):
             cw.get_alarm_mute_rule(AlarmMuteRuleName=ack_rule_name(target.name))
+        assert any("in ALARM, so CloudWatch runs its actions now" in n for n in notes(app))
 
 
 async def test_a_new_alarm_from_the_form_reads_back_and_overwrites_only_when_confirmed(alarm_sim, cw):
@@ -183,7 +204,19 @@ async def test_a_new_alarm_from_the_form_reads_back_and_overwrites_only_when_con
         await pilot.pause()
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert "10, 30 or a multiple of 60" in str(form.query_one("#form-status").render())
+        assert "10, 20, 30 or a multiple of 60" in str(form.query_one("#form-status").render())
+        # 10 s is valid, with what it costs and why SageMaker's metrics may not feed it.
+        form.query_one("#period", Input).value = "10"
+        await pilot.pause()
+        shown = " ".join(str(form.query_one("#form-errors").render()).split())
+        assert shown.startswith("✓ ready to send") and "high-resolution alarm: $0.30 a month instead of $0.10" in shown
+        # A one-minute period over more than a day is refused (PutMetricAlarm: 86,400 s under an hour).
+        form.query_one("#period", Input).value = "60"
+        form.query_one("#evaluation_periods", Input).value = "1441"
+        await pilot.pause()
+        shown = " ".join(str(form.query_one("#form-errors").render()).split())
+        assert "Period × evaluation periods is 86,460 s; CloudWatch allows at most 86,400 s (one day)" in shown
+        form.query_one("#evaluation_periods", Input).value = "2"
         form.query_one("#period", Input).value = "300"
         form.query_one("#threshold", Input).value = "1500"
         topic = next(v for _, v in form.query_one("#topic", Select)._options if isinstance(v, str) and v.endswith(":oncall-pager"))
@@ -240,3 +273,75 @@ async def test_read_only_refuses_n_a_u_and_a_whole_session_sends_no_mutating_cal
     assert "monitoring:DescribeAlarms" in proxy.operations and "monitoring:DescribeAlarmHistory" in proxy.operations
     mutating = [op for op in proxy.operations if not _READS.match(op)]
     assert mutating == []
+
+
+async def test_where_mute_rules_are_missing_the_alarms_show_and_a_says_acknowledging_is_unavailable(alarm_sim):
+    alarm_sim.reset_calls()
+    for operation in ("ListAlarmMuteRules", "GetAlarmMuteRule", "PutAlarmMuteRule", "DeleteAlarmMuteRule"):
+        alarm_sim.inject("unsupported", "cloudwatch", operation)
+    try:
+        app = make_app(alarm_sim.url)
+        async with app.run_test(size=(160, 48)) as pilot:
+            await wait_for(pilot, lambda: app.alarms is not None)
+            assert any(a.firing for a in app.alarms.alarms)
+            status = str(app.query_one("#alarms-status").render())
+            assert "Acknowledging is not available here" in status.replace("\n", " ")
+            await select_endpoint(pilot, app, "llm-chat-canary")
+            for key in ("a", "u"):
+                await pilot.press(key)
+                await pilot.pause()
+                assert app.screen is app.main, key  # no dialog: it could only fail
+            refusals = [n for n in notes(app) if n.startswith("Acknowledging is not available here")]
+            assert len(refusals) == 2 and "ListAlarmMuteRules" in refusals[0]
+        put = alarm_sim.faults()["calls"].get("cloudwatch:PutAlarmMuteRule", 0)
+        assert put == 0
+    finally:
+        alarm_sim.clear_faults()
+
+
+async def test_u_on_an_alarm_that_is_not_in_alarm_asks_nothing(alarm_sim, cw):
+    """Nothing fires when its rule goes, so there is nothing to confirm."""
+    name = "fraud-detector-prod-p99-latency"
+    assert cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"] != "ALARM"
+    cw.put_alarm_mute_rule(
+        Name=ack_rule_name(name), Description="Acknowledged by alice at 2026-11-18T11:00:00Z with smtop",
+        Rule={"Schedule": {"Expression": "at(2026-11-18T11:00)", "Duration": "PT1H", "Timezone": "UTC"}},
+        MuteTargets={"AlarmNames": [name]},
+    )
+    app = make_app(alarm_sim.url)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.alarms is not None and app.alarms.get(name).ack is not None)
+        await pilot.press("A")
+        panel = app.query_one(AlarmsPanel)
+        await wait_for(pilot, lambda: panel.has_focus_within)
+        panel.select(name)
+        await pilot.pause()
+        await pilot.press("u")
+        await wait_for(pilot, lambda: app.alarms.get(name).ack is None)
+        assert app.screen is app.main
+        assert any(f"{name} un-acknowledged" in n and "its actions are live again" in n for n in notes(app))
+
+
+async def test_a_composite_alarm_shows_its_rule_and_which_children_are_in_alarm(alarm_sim, cw):
+    name = "llm-chat-canary-degraded"
+    demo = cw.describe_alarms(AlarmNames=[name], AlarmTypes=["CompositeAlarm"])["CompositeAlarms"][0]
+    app = make_app(alarm_sim.url)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.alarms is not None)
+        await pilot.press("A")
+        panel = app.query_one(AlarmsPanel)
+        await wait_for(pilot, lambda: panel.has_focus_within)
+        panel.select(name)
+        await pilot.pause()
+        assert panel.table.get_row(name)[2].plain.endswith(f"◆ {name}")
+        detail = " ".join(str(app.query_one("#alarms-detail").render()).split())
+        assert f"rule {demo['AlarmRule']}" in detail
+        children = {c: cw.describe_alarms(AlarmNames=[c])["MetricAlarms"][0]["StateValue"]
+                    for c in ("llm-chat-canary-5xx", "llm-chat-canary-p99-latency", "llm-chat-canary-avg-latency")}
+        firing = sum(state == "ALARM" for state in children.values())
+        assert f"children ({firing} of 3 in ALARM)" in detail and firing >= 2
+        for child, state in children.items():
+            assert f"{'●' if state == 'ALARM' else '○' if state == 'OK' else '◌'} {child}" in detail
+        assert "endpoints llm-chat-canary" in detail and "actions enabled (1 on ALARM)" in detail
+        # The endpoint table marks the canary: its composite is firing.
+        assert "llm-chat-canary" in app.alarms.firing_endpoints

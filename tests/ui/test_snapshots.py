@@ -96,3 +96,23 @@ def test_metric_chart(snap_compare, sim, sim_settings, frozen_clock):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 36), run_before=open_latency_chart)
+
+
+def test_acknowledge_dialog_80x24(snap_compare, sim, sim_settings, frozen_clock):
+    """What a mute does, said in the dialog, and all of it on an 80x24 terminal.
+
+    Opened over the settled main screen (the a key's path is tested with Pilot in
+    test_alarms.py): the Alarms tab behind it would show the session simulator's
+    alarms, which other tests add to."""
+    from smtop.ui.screens.alarm_ack import AlarmAckScreen
+
+    app = console(sim_settings, frozen_clock)
+
+    async def acknowledge_the_canarys_composite(pilot):
+        await settled(sim, app, pilot)
+        await wait_for(pilot, lambda: app.alarms is not None and app.alarms.get("llm-chat-canary-degraded") is not None)
+        app.push_screen(AlarmAckScreen(app.alarms.get("llm-chat-canary-degraded"), frozen_clock.now()))
+        await wait_for(pilot, lambda: isinstance(app.screen, AlarmAckScreen))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=acknowledge_the_canarys_composite)

@@ -13,6 +13,12 @@ moto still parses and serializes every protocol):
   and NextToken.
 - DescribeAlarmHistory, SetAlarmState's history, and the alarm mute rules
   (Put/Get/List/DeleteAlarmMuteRule) are implemented here.
+- PutCompositeAlarm (moto stores an ``AlarmRule`` only through its
+  PutMetricAlarm handler and has no PutCompositeAlarm): validated as the API
+  reference describes the rule (:mod:`smtop.alarm_rule`), the children must
+  exist, an actions suppressor needs its wait and extension periods; the
+  composite starts INSUFFICIENT_DATA, follows its children, has history, and
+  DescribeAlarms returns every CompositeAlarm field.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.responses import ActionResult, EmptyResult
 from moto.utilities.utils import get_partition
 
+from smtop.alarm_rule import AlarmRuleError, alarm_name, parse
 from smtop.sim.alarms import AlarmEngine, AlarmInputError, MAX_MUTE_TARGETS, MuteRule, Schedule, Verdict
 from smtop.sim.clock import SimClock
 from smtop.sim.metric_store import to_epoch
@@ -181,13 +188,25 @@ def _query(query: Any) -> dict[str, Any]:
 
 
 def validate_metric_alarm(params: dict[str, Any]) -> None:
-    """Refuse what PutMetricAlarm refuses (moto accepts anything)."""
+    """Refuse what PutMetricAlarm refuses (moto accepts anything).
+
+    Period and its range as the API reference (PutMetricAlarm, Period) has them:
+    "Valid values are 10, 20, 30, and any multiple of 60"; Period ×
+    EvaluationPeriods at most 604,800 s, and 86,400 s for a period under an hour.
+    """
     period = params.get("Period")
-    if period is not None and not (int(period) in (10, 30) or (int(period) >= 60 and int(period) % 60 == 0)):
-        raise cw_errors.ValidationError("The parameter Period must be 10, 30 or a multiple of 60.")
+    if period is not None and not (int(period) in (10, 20, 30) or (int(period) >= 60 and int(period) % 60 == 0)):
+        raise cw_errors.ValidationError("The parameter Period must be 10, 20, 30 or a multiple of 60.")
     periods = params.get("EvaluationPeriods")
     if periods is not None and int(periods) < 1:
         raise cw_errors.ValidationError("The parameter EvaluationPeriods must be greater than or equal to 1.")
+    if period is not None and periods is not None:
+        limit = 86_400 if int(period) < 3600 else 604_800
+        if int(period) * int(periods) > limit:
+            raise cw_errors.ValidationError(
+                f"The total evaluation period (Period × EvaluationPeriods) cannot exceed {limit} seconds"
+                + (" for a period under one hour." if limit == 86_400 else ".")
+            )
     datapoints = params.get("DatapointsToAlarm")
     if datapoints is not None and periods is not None and not 1 <= int(datapoints) <= int(periods):
         raise cw_errors.ValidationError("DatapointsToAlarm must be between 1 and EvaluationPeriods.")
@@ -236,6 +255,68 @@ def install(stores: MetricStores, clock: SimClock) -> AlarmEngine:
                 {"version": "1.0", "type": kind, ("updatedAlarm" if old is not None else "createdAlarm"): _jsonable(metric_alarm(alarm))},
             )
         return result
+
+    def put_composite_alarm(self: CloudWatchResponse) -> ActionResult:
+        params = self._get_params()
+        name = params.get("AlarmName") or ""
+        if not 1 <= len(name) <= 255:
+            raise cw_errors.ValidationError("AlarmName must be between 1 and 255 characters.")
+        try:
+            rule = parse(params.get("AlarmRule") or "")
+        except AlarmRuleError as error:
+            raise cw_errors.ValidationError(str(error)) from None
+        alarms = self.cloudwatch_backend.alarms
+        missing = [child for child in rule.children if child not in alarms]
+        if missing:
+            raise cw_errors.ValidationError(
+                f"Could not save the composite alarm as alarms [{', '.join(missing)}] in the alarm rule do not exist"
+            )
+        suppressor = params.get("ActionsSuppressor")
+        wait, extension = params.get("ActionsSuppressorWaitPeriod"), params.get("ActionsSuppressorExtensionPeriod")
+        if suppressor:
+            if alarm_name(suppressor) not in alarms:
+                raise cw_errors.ValidationError(f"The actions suppressor {suppressor} does not exist.")
+            if wait is None or extension is None:
+                raise cw_errors.ValidationError(
+                    "ActionsSuppressorWaitPeriod and ActionsSuppressorExtensionPeriod are required with ActionsSuppressor."
+                )
+        elif wait is not None or extension is not None:
+            raise cw_errors.ValidationError("ActionsSuppressorWaitPeriod and ActionsSuppressorExtensionPeriod need an ActionsSuppressor.")
+        with engine.lock:
+            old = alarms.get(name)
+            if old is not None and old.rule is None:
+                raise cw_errors.ValidationError(f"{name} is a metric alarm; a composite alarm cannot replace it.")
+            alarm = self.cloudwatch_backend.put_metric_alarm(
+                name=name, namespace=None, metric_name=None, comparison_operator=None, evaluation_periods=None,
+                period=None, threshold=None, statistic=None, description=params.get("AlarmDescription"), dimensions=[],
+                alarm_actions=list(params.get("AlarmActions") or []), ok_actions=list(params.get("OKActions") or []),
+                insufficient_data_actions=list(params.get("InsufficientDataActions") or []),
+                actions_enabled=params.get("ActionsEnabled", True) is not False, rule=rule.text,
+                tags=None if old is not None else params.get("Tags"),  # "tags you specify are ignored" on update
+            )
+            alarm.actions_suppressor = alarms[alarm_name(suppressor)].alarm_arn if suppressor else None
+            alarm.actions_suppressor_wait_period = int(wait) if suppressor else None
+            alarm.actions_suppressor_extension_period = int(extension) if suppressor else None
+            alarm.actions_suppressed_by = getattr(old, "actions_suppressed_by", None)
+            alarm.actions_suppressed_reason = getattr(old, "actions_suppressed_reason", None)
+            now = clock.time()
+            if old is not None:
+                for attr in ("state_value", "state_reason", "state_reason_data", "state_updated_timestamp"):
+                    setattr(alarm, attr, getattr(old, attr))
+                alarm.state_transitioned_timestamp = getattr(old, "state_transitioned_timestamp", old.state_updated_timestamp)
+            else:
+                alarm.state_value = "INSUFFICIENT_DATA"
+                alarm.state_transitioned_timestamp = alarm.state_updated_timestamp
+            region_of(self).record(
+                name,
+                now,
+                "ConfigurationUpdate",
+                f'Alarm "{name}" {"updated" if old is not None else "created"}',
+                {"version": "1.0", "type": "Update" if old is not None else "Create",
+                 ("updatedAlarm" if old is not None else "createdAlarm"): _jsonable(_composite(alarm))},
+                alarm_type="CompositeAlarm",
+            )
+        return EmptyResult()
 
     def set_alarm_state(self: CloudWatchResponse) -> ActionResult:
         params = self._get_params()
@@ -382,12 +463,15 @@ def install(stores: MetricStores, clock: SimClock) -> AlarmEngine:
         name = self._get_param("AlarmMuteRuleName")
         with engine.lock:
             rule = region_of(self).rules.pop(name, None)
+            # "Any alarms that are currently being muted by that rule are immediately unmuted."
+            engine.release_muted(region_of(self), clock.time())
         if rule is not None and rule.tags:
             self.cloudwatch_backend.tagger.delete_all_tags_for_resource(rule.arn)
         return EmptyResult()
 
     CloudWatchResponse.put_metric_alarm = put_metric_alarm
     CloudWatchResponse.set_alarm_state = set_alarm_state
+    CloudWatchResponse.put_composite_alarm = put_composite_alarm
     CloudWatchResponse.describe_alarms = describe_alarms
     CloudWatchResponse.describe_alarm_history = describe_alarm_history
     CloudWatchResponse.put_alarm_mute_rule = put_alarm_mute_rule
@@ -402,15 +486,29 @@ def _moment(value: Any) -> datetime | None:
 
 
 def _composite(alarm: Any) -> dict[str, Any]:
-    return {
+    """One CompositeAlarms entry of DescribeAlarms (API reference, CompositeAlarm)."""
+    entry: dict[str, Any] = {
         "AlarmName": alarm.name,
         "AlarmArn": alarm.alarm_arn,
+        "AlarmDescription": alarm.description,
         "AlarmRule": alarm.rule,
         "ActionsEnabled": bool(alarm.actions_enabled),
+        "AlarmActions": list(alarm.alarm_actions or []),
+        "OKActions": list(alarm.ok_actions or []),
+        "InsufficientDataActions": list(alarm.insufficient_data_actions or []),
+        "AlarmConfigurationUpdatedTimestamp": _aware(alarm.configuration_updated_timestamp),
         "StateValue": alarm.state_value,
         "StateReason": alarm.state_reason,
+        "StateReasonData": alarm.state_reason_data,
         "StateUpdatedTimestamp": _aware(alarm.state_updated_timestamp),
+        "StateTransitionedTimestamp": _aware(getattr(alarm, "state_transitioned_timestamp", alarm.state_updated_timestamp)),
+        "ActionsSuppressedBy": getattr(alarm, "actions_suppressed_by", None),
+        "ActionsSuppressedReason": getattr(alarm, "actions_suppressed_reason", None),
+        "ActionsSuppressor": getattr(alarm, "actions_suppressor", None),
+        "ActionsSuppressorWaitPeriod": getattr(alarm, "actions_suppressor_wait_period", None),
+        "ActionsSuppressorExtensionPeriod": getattr(alarm, "actions_suppressor_extension_period", None),
     }
+    return {k: v for k, v in entry.items() if v is not None}
 
 
 def _jsonable(entry: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,19 @@
 """`a`: acknowledge an alarm — mute its actions for a window, with an optional note.
 
 The screen only collects the window and the note and says exactly what will
-happen; the app sends the one-time mute rule (PutAlarmMuteRule).
+happen; the app sends the one-time mute rule (PutAlarmMuteRule).  What it
+says is what CloudWatch's documentation says a mute rule does:
+
+- "Muting an alarm will mute actions associated with all alarm states,
+  including OK, ALARM, and INSUFFICIENT_DATA" (CloudWatch User Guide, "How
+  alarm mute rules work"): the recovery notification is muted too;
+- an alarm still in ALARM when the window ends runs its actions then: "Alarm
+  action is executed because the mute window has ended and the alarm remains
+  in the same state (ALARM) in which it was originally muted" (same page);
+- "When you delete a mute rule, any alarms that are currently being muted by
+  that rule are immediately unmuted. If those alarms are in an ALARM state,
+  their configured actions will trigger" (API reference, DeleteAlarmMuteRule):
+  so ``u`` on an alarm in ALARM asks first (:mod:`smtop.ui.screens.alarm_unack`).
 """
 
 from __future__ import annotations
@@ -17,7 +29,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Select, Static
 
 from smtop.format import clock_time, printable
-from smtop.models.alarms import MetricAlarm
+from smtop.models.alarms import Alarm
 
 WINDOWS: tuple[tuple[str, timedelta], ...] = (
     ("15 minutes", timedelta(minutes=15)),
@@ -35,9 +47,20 @@ DEFAULT_WINDOW = timedelta(hours=1)
 class AckRequest:
     """What the user confirmed."""
 
-    alarm: MetricAlarm
+    alarm: Alarm
     window: timedelta
     note: str
+
+
+def what_muting_does(until: datetime) -> Text:
+    """The dialog's account of a mute rule, in the words on-call needs (see the module's sources)."""
+    return Text.assemble(
+        "A one-time mute rule mutes ", ("all", "bold"), " of the alarm's actions (OK and INSUFFICIENT_DATA too) "
+        f"until about {clock_time(until)}; the alarm keeps evaluating. ",
+        ("If it is still in ALARM when the mute ends, it notifies again.", "bold"),
+        " u deletes the rule: if the alarm is in ALARM, its actions run at once. "
+        "Who, when and the note go into the rule and the alarm's tags.",
+    )
 
 
 class AlarmAckScreen(ModalScreen[AckRequest | None]):
@@ -48,7 +71,7 @@ class AlarmAckScreen(ModalScreen[AckRequest | None]):
         Binding("escape", "cancel", "Cancel"),
     ]
 
-    def __init__(self, alarm: MetricAlarm, now: datetime) -> None:
+    def __init__(self, alarm: Alarm, now: datetime) -> None:
         super().__init__()
         self.alarm = alarm
         self.now = now
@@ -78,14 +101,7 @@ class AlarmAckScreen(ModalScreen[AckRequest | None]):
         self._summarize()
 
     def _summarize(self) -> None:
-        until = self.now + self.window
-        self.query_one("#ack-summary", Static).update(
-            Text(
-                f"A one-time alarm mute rule (PutAlarmMuteRule) mutes the alarm's actions until about "
-                f"{clock_time(until)}; the alarm keeps evaluating. Your name, the time and the note go "
-                "into the rule's description and the alarm's tags. u removes it."
-            )
-        )
+        self.query_one("#ack-summary", Static).update(what_muting_does(self.now + self.window))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -28,6 +28,7 @@ from smtop.alarm_form import (
     AlarmDraft,
     apply_preset,
     build_request,
+    cautions,
     preview,
     suggest_name,
     threshold_note,
@@ -185,7 +186,11 @@ class AlarmFormScreen(ModalScreen[dict[str, Any] | None]):
         self.query_one("#threshold-unit", Static).update(Text(threshold_note(draft), style="bold"))
         errors = validate(draft)
         box = self.query_one("#form-errors", Static)
-        box.update(Text("\n".join(f"✗ {e.message}" for e in errors), style="bold red") if errors else Text("✓ ready to send", style="green"))
+        shown = Text("\n".join(f"✗ {e.message}" for e in errors), style="bold red") if errors else Text("✓ ready to send", style="green")
+        for caution in cautions(draft):
+            shown.append("\n")
+            shown.append(f"! {caution.message}", style="yellow")
+        box.update(shown)
         body = preview(build_request(draft)) if not errors else "(fix the problems above to see the request)"
         # Line by line: printable() would show the newlines themselves as \x0a.
         self.query_one("#form-preview", Static).update(Text("\n".join(printable(line) for line in body.splitlines())))

@@ -1,9 +1,11 @@
 """The Alarms tab: every alarm that concerns the fleet, firing first.
 
-One row per alarm (state, name, since when, acknowledgement or mute), and
-under the table the highlighted alarm in full: its reason, metric and
-threshold, whether its actions are enabled, and who acknowledged it, until
-when and why.  Everything here came from AWS and is rendered literally.
+One row per alarm (state, name, since when, acknowledgement or mute; a
+composite alarm marked ◆), and under the table the highlighted alarm in
+full: its reason, metric and threshold — or, for a composite, its rule and
+which of the alarms it names are in ALARM —, whether its actions are
+enabled or suppressed, and who acknowledged it, until when and why.
+Everything here came from AWS and is rendered literally.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from textual.widgets import DataTable, Static
 from smtop.alarm_form import COMPARISONS, display_unit, from_metric_unit
 from smtop.catalog import METRICS
 from smtop.format import clock_time, printable
-from smtop.models.alarms import AlarmsSnapshot, MetricAlarm
+from smtop.models.alarms import Alarm, AlarmsSnapshot, CompositeAlarm, MetricAlarm
 
 STATE_STYLE = {"ALARM": "bold red", "INSUFFICIENT_DATA": "yellow", "OK": "green"}
 STATE_LABEL = {"ALARM": "● ALARM", "INSUFFICIENT_DATA": "◌ NODATA", "OK": "○ OK"}
@@ -32,7 +34,11 @@ def who(arn: str) -> str:
     return resource.rsplit("/", 1)[-1] if "/" in resource else resource
 
 
-def mute_text(alarm: MetricAlarm) -> Text:
+COMPOSITE_MARK = "◆ "
+"""Before a composite alarm's name."""
+
+
+def mute_text(alarm: Alarm) -> Text:
     """"acked by alice, muted until 14:26Z", "muted until … by rule …", or nothing."""
     ack = alarm.ack
     if ack is not None:
@@ -45,10 +51,14 @@ def mute_text(alarm: MetricAlarm) -> Text:
     return Text(f"{state}{when} by rule {printable(rule.name)}", style="cyan")
 
 
-def name_cell(alarm: MetricAlarm) -> Text:
-    """The name, after ✓ when acknowledged or ⊘ when muted by another rule."""
+def name_cell(alarm: Alarm) -> Text:
+    """The name, after ✓ when acknowledged or ⊘ when muted by another rule, and ◆ for a composite."""
     glyph = "✓ " if alarm.ack is not None else "⊘ " if alarm.muted_by is not None and alarm.muted_by.status == "ACTIVE" else ""
-    return Text.assemble((glyph, "bold cyan"), (printable(alarm.name), "bold red" if alarm.firing else ""), no_wrap=True, overflow="ellipsis")
+    kind = COMPOSITE_MARK if isinstance(alarm, CompositeAlarm) else ""
+    return Text.assemble(
+        (glyph, "bold cyan"), (kind, "bold magenta"), (printable(alarm.name), "bold red" if alarm.firing else ""),
+        no_wrap=True, overflow="ellipsis",
+    )
 
 
 def since_text(moment: datetime | None, now: datetime | None) -> str:
@@ -74,7 +84,7 @@ def threshold_text(alarm: MetricAlarm) -> str:
     return f"{alarm.threshold:g}"
 
 
-def detail_text(alarm: MetricAlarm) -> Text:
+def detail_text(alarm: Alarm) -> Text:
     """The highlighted alarm in full; who acknowledged it comes right after its
     state, because the tab is short and that is what a teammate looks for."""
     text = Text()
@@ -90,19 +100,46 @@ def detail_text(alarm: MetricAlarm) -> Text:
                 text.append(" — ")
                 text.append(printable(alarm.ack.note), style="italic")
         text.append("\n")
-    if alarm.endpoint:
-        text.append("endpoint ", style="dim")
-        text.append(printable(alarm.endpoint) + "  ")
-    text.append("metric ", style="dim")
-    text.append(printable(f"{alarm.metric} {alarm.statistic} {COMPARISONS.get(alarm.comparison, alarm.comparison)} {threshold_text(alarm)}"))
-    text.append(f" ({alarm.datapoints_to_alarm or alarm.evaluation_periods} of {alarm.evaluation_periods} × {alarm.period}s)\n")
+    if isinstance(alarm, CompositeAlarm):
+        _composite_lines(text, alarm)
+    elif isinstance(alarm, MetricAlarm):
+        if alarm.endpoint:
+            text.append("endpoint ", style="dim")
+            text.append(printable(alarm.endpoint) + "  ")
+        text.append("metric ", style="dim")
+        text.append(printable(f"{alarm.metric} {alarm.statistic} {COMPARISONS.get(alarm.comparison, alarm.comparison)} {threshold_text(alarm)}"))
+        text.append(f" ({alarm.datapoints_to_alarm or alarm.evaluation_periods} of {alarm.evaluation_periods} × {alarm.period}s)\n")
     text.append("actions ", style="dim")
-    if alarm.actions_enabled:
-        text.append(f"enabled ({len(alarm.alarm_actions)} on ALARM)\n")
-    else:
+    if not alarm.actions_enabled:
         text.append("DISABLED\n", style="bold yellow")
+    elif isinstance(alarm, CompositeAlarm) and alarm.actions_suppressed_by:
+        text.append(f"SUPPRESSED ({printable(alarm.actions_suppressed_by)}) ", style="bold yellow")
+        text.append(printable(alarm.actions_suppressed_reason) + "\n", style="yellow")
+    else:
+        text.append(f"enabled ({len(alarm.alarm_actions)} on ALARM)\n")
     text.append(printable(alarm.reason), style="dim")
     return text
+
+
+def _composite_lines(text: Text, alarm: CompositeAlarm) -> None:
+    """A composite's children with their states (what on-call acts on), its rule,
+    its endpoints and its actions suppressor."""
+    if alarm.children:
+        text.append(f"children ({len(alarm.firing_children)} of {len(alarm.children)} in ALARM) ", style="dim")
+        for child in alarm.children:
+            state = child.state or "?"
+            text.append(STATE_LABEL.get(state, "? ")[:1], style=STATE_STYLE.get(state, "dim"))
+            text.append(" " + printable(child.name) + "  ", style="bold red" if state == "ALARM" else "")
+        text.append("\n")
+    text.append("rule ", style="dim")
+    text.append(printable(alarm.rule) + "\n")
+    if alarm.endpoints:
+        text.append("endpoints ", style="dim")
+        text.append(printable(", ".join(alarm.endpoints)) + "\n")
+    if alarm.actions_suppressor:
+        text.append("suppressed while ", style="dim")
+        text.append(printable(alarm.actions_suppressor.rsplit(":alarm:", 1)[-1]))
+        text.append(f" is in ALARM (waits {alarm.suppressor_wait}s for it, {alarm.suppressor_extension}s after)\n", style="dim")
 
 
 class AlarmList(DataTable):
@@ -181,9 +218,10 @@ class AlarmsPanel(Vertical):
         status.append(f" · {clock_time(snapshot.taken_at)}", style="dim")
         if not snapshot.alarms:
             status.append("\nNo CloudWatch alarm watches these endpoints yet: n creates one.")
-        if snapshot.mute_notice:
-            status.append("\n")
-            status.append(printable(snapshot.mute_notice), style="yellow")
+        for notice in (snapshot.mute_notice, snapshot.composite_notice):
+            if notice:
+                status.append("\n")
+                status.append(printable(notice), style="yellow")
         shown = self.query_one("#alarms-status", Static)
         # Each poll changes the time only: lines of the same lengths take the
         # same room, so no layout pass over the whole screen every 5 s.
@@ -197,7 +235,7 @@ class AlarmsPanel(Vertical):
         self.query_one("#alarms-status", Static).update(Text(printable(message), style="bold yellow"))
 
     @property
-    def selected_alarm(self) -> MetricAlarm | None:
+    def selected_alarm(self) -> Alarm | None:
         snapshot = self.snapshot
         row = self.table.cursor_row
         if snapshot is None or not self._order or not 0 <= row < len(self._order):
