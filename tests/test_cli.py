@@ -257,7 +257,7 @@ def test_batch_prints_an_endpoint_it_could_not_describe_marked_and_says_why(wall
     assert row.split()[1:3] == ["InService!", "—"]  # ListEndpoints' status, marked; no instance count known
     assert "! Access denied while calling sagemaker DescribeEndpoint" in text.stdout
     assert "sagemaker:DescribeEndpoint" in text.stdout and "batch-endpoint (never described)" in text.stdout
-    assert "FIRING ALARMS (1)" in text.stdout  # the other sections are still read
+    assert "FIRING ALARMS (2)" in text.stdout  # the other sections are still read (the metric alarm and its composite)
     (endpoint,) = json.loads(as_json.stdout.splitlines()[0])["endpoints"]
     assert (endpoint["name"], endpoint["status"], endpoint["variants"], endpoint["instances"]) == ("batch-endpoint", "InService", [], None)
     stale = endpoint["stale_description"]
