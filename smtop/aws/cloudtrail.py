@@ -31,9 +31,10 @@ the other services' writes it stays within budget on its own:
   parameters, as a NextToken requires; until it is done the snapshot says how
   far back the feed is complete (:attr:`TrailSnapshot.complete_since`), so
   older deploy markers are missing visibly, never silently;
-- every LookupEvents request of the app waits its turn at one
-  :class:`LookupPacer` per session and region, which spaces requests a little
-  more than 0.5 s apart;
+- every LookupEvents request of every smtop process of the user waits its turn
+  at one :class:`LookupPacer` per endpoint, account and region (consoles of one
+  ``--serve`` are processes of their own), spaced a little more than 0.5 s
+  apart;
 - after the first fill each poll asks only from a little before the previous
   poll started (CloudTrail delivers events minutes late, so the overlap is
   :data:`DELIVERY_LAG`); the overlap is deduplicated by EventId;
@@ -46,17 +47,23 @@ the other services' writes it stays within budget on its own:
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import logging
 import random
-import weakref
+import threading
+import time
 from collections import OrderedDict
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, Awaitable, Callable, Iterable
 
 from smtop.aws.session import AwsSession
 from smtop.clock import Clock
-from smtop.errors import ThrottledError
+from smtop.errors import SmtopError, ThrottledError
 from smtop.models.cloudtrail import TrailEvent, TrailSnapshot
+
+log = logging.getLogger(__name__)
 
 SOURCES = ("sagemaker.amazonaws.com", "monitoring.amazonaws.com")
 """SageMaker's own calls, and CloudWatch's (alarm changes)."""
@@ -77,42 +84,101 @@ PAGE_SIZE = 50
 PAGES_PER_POLL = 20
 """Pages of the first fill one poll reads: 11 s of the account's budget at most."""
 
+STALE_PACER_SECONDS = 600.0
+"""A shared pacer slot this far ahead is a wall-clock jump or a damaged file, not a queue."""
+
 
 class LookupPacer:
-    """Spaces requests so no one-second window holds more than ``per_second``.
+    """Spaces LookupEvents requests so no one-second window holds more than ``per_second``.
+
+    The next free moment lives in a small file, locked while a request claims
+    its slot, so every smtop process of the user paces against the same
+    account and region together (each console of ``--serve`` is a process of
+    its own).  Where the file cannot be used (no ``fcntl`` on Windows, a
+    read-only cache directory) the pacer holds for this process only.
 
     Args:
+        path: The shared file; ``None`` paces this process only.
         per_second: The quota.
         margin: Extra spacing, so network jitter cannot bunch two requests
             into one of the service's windows.
     """
 
-    def __init__(self, per_second: float = REQUESTS_PER_SECOND, margin: float = 1.1) -> None:
+    def __init__(self, path: Path | None = None, per_second: float = REQUESTS_PER_SECOND, margin: float = 1.1) -> None:
         self.interval = margin / per_second
+        self.path = path
         self._next = 0.0
-        self._lock = asyncio.Lock()
+        self._lock = threading.Lock()
 
     async def wait(self) -> None:
         """Return when the next request may be sent (first come, first served)."""
-        async with self._lock:
-            loop = asyncio.get_running_loop()
-            now = loop.time()
-            if self._next > now:
-                await asyncio.sleep(self._next - now)
-                now = loop.time()
-            self._next = now + self.interval
+        slot = await asyncio.to_thread(self.claim)
+        delay = slot - time.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def claim(self) -> float:
+        """Take the next free slot (epoch seconds) and return it."""
+        with self._lock:
+            now = time.time()
+            if self.path is not None:
+                try:
+                    return self._claim_shared(now)
+                except OSError as error:
+                    log.debug("LookupEvents pacer file %s unusable (%s): pacing this process only", self.path, error)
+                    self.path = None
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+            return slot
+
+    def _claim_shared(self, now: float) -> float:
+        import fcntl
+
+        assert self.path is not None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a+b") as shared:
+            fcntl.flock(shared, fcntl.LOCK_EX)  # released when the file closes
+            shared.seek(0)
+            try:
+                next_free = float(shared.read(64) or 0.0)
+            except ValueError:
+                next_free = 0.0
+            if next_free > now + STALE_PACER_SECONDS:
+                next_free = now
+            slot = max(now, next_free, self._next)
+            shared.seek(0)
+            shared.truncate()
+            shared.write(repr(slot + self.interval).encode())
+            shared.flush()
+        self._next = slot + self.interval
+        return slot
 
 
-_PACERS: weakref.WeakKeyDictionary[AwsSession, dict[str | None, LookupPacer]] = weakref.WeakKeyDictionary()
+_PACERS: dict[str, LookupPacer] = {}
+_PACERS_LOCK = threading.Lock()
 
 
-def pacer_for(aws: AwsSession) -> LookupPacer:
-    """The one pacer of a session's account and region: every feed of the app shares it."""
-    by_region = _PACERS.setdefault(aws, {})
-    pacer = by_region.get(aws.region)
-    if pacer is None:
-        pacer = by_region[aws.region] = LookupPacer()
-    return pacer
+def pacer_for(endpoint_url: str | None, account: str, region: str | None) -> LookupPacer:
+    """The one pacer of an account and region (at an endpoint: AWS, or a simulator),
+    shared by every feed of this process and, through its file, of the user's other
+    smtop processes."""
+    key = json.dumps([endpoint_url or "aws", account, region])
+    with _PACERS_LOCK:
+        pacer = _PACERS.get(key)
+        if pacer is None:
+            pacer = _PACERS[key] = LookupPacer(_pacer_path(key))
+        return pacer
+
+
+def _pacer_path(key: str) -> Path | None:
+    try:
+        import fcntl  # noqa: F401 - only where files can be locked
+
+        import platformdirs
+    except ImportError:
+        return None
+    name = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return platformdirs.user_cache_path("smtop") / "lookup-events-pacers" / name
 
 
 class TrailHistory:
@@ -131,7 +197,7 @@ class TrailHistory:
             than the panel staying silent through a long series of backoffs.
         backoff: First backoff in seconds; doubles each retry (with jitter).
         pages_per_poll: Pages of the first fill one poll reads at most.
-        pacer: The rate pacer; by default the session's shared one.
+        pacer: The rate pacer; by default the account and region's shared one.
         sleep: How to wait (tests pass a recorder).
     """
 
@@ -179,7 +245,7 @@ class TrailHistory:
         """
         started = self._clock.now()
         client = await self._aws.client("cloudtrail")
-        pacer = self._pacer or pacer_for(self._aws)
+        pacer = self._pacer or await self._shared_pacer()
         fetched: list[TrailEvent] = []
         requests = 0
         if self._since is None:
@@ -198,6 +264,15 @@ class TrailHistory:
                 self._fill_reached = min(self._fill_reached or started, reached)
         self._since = started - DELIVERY_LAG
         return self._merge(fetched, requests, started)
+
+    async def _shared_pacer(self) -> LookupPacer:
+        """The account and region's pacer; the account comes from STS, once."""
+        try:
+            account = (await self._aws.whoami()).account
+        except SmtopError:
+            account = ""  # LookupEvents will say what is wrong; pace by endpoint and region meanwhile
+        self._pacer = pacer_for(self._aws.endpoint_url, account, self._aws.region)
+        return self._pacer
 
     async def _pages(
         self, client: Any, pacer: LookupPacer, query: dict[str, Any], *, newer: int, pages: int | None

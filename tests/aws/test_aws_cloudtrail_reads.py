@@ -163,3 +163,26 @@ async def test_a_first_fill_longer_than_a_polls_budget_goes_on_at_the_next_poll(
     assert polls[2].complete_since is None and polls[3].complete_since is None
     assert [e.resource for e in polls[3].events] == ["second", "first"]
 
+
+async def test_every_console_of_the_process_shares_the_accounts_pacer(sim, test_credentials):
+    """Two consoles (sessions of their own, as after a profile switch or in one
+    --serve process) polling the same account and region at once: their
+    LookupEvents requests queue at one pacer, never closer than 0.5 s."""
+    region = "eu-south-2"
+    sagemaker = boto(sim.url, "sagemaker", region)
+    for i in range(60):  # two pages of writes
+        sagemaker.create_model(ModelName=f"m-{i}", ExecutionRoleArn="arn:aws:iam::123456789012:role/r", PrimaryContainer={"Image": "i"})
+    sent: list[float] = []
+    async with (
+        AwsSession(region=region, endpoint_url=sim.url, max_attempts=1) as one,
+        AwsSession(region=region, endpoint_url=sim.url, max_attempts=1) as two,
+    ):
+        for aws in (one, two):
+            (await aws.client("cloudtrail")).meta.events.register("before-send.cloudtrail.LookupEvents", lambda **_: sent.append(time.monotonic()))
+        histories = [TrailHistory(aws, FrozenClock(NOW), sources=("sagemaker.amazonaws.com",)) for aws in (one, two)]
+        snapshots = await asyncio.gather(*(h.poll() for h in histories))
+
+    assert [len(s.events) for s in snapshots] == [60, 60]
+    assert len(sent) == sum(s.requests for s in snapshots) >= 4
+    sent.sort()
+    assert min(b - a for a, b in zip(sent, sent[1:])) >= 0.5
