@@ -43,8 +43,9 @@ STALE_MARK = "!"
 TRAIL_WINDOW = timedelta(hours=1)
 """How far back batch mode looks for CloudTrail events."""
 TRAIL_EVENTS = 20
-"""CloudTrail events printed: one LookupEvents page per source, so a snapshot
-costs two requests of the account's 2 per second."""
+"""CloudTrail events printed: a snapshot costs one LookupEvents request (a page
+of the account's writes) of the account's 2 per second, more only when other
+services' writes crowd the followed ones out of it."""
 
 _COLUMNS = (
     ("ENDPOINT", 28, "<"),

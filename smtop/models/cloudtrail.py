@@ -30,6 +30,7 @@ class TrailEvent:
         error_code: Set when the call failed (AccessDenied, ValidationException…).
         error_message: The error's message, if any.
         raw: The whole CloudTrail event as JSON text (untrusted).
+        read_only: A read (Describe*, List*, Get*...): CloudTrail's ``ReadOnly``.
     """
 
     event_id: str
@@ -43,6 +44,7 @@ class TrailEvent:
     error_code: str | None = None
     error_message: str | None = None
     raw: str = "{}"
+    read_only: bool = False
 
     @property
     def is_key(self) -> bool:
@@ -66,11 +68,16 @@ class TrailSnapshot:
         events: Newest first, no two with the same event id.
         added: How many of them this poll found for the first time.
         requests: LookupEvents requests this poll made (pages and retries).
+        complete_since: When the feed does not hold every event of its window
+            (its first fill is still being read, a page at a time, or it keeps
+            no more events), the moment back to which it does; ``None`` when it
+            covers the whole window.
     """
 
     events: tuple[TrailEvent, ...] = ()
     added: int = 0
     requests: int = 0
+    complete_since: datetime | None = None
 
     def deployments(self, endpoint: str) -> tuple[TrailEvent, ...]:
         """The endpoint's successful deployments, oldest first (for chart markers)."""

@@ -1,13 +1,35 @@
-"""CloudTrail for the simulator: every management call that changes something is recorded.
+"""CloudTrail for the simulator: management calls, reads and writes, recorded as AWS records them.
 
 CloudTrail records the calls that reach AWS, whoever makes them, so the
 simulator records at the same place: a WSGI middleware (:class:`TrailRecorder`)
 around moto's app sees each request as it arrived (signature, headers, body)
-and the answer as it left, and turns every non-read-only management call into
-a CloudTrail event: who (from the access key, :meth:`Trail.identity`), from
-where, with which parameters, and the error code when it failed.  Read-only
-calls (Describe, List, Get…) and data events (InvokeEndpoint, PutMetricData,
-PutLogEvents) are not in CloudTrail's event history, so they are not recorded.
+and the answer as it left, and turns every management call into a CloudTrail
+event: who (from the access key, :meth:`Trail.principal`), from where, with
+which parameters, and the error code when it failed.
+
+What event history holds, from AWS's documentation:
+
+- every management event, read-only ones too ("Working with CloudTrail event
+  history": the past 90 days of management events; CloudTrail began logging
+  all management events, reads included, in event history on June 14, 2018).
+  A read (Describe*, List*, Get*...) is recorded with ``readOnly: true``
+  ("CloudTrail record contents"), without ``responseElements`` ("if an action
+  does not change state, for example a request to get or list objects, this
+  element is omitted"); LookupEvents' ``ReadOnly`` attribute tells them apart
+  ("Viewing CloudTrail events with the AWS CLI": ``ReadOnly=false`` "returns
+  write events. It excludes read events");
+- CloudTrail's own calls, LookupEvents included ("CloudTrail supported
+  services and integrations": "All CloudTrail actions are logged"), so a
+  console polling the feed writes its own polls into it;
+- never data events, which event history does not show ("Logging management
+  events": "The CloudTrail Event history feature supports only management
+  events"): SageMaker's InvokeEndpoint family ("Log Amazon SageMaker API calls
+  with AWS CloudTrail": all SageMaker actions are logged "with the exception
+  of InvokeEndpoint"), CloudWatch's GetMetricStatistics, ListMetrics and
+  PutMetricData ("Logging Amazon CloudWatch API calls in AWS CloudTrail": not
+  supported) and GetMetricData and GetMetricWidgetImage (data events, on a
+  trail that opts in), CloudWatch Logs' GetLogEvents, PutLogEvents and
+  FilterLogEvents (same page: not supported).
 
 The events live in one bounded, time-ordered :class:`EventStore` per account
 and region, which :mod:`smtop.sim.patches.cloudtrail` answers LookupEvents from.
@@ -24,7 +46,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import parse_qsl
 
 from smtop.sim.clock import SimClock
@@ -39,15 +61,22 @@ STORE_CAPACITY = 20_000
 """Events kept per account and region; the oldest go first (CloudTrail keeps 90 days)."""
 
 _READ_ONLY = re.compile(r"^(Describe|List|Get|Lookup|Search|BatchGet|BatchDescribe|Filter|Query|Test|Validate)[A-Z]")
-# Read-only by name although their verb is not: they only read or stream data.
+# Read-only although their verb is not: they run over or stream existing data
+# and change no resource (IAM's access level for each is Read).
 _READ_ONLY_OPERATIONS = frozenset({"StartQuery", "StopQuery", "GetQueryResults", "StartLiveTail"})
-# Data events: never in event history (a trail must opt in to them).
-_DATA_EVENTS = frozenset(
+# Never in event history: data events, and the calls the services' CloudTrail pages list as not logged.
+_NOT_IN_EVENT_HISTORY = frozenset(
     {
         "InvokeEndpoint",
         "InvokeEndpointAsync",
         "InvokeEndpointWithResponseStream",
+        "GetMetricData",
+        "GetMetricStatistics",
+        "GetMetricWidgetImage",
+        "ListMetrics",
         "PutMetricData",
+        "GetLogEvents",
+        "FilterLogEvents",
         "PutLogEvents",
     }
 )
@@ -67,10 +96,13 @@ _RESOURCE_PARAMETERS = {
 
 
 def is_recorded(operation: str) -> bool:
-    """Whether CloudTrail event history shows calls to ``operation``."""
-    if operation in _DATA_EVENTS or operation in _READ_ONLY_OPERATIONS:
-        return False
-    return not _READ_ONLY.match(operation)
+    """Whether CloudTrail event history shows calls to ``operation`` (reads included)."""
+    return operation not in _NOT_IN_EVENT_HISTORY
+
+
+def is_read_only(operation: str) -> bool:
+    """The event's ``readOnly``: the call reads and changes nothing."""
+    return operation in _READ_ONLY_OPERATIONS or bool(_READ_ONLY.match(operation))
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,10 +159,10 @@ class Principal:
 
 
 FLEET_BOOTSTRAP = Principal("smtop-sim", "fleet-bootstrap", role="platform-admin", source_ip="10.0.12.7", user_agent="Terraform/1.9.8 terraform-provider-aws/5.74.0")
+"""The key the simulator creates its demo fleet with (:mod:`smtop.sim.fleet`)."""
 DEMO_ONCALL = Principal("ASIASMTOPDEMOONCALL1", "oncall", role="OnCallEngineer", source_ip="10.0.3.14")
 """Whoever runs ``smtop --demo`` (the key smtop.cli's demo environment signs
 with): an on-call engineer's SSO-style role session, in the trail and in STS alike."""
-"""The key the simulator creates its demo fleet with (:mod:`smtop.sim.fleet`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +177,10 @@ class RecordedEvent:
     @property
     def event_id(self) -> str:
         return self.event["eventID"]
+
+    @property
+    def read_only(self) -> bool:
+        return bool(self.event.get("readOnly"))
 
     @property
     def username(self) -> str:
@@ -180,7 +216,10 @@ class EventStore:
     """The event history of one account and region: bounded, ordered by (time, seq).
 
     Events can arrive out of time order (the people's backfill is written at
-    past moments), so they are inserted in order rather than appended.
+    past moments), so they are inserted in order rather than appended.  AWS
+    keeps 90 days; the simulator keeps ``capacity`` events, and when full it
+    lets the oldest read go before any write, so the story of who changed what
+    outlives the consoles' own polling.
     """
 
     capacity: int = STORE_CAPACITY
@@ -195,7 +234,8 @@ class EventStore:
             self._keys.insert(at, key)
             self._events.insert(at, event)
             if len(self._events) > self.capacity:
-                del self._events[0], self._keys[0]
+                oldest_read = next((i for i, e in enumerate(self._events) if e.read_only), 0)
+                del self._events[oldest_read], self._keys[oldest_read]
 
     def newest_first(self, start: float, end: float) -> list[RecordedEvent]:
         """Events with ``start <= time <= end``, newest first."""
@@ -270,13 +310,15 @@ class Trail:
         if call.error_code:
             event["errorCode"] = call.error_code
             event["errorMessage"] = call.error_message
+        read_only = is_read_only(call.operation)
         event["requestParameters"] = _camel(call.parameters) if call.parameters is not None else None
-        event["responseElements"] = _camel(call.response) if call.response and not call.error_code else None
+        changed = call.response and not call.error_code and not read_only
+        event["responseElements"] = _camel(call.response) if changed else None
         event.update(
             {
                 "requestID": request_id,
                 "eventID": event_id,
-                "readOnly": False,
+                "readOnly": read_only,
                 "eventType": "AwsApiCall",
                 "managementEvent": True,
                 "recipientAccountId": ACCOUNT_ID,
@@ -307,9 +349,12 @@ class ApiCall:
 class TrailRecorder:
     """WSGI middleware: records the management calls that pass through the app.
 
-    Calls CloudTrail would not record pass straight through, unbuffered: the
-    recorder only reads the signature, a header and (for query-protocol
-    calls) the form body to decide that.
+    Calls CloudTrail would not record pass straight through: the recorder only
+    reads the signature, a header and (for query-protocol calls) the form body
+    to decide that.  A write's answer is read whole (its response elements go
+    into the event); a read's answer is not, since a read keeps none, and may be
+    a stream (Live Tail): it is recorded as its answer starts, before the
+    caller can see it, and only a failed read's (short) error body is read.
     """
 
     def __init__(self, app: Callable, trail: Trail) -> None:
@@ -328,15 +373,38 @@ class TrailRecorder:
 
         def capture(status: str, headers: list, exc_info=None):
             answer["status"] = int(status.split(" ", 1)[0])
-            answer["headers"] = headers
             return start_response(status, headers, exc_info)
 
-        chunks = list(self.app(environ, capture))
+        def record(payload: bytes) -> None:
+            try:
+                self.trail.record(_call(environ, scope, operation, body, answer.get("status", 500), payload))
+            except Exception:  # pragma: no cover - recording must never break the call itself
+                log.exception("could not record %s", operation)
+
+        if not is_read_only(operation):
+            chunks = list(self.app(environ, capture))
+            record(b"".join(chunks))
+            return chunks
+        return self._read(self.app(environ, capture), answer, record)
+
+    @staticmethod
+    def _read(answer_body: Iterable[bytes], answer: dict[str, Any], record: Callable[[bytes], None]) -> Iterator[bytes]:
+        chunks = iter(answer_body)
         try:
-            self.trail.record(_call(environ, scope, operation, body, answer.get("status", 500), b"".join(chunks)))
-        except Exception:  # pragma: no cover - recording must never break the call itself
-            log.exception("could not record %s", operation)
-        return chunks
+            first = next(chunks, None)  # by now the app has started its answer
+            if answer.get("status", 500) >= 400:
+                rest = [first, *chunks] if first is not None else []
+                record(b"".join(rest))
+                yield from rest
+                return
+            record(b"")
+            if first is not None:
+                yield first
+            yield from chunks
+        finally:
+            close = getattr(answer_body, "close", None)
+            if close is not None:
+                close()
 
 
 def _call(environ: dict, scope: re.Match, operation: str, body: bytes, status: int, payload: bytes) -> ApiCall:

@@ -124,9 +124,9 @@ def test_a_simulator_pinned_in_the_past_issues_credentials_live_now(sim):
     assert _wall() + timedelta(minutes=59) < credentials["Expiration"] <= _wall() + timedelta(hours=1, seconds=5)
     answer = cloudtrail.lookup_events(StartTime=_wall() - timedelta(hours=1))
     assert answer["Events"] == []  # the pinned history ended weeks ago
-    # The history itself stays where --now put it (the people's SageMaker calls).
+    # The history itself stays where --now put it (alice's calls, all in the backfill).
     recent = cloudtrail.lookup_events(
-        LookupAttributes=[{"AttributeKey": "EventSource", "AttributeValue": "sagemaker.amazonaws.com"}],
-        StartTime=datetime.fromtimestamp(sim.now - 3600, timezone.utc), MaxResults=5,
+        LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": "alice"}],
+        StartTime=datetime.fromtimestamp(sim.now - 3 * 3600, timezone.utc), MaxResults=5,
     )
     assert recent["Events"] and all(e["EventTime"].timestamp() <= sim.now for e in recent["Events"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import boto3
 import pytest
@@ -62,7 +62,7 @@ def test_management_calls_are_recorded_with_the_callers_identity(sim):
     alice.create_model(ModelName="m", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "img"})
     alice.create_endpoint_config(EndpointConfigName="c", ProductionVariants=variants("m"))
     alice.create_endpoint(EndpointName="ep", EndpointConfigName="c")
-    alice.describe_endpoint(EndpointName="ep")  # read-only: not in event history
+    alice.describe_endpoint(EndpointName="ep")  # reads are management events too
     alice.list_endpoints()
     with pytest.raises(ClientError):
         alice.create_endpoint(EndpointName="ep2", EndpointConfigName="missing")
@@ -73,15 +73,21 @@ def test_management_calls_are_recorded_with_the_callers_identity(sim):
     sagemaker_only = [{"AttributeKey": "EventSource", "AttributeValue": "sagemaker.amazonaws.com"}]
     events = lookup(client(sim, "cloudtrail", region), LookupAttributes=sagemaker_only)["Events"]
 
-    assert [(e["EventName"], e["Username"]) for e in events] == [
-        ("CreateModel", "AKIASTRANGEREXAMPLE9"),
-        ("CreateEndpoint", "alice"),
-        ("CreateEndpoint", "alice"),
-        ("CreateEndpointConfig", "alice"),
-        ("CreateModel", "alice"),
+    assert [(e["EventName"], e["Username"], e["ReadOnly"]) for e in events] == [
+        ("CreateModel", "AKIASTRANGEREXAMPLE9", "false"),
+        ("CreateEndpoint", "alice", "false"),
+        ("ListEndpoints", "alice", "true"),
+        ("DescribeEndpoint", "alice", "true"),
+        ("CreateEndpoint", "alice", "false"),
+        ("CreateEndpointConfig", "alice", "false"),
+        ("CreateModel", "alice", "false"),
     ]
     records = [json.loads(e["CloudTrailEvent"]) for e in events]
-    stranger_record, failed, created = records[0], records[1], records[2]
+    stranger_record, failed, described, created = records[0], records[1], records[3], records[4]
+    # "CloudTrail record contents": a read is readOnly, keeps its request, and has no response elements.
+    assert described["readOnly"] is True and described["managementEvent"] is True and described["eventType"] == "AwsApiCall"
+    assert described["requestParameters"] == {"endpointName": "ep"} and described["responseElements"] is None
+    assert {"ResourceType": "AWS::SageMaker::Endpoint", "ResourceName": "ep"} in events[3]["Resources"]
     assert created["userIdentity"]["type"] == "IAMUser"
     assert created["userIdentity"]["arn"] == "arn:aws:iam::123456789012:user/alice"
     assert created["userIdentity"]["accessKeyId"] == ALICE.access_key_id
@@ -96,10 +102,57 @@ def test_management_calls_are_recorded_with_the_callers_identity(sim):
     assert "missing" in failed["errorMessage"]
     assert failed["responseElements"] is None
     assert stranger_record["userIdentity"]["userName"] == "AKIASTRANGEREXAMPLE9"
-    assert {"ResourceType": "AWS::SageMaker::Endpoint", "ResourceName": "ep"} in events[2]["Resources"]
+    assert {"ResourceType": "AWS::SageMaker::Endpoint", "ResourceName": "ep"} in events[4]["Resources"]
     assert len({e["EventId"] for e in events}) == len(events)
     # eventTime comes from the simulator's clock, which started at SIM_NOW.
     assert all(e["EventTime"] >= datetime.fromtimestamp(SIM_NOW, timezone.utc) for e in events)
+
+
+def test_reads_are_in_event_history_and_data_events_are_not(sim):
+    """What event history holds (see smtop/sim/cloudtrail.py for the pages): every
+    management call, reads with ReadOnly "true", CloudTrail's own LookupEvents
+    among them; no data event and none of the calls CloudWatch's and CloudWatch
+    Logs' CloudTrail pages list as not logged."""
+    region = "ca-west-1"
+    key = "AKIAREADSEXAMPLE0001"
+    cloudwatch, logs, sagemaker = (client(sim, service, region, key) for service in ("cloudwatch", "logs", "sagemaker"))
+    now = datetime.now(timezone.utc)
+    hour_ago = now - timedelta(hours=1)
+    cloudwatch.put_metric_data(Namespace="Test", MetricData=[{"MetricName": "m", "Value": 1.0}])
+    cloudwatch.list_metrics(Namespace="Test")
+    cloudwatch.get_metric_statistics(Namespace="Test", MetricName="m", StartTime=hour_ago, EndTime=now, Period=60, Statistics=["Sum"])
+    cloudwatch.get_metric_data(
+        MetricDataQueries=[{"Id": "m", "MetricStat": {"Metric": {"Namespace": "Test", "MetricName": "m"}, "Period": 60, "Stat": "Sum"}}],
+        StartTime=hour_ago, EndTime=now,
+    )
+    logs.create_log_group(logGroupName="g")
+    logs.create_log_stream(logGroupName="g", logStreamName="s")
+    logs.put_log_events(logGroupName="g", logStreamName="s", logEvents=[{"timestamp": int(now.timestamp() * 1000), "message": "x"}])
+    logs.get_log_events(logGroupName="g", logStreamName="s")
+    logs.filter_log_events(logGroupName="g")
+    cloudwatch.describe_alarms()
+    logs.describe_log_groups()
+    sagemaker.list_endpoints()
+    trail = client(sim, "cloudtrail", region, key)
+
+    def mine(read_only: str) -> list[dict]:
+        events = lookup(trail, LookupAttributes=[{"AttributeKey": "ReadOnly", "AttributeValue": read_only}])["Events"]
+        return [e for e in events if e["AccessKeyId"] == key]
+
+    writes = mine("false")
+    assert [(e["EventName"], e["EventSource"]) for e in writes] == [
+        ("CreateLogStream", "logs.amazonaws.com"),
+        ("CreateLogGroup", "logs.amazonaws.com"),
+    ]
+    reads = mine("true")
+    assert [(e["EventName"], e["EventSource"]) for e in reads] == [
+        ("LookupEvents", "cloudtrail.amazonaws.com"),  # the lookup just above
+        ("ListEndpoints", "sagemaker.amazonaws.com"),
+        ("DescribeLogGroups", "logs.amazonaws.com"),
+        ("DescribeAlarms", "monitoring.amazonaws.com"),
+    ]
+    assert {e["ReadOnly"] for e in reads} == {"true"} and {e["ReadOnly"] for e in writes} == {"false"}
+    assert all(json.loads(e["CloudTrailEvent"])["readOnly"] is True for e in reads)
 
 
 def test_a_key_made_in_iam_shows_its_user(sim):

@@ -3,6 +3,7 @@ against the simulator's demo trail (the people's deploys, computed from their sc
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, timezone
 
@@ -11,7 +12,7 @@ from textual.widgets import DataTable, Static
 from textual_plotext import PlotextPlot
 
 from smtop.cli import open_fleet
-from smtop.models.cloudtrail import TrailEvent
+from smtop.models.cloudtrail import TrailEvent, TrailSnapshot
 from smtop.sim.fleet import DEMO_FLEET
 from smtop.sim.people import episodes
 from smtop.sim.traffic import TrafficModel
@@ -103,6 +104,48 @@ async def test_feed_shows_who_deployed_the_canary_and_marks_its_sparklines(sim_s
         await pilot.press("up")
         await wait_for(pilot, lambda: app.selected != CANARY)
         assert app.query_one("#metric-ModelLatency", MetricRow).marks == frozenset()
+
+
+async def test_the_feed_shows_the_writes_and_none_of_the_reads(sim, sim_settings, frozen_clock):
+    """The console's own reads (DescribeEndpoint each refresh) are in the account's
+    event history, as AWS records them; the feed, widened to every endpoint, shows
+    the people's writes and not one read."""
+    import boto3
+
+    app = SmtopApp(lambda: open_fleet(sim_settings, frozen_clock), sim_settings, clock=frozen_clock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        feed = app.query_one(TrailFeed)
+        feed.show_all = True
+        await wait_for(pilot, lambda: len(feed.shown) > 0, timeout=20)
+        trail = boto3.client("cloudtrail", endpoint_url=sim.url, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+        reads = await asyncio.to_thread(
+            trail.lookup_events, LookupAttributes=[{"AttributeKey": "ReadOnly", "AttributeValue": "true"}], MaxResults=50
+        )
+        assert {"DescribeEndpoint", "LookupEvents"} <= {e["EventName"] for e in reads["Events"]}
+        assert feed.shown == feed.snapshot.events and not any(e.read_only for e in feed.shown)
+        assert not [e.name for e in feed.shown if e.name.startswith(("Describe", "List", "Get", "Lookup"))]
+        assert {"UpdateEndpoint", "CreateEndpointConfig", "PutMetricAlarm"} <= {e.name for e in feed.shown}
+
+
+class _FeedApp(App):
+    def compose(self):
+        yield TrailFeed(id="trail")
+
+
+async def test_a_feed_not_yet_complete_says_how_far_back_it_is():
+    event = TrailEvent(event_id="e0", name="UpdateEndpoint", source="sagemaker.amazonaws.com", time=datetime.fromtimestamp(SIM_NOW, timezone.utc), who="alice")
+    app = _FeedApp()
+    async with app.run_test(size=(120, 12)) as pilot:
+        feed = app.query_one(TrailFeed)
+        since = datetime.fromtimestamp(SIM_NOW - 1800, timezone.utc)
+        feed.post_message(TrailFeed.Updated(TrailSnapshot(events=(event,), added=1, requests=20, complete_since=since)))
+        await pilot.pause()
+        assert feed.shown == (event,)
+        assert str(feed.border_subtitle) == f"1 event since {since:%H:%MZ} · e: endpoint/all"
+        feed.post_message(TrailFeed.Updated(TrailSnapshot(events=(event,), added=0, requests=1)))
+        await pilot.pause()
+        assert str(feed.border_subtitle) == "1 event · e: endpoint/all"
 
 
 async def test_on_80x24_the_feed_takes_the_logs_place_on_c(sim_settings, frozen_clock):

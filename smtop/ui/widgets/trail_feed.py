@@ -1,10 +1,14 @@
 """The CLOUDTRAIL strip: who changed what, just before it broke.
 
-The feed polls in its own exclusive worker; the next poll is scheduled only
-when the last one finished, so polls never overlap (the data layer also
-paces every LookupEvents request of the app to CloudTrail's 2 per second).
+It shows write events only: the account's reads (every tool's Describe* and
+List*, smtop's own) are in CloudTrail too, and would bury the changes.  The
+feed polls in its own exclusive worker; the next poll is scheduled only when
+the last one finished, so polls never overlap (the data layer also paces every
+LookupEvents request of the account and region to CloudTrail's 2 per second).
 Each poll's :class:`TrailSnapshot` travels in :class:`TrailFeed.Updated`, which
-bubbles on to the app, where deployments become markers on the charts.
+bubbles on to the app, where deployments become markers on the charts.  While
+the feed does not yet hold its whole window, its title says how far back it
+is complete.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from smtop.format import safe_text
 from smtop.models.cloudtrail import TrailEvent, TrailSnapshot
 
 POLL_SECONDS = 15.0
-"""Between polls: two LookupEvents requests each, far below the account's 2 per second."""
+"""Between polls: one LookupEvents request each (a page of writes), far below the account's 2 per second."""
 THROTTLED_SECONDS = 30.0
 """After a poll that stayed throttled: give the rest of the team's tools room."""
 DENIED_SECONDS = POLL_SECONDS
@@ -181,8 +185,11 @@ class TrailFeed(Vertical):
     def _update_title(self) -> None:
         scope = "all endpoints" if self.show_all or self.endpoint is None else self.endpoint
         self.border_title = Text.assemble("CLOUDTRAIL ", safe_text(scope, "bold"))
-        count = f"{len(self.shown)} event{'' if len(self.shown) == 1 else 's'} · e: endpoint/all"
-        self.border_subtitle = count
+        count = f"{len(self.shown)} event{'' if len(self.shown) == 1 else 's'}"
+        since = self.snapshot.complete_since
+        if since is not None:
+            count += f" since {since:%H:%MZ}"
+        self.border_subtitle = f"{count} · e: endpoint/all"
 
     def _notice(self, text: str | None) -> None:
         notice = self.query_one("#trail-notice", Static)
