@@ -3,7 +3,9 @@
 For every fault: nothing crashes, the affected panel says what happened in
 words a person acts on, the other panels keep updating, and everything comes
 back by itself within one refresh of the fault clearing, with retries that
-back off (counted at the simulator, not trusted from smtop).
+back off (counted at the simulator, not trusted from smtop).  Expired
+credentials are the exception, on purpose: they sign the session out, nothing
+is retried with them, and L brings everything back.
 
 Every polling panel has a row in ``PANELS`` (the service and operation it
 calls, where it writes its own failure, the keys that show it): the denied
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Callable
 
@@ -124,8 +126,13 @@ async def started(pilot, app) -> None:
 def make_app(fsim, frozen_clock, **settings) -> SmtopApp:
     # The log panel polls FilterLogEvents (live_tail_idle 0s: never Live Tail), the
     # call these tests fail; Live Tail's own failures are tests/aws/test_aws_logs_sim.py's.
+    # Signing in again (L) opens the same settings anew, as the command line's switch does.
     settings = Settings(endpoint_url=fsim.url, region="us-east-1", refresh=REFRESH, **{"live_tail_idle": timedelta(0), **settings})
-    return SmtopApp(lambda: open_fleet(settings, frozen_clock), settings, clock=frozen_clock)
+
+    def switch(target):
+        return open_fleet(replace(settings, profile=target.profile, region=target.region), frozen_clock)
+
+    return SmtopApp(lambda: open_fleet(settings, frozen_clock), settings, clock=frozen_clock, switch=switch)
 
 
 @contextmanager
@@ -254,7 +261,10 @@ async def test_a_denied_panel_names_the_iam_action_and_the_others_keep_updating(
         assert app.is_running
 
 
-async def test_expired_sso_token_says_which_login_to_run(fsim, frozen_clock, tmp_path, monkeypatch):
+async def test_expired_credentials_say_what_to_do_and_stop_until_signing_in_again(fsim, frozen_clock, tmp_path, monkeypatch):
+    """ExpiredToken from AWS: every panel says what to do for this source (keys in
+    the credentials file), the header says L, and nothing is called again with
+    those credentials, however long the fault lasts; L then brings every panel back."""
     config = tmp_path / "config"
     config.write_text("[profile oncall]\nregion = us-east-1\n")
     credentials = tmp_path / "credentials"
@@ -264,16 +274,23 @@ async def test_expired_sso_token_says_which_login_to_run(fsim, frozen_clock, tmp
     app = make_app(fsim, frozen_clock, profile="oncall")
     async with app.run_test(size=(160, 40)) as pilot:
         await started(pilot, app)
+        for key in ("c", "A"):  # the feed and the alarms on screen, polling
+            await pilot.press(key)
         bar = app.main.query_one(StatusBar)
         fsim.inject("expired")
-        login = "aws sso login --profile oncall"
-        await wait_for(pilot, lambda: all(login in p.failure_text(app) for p in PANELS), timeout=20)
-        assert "expired" in bar.stale_reason
+        advice = "put fresh keys in your AWS credentials file"
+        await wait_for(pilot, lambda: all(advice in p.failure_text(app) for p in PANELS), timeout=20)
+        assert "expired" in bar.stale_reason and "press L to sign in again" in header(app)
+        with calls_counted(fsim) as calls:
+            polls = app.polls
+            await pilot.pause(REFRESH * 3)
+            assert app.polls == polls  # the refresh stopped
+        assert not {k: n for k, n in calls.items() if k != "_seconds"}, calls  # and no panel called AWS again
         fsim.clear_faults()
+        await pilot.press("L")
+        await wait_for(pilot, lambda: app.switches == 1, timeout=20)
         await recovers_within_one_refresh(pilot, app)
-        await wait_for(pilot, lambda: not trail_text(app) and not alarms_text(app), timeout=REFRESH * 2 + 10)
-        written = Lines(fsim).write(1)
-        await wait_for(pilot, lambda: set(written) <= set(log_lines(app)) and not notice(app), timeout=REFRESH + 10)
+        await wait_for(pilot, lambda: not any(p.failure_text(app) for p in PANELS), timeout=REFRESH * 2 + 10)
 
 
 async def test_dropped_connections_and_latency_never_freeze_the_screen(fsim, frozen_clock):
@@ -395,13 +412,12 @@ async def test_on_demand_calls_under_faults_insights_runs_and_acknowledging(fsim
         assert calls.get("logs:StartQuery") == 1  # the same query, polled again: not started twice
         assert calls.get("logs:GetQueryResults", 0) <= 3 * (calls["_seconds"] + 2), calls
 
-        # Denied and expired: the run ends saying what to do; the text stays to run again.
-        for kind, says in (("deny", "logs:StartQuery"), ("expired", "aws sso login")):
-            fsim.inject(kind, "logs", "StartQuery")
-            await pilot.press("R")
-            await wait_for(pilot, lambda: says in insights_status(panel), timeout=20)
-            assert panel.progress.status == "Failed" and panel.current.query  # the text stays for R
-            fsim.clear_faults()
+        # Denied: the run ends saying what to do; the text stays to run again.
+        fsim.inject("deny", "logs", "StartQuery")
+        await pilot.press("R")
+        await wait_for(pilot, lambda: "logs:StartQuery" in insights_status(panel), timeout=20)
+        assert panel.progress.status == "Failed" and panel.current.query  # the text stays for R
+        fsim.clear_faults()
         await pilot.press("escape")
 
         # Acknowledging (PutAlarmMuteRule) denied, then throttled past botocore's retries.
@@ -430,6 +446,15 @@ async def test_on_demand_calls_under_faults_insights_runs_and_acknowledging(fsim
             assert app.alarms.get(target).ack is None
         await acknowledge()  # the fault gone, the same keys work
         await wait_for(pilot, lambda: app.alarms.get(target).ack is not None, timeout=REFRESH * 2 + 10)
+
+        # Expired (last: it signs the session out): the run ends saying what to do for
+        # environment keys, and the text stays to run again once signed in.
+        await pilot.press("escape")
+        panel = await open_insights(pilot, app)
+        fsim.inject("expired", "logs", "StartQuery")
+        await pilot.press("R")
+        await wait_for(pilot, lambda: "export fresh AWS_ACCESS_KEY_ID" in insights_status(panel), timeout=20)
+        assert panel.progress.status == "Failed" and panel.current.query
         assert app.is_running
 
 
