@@ -55,10 +55,8 @@ Why it is shaped so:
   polling for good, with a notice.  botocore sends StartLiveTail to a
   ``stream-`` prefixed host (the operation's ``hostPrefix`` in the service
   model); an endpoint URL whose host is an IP address or ``localhost`` (the
-  simulator, LocalStack) cannot take a prefix, so for those the client's
-  host-prefix injection is turned off, the use botocore's ``Config``
-  documents ``inject_host_prefix=False`` for ("clients providing custom
-  endpoints that should not have their host prefix modified").
+  simulator, LocalStack) cannot take a prefix (``smtop.aws.session`` turns
+  host-prefix injection off for such clients).
 - **Live Tail only while someone reads it.**  It is billed per
   session-minute, polling is not: the console holds a
   :class:`~smtop.models.tail.LiveTailGate` and closes it when nobody looks
@@ -773,8 +771,6 @@ class LogTail:
         from botocore.parsers import ResponseParserError  # loaded by the client already
 
         logs = await self._aws.client("logs")
-        if logs.meta.config.inject_host_prefix and _cannot_take_host_prefix(logs.meta.endpoint_url):
-            logs.meta.config.inject_host_prefix = False  # see the module docstring
         request: dict[str, Any] = {"logGroupIdentifiers": [arn]}
         if self.filter_pattern:
             request["logEventFilterPattern"] = self.filter_pattern
@@ -831,16 +827,6 @@ def _is_connection_error(error: BaseException) -> bool:
         or (aiohttp is not None and isinstance(error, aiohttp.ClientError))
         or (parsers is not None and isinstance(error, parsers.ResponseParserError))
     )
-
-
-def _cannot_take_host_prefix(url: str | None) -> bool:
-    """Whether ``url``'s host is an IP address or ``localhost``: ``stream-`` + it names no host."""
-    import ipaddress
-    from urllib.parse import urlsplit
-
-    host = (urlsplit(url or "").hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
     try:
         ipaddress.ip_address(host)
     except ValueError:

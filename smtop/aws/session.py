@@ -68,6 +68,25 @@ per GetMetricData of 60 queries, each refresh.  Logs keeps it: filter patterns
 and Insights queries are typed by people."""
 
 
+def takes_host_prefix(url: str | None) -> bool:
+    """Whether a prefixed host (StartLiveTail's ``stream-``, from the operation's
+    ``hostPrefix``) can be made of ``url``'s: not of an IP address or ``localhost``
+    (the simulator, LocalStack).  botocore's ``Config`` documents turning
+    ``inject_host_prefix`` off for "clients providing custom endpoints that should
+    not have their host prefix modified"."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url or "").hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return True
+    return False
+
+
 class AwsSession:
     """Async context manager owning one aiobotocore session and its clients.
 
@@ -295,6 +314,8 @@ class AwsSession:
             client = await stack.enter_async_context(creator)
             if self._credential_method is None:
                 await self._credentials()  # already resolved for the client: only its source is read
+        if not takes_host_prefix(client.meta.endpoint_url):
+            client.meta.config.inject_host_prefix = False
         client.meta.events.register(f"{readonly.EVENT}.*.*", self._refuse_when_signed_out)
         if self._read_only:
             client.meta.events.register(f"{readonly.EVENT}.*.*", readonly.refuse_writes)
