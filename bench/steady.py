@@ -140,5 +140,5 @@ def rows(usages: list[Usage]) -> list[list[object]]:
     if smtop and baseline and baseline.cpu_percent and baseline.rss:
         cpu_ratio = smtop.cpu_percent / baseline.cpu_percent
         rss_ratio = max(smtop.rss) / max(baseline.rss)
-        out.append([f"**ratio smtop / baseline** (target ≤ 2×)", None, f"{cpu_ratio:.2f}×", None, None, f"{rss_ratio:.2f}×", None])
+        out.append(["**ratio smtop / baseline** (target ≤ 2×)", None, f"{cpu_ratio:.2f}×", None, None, f"{rss_ratio:.2f}×", None])
     return out

@@ -242,7 +242,7 @@ def role_with_source_profile(person: Person, _server) -> str:
     person.add("[base]\naws_access_key_id = AKIABASEPROFILE00001\naws_secret_access_key = secret", "credentials")
     person.add(f"[profile oncall]\nrole_arn = arn:aws:iam::{ACCOUNT}:role/OnCall\nsource_profile = base\nrole_session_name = alice")
     person.profile = "oncall"
-    return f":assumed-role/OnCall/alice"
+    return ":assumed-role/OnCall/alice"
 
 
 def role_with_credential_source(person: Person, _server) -> str:
@@ -369,7 +369,7 @@ def test_signs_in_as_the_source_says(source, person, credential_server):
     configure, _, _ = SOURCES[source]
     expected = configure(person, credential_server)
     arn = person.whoami()
-    assert arn.startswith(f"arn:aws:") and expected in arn, arn
+    assert arn.startswith("arn:aws:") and expected in arn, arn
 
 
 def test_chained_roles_assume_each_role_in_turn(person, sim, fleet, credential_server):

@@ -827,11 +827,6 @@ def _is_connection_error(error: BaseException) -> bool:
         or (aiohttp is not None and isinstance(error, aiohttp.ClientError))
         or (parsers is not None and isinstance(error, parsers.ResponseParserError))
     )
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 def _retrieve(read: asyncio.Future) -> None:

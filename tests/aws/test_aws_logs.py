@@ -311,10 +311,11 @@ async def test_live_tail_against_a_local_endpoint_falls_back_fast(aws, boto):
 
 
 async def test_live_tail_session_that_ends_at_once_falls_back_without_repeats(aws, boto):
-    # Without the host prefix moto answers StartLiveTail, replays the group's
-    # stored events and ends the stream: the replay must not show twice.
+    # Without the host prefix (a local endpoint: the session turns it off) moto answers
+    # StartLiveTail, replays the group's stored events and ends the stream: the replay
+    # must not show twice.
     logs = await aws.client("logs")
-    logs.meta.config.inject_host_prefix = False
+    assert logs.meta.config.inject_host_prefix is False
     writer = Writer(boto)
     writer.group()
     writer.put(STREAMS[0], 30)
@@ -440,7 +441,7 @@ async def test_live_tail_renews_sessions_and_catches_up_without_gaps_or_repeats(
 
     async with AwsSession(region=REGION, endpoint_url=live_proxy.url, max_attempts=1) as aws:
         logs = await aws.client("logs")
-        logs.meta.config.inject_host_prefix = False  # a local endpoint has no stream- host
+        assert logs.meta.config.inject_host_prefix is False  # a local endpoint has no stream- host
         tail = LogTail(
             aws,
             GROUP,
