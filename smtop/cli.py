@@ -230,15 +230,16 @@ def _demo_environment() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    # No log record reaches the terminal: botocore logs a failed credential
-    # refresh as a warning with its traceback, and Python's last-resort handler
-    # would print it to stderr (over the console, or above batch mode's one
-    # line).  --debug sends every record to its file instead.
-    logging.getLogger().addHandler(logging.NullHandler())
     if argv[:1] == ["sim"]:
         from smtop.sim.server import main as sim_main
 
         return sim_main(argv[1:])
+    # No log record reaches the terminal: botocore logs a failed credential
+    # refresh as a warning with its traceback, and Python's last-resort handler
+    # would print it to stderr (over the console, or above batch mode's one
+    # line).  --debug sends every record to its file instead.  (Not for the
+    # simulator, whose own errors go to its stderr.)
+    logging.getLogger().addHandler(logging.NullHandler())
     args = build_parser().parse_args(argv)
     settings = settings_from(args, load_config(config_path(args.config)))
     if args.print_config:

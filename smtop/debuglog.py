@@ -9,7 +9,8 @@ is created readable by its owner only.
 
 Redacted: AWS access key ids (``AKIA…``/``ASIA…``, kept to their first four
 characters so a person can still tell keys apart), secret access keys and
-session/SSO tokens after their names, the values of the AWS credential
+session/SSO/web identity tokens and MFA codes after their names or inside
+their XML elements (STS's AssumeRole answers), the values of the AWS credential
 environment variables wherever they appear, Authorization and
 X-Amz-Security-Token header values, presigned-URL credentials, and every
 SigV4 signature (any 64-digit hex string, which also hides payload hashes).
@@ -38,8 +39,13 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(
             r"(?i)((?:x-amz-security-token|x-amz-credential|x-amz-signature|aws_secret_access_key|secret_?access_?key"
             r"|secret_key|aws_session_token|session_?token|security_?token|access_?token|refresh_?token"
-            r"|client_?secret)['\"]?\s*[:=]\s*b?['\"]?)[^'\"\s,&}\]]+"
+            r"|client_?secret|web_?identity_?token|sso_?bearer_?token|token_?code)['\"]?\s*[:=]\s*b?['\"]?)[^'\"\s,&}\]]+"
         ),
+        r"\1" + REDACTED,
+    ),
+    # The same in XML answers (STS AssumeRole*: <SecretAccessKey>, <SessionToken>).
+    (
+        re.compile(r"(?i)(<(?:SecretAccessKey|SessionToken|SecurityToken|Token|WebIdentityToken|TokenCode)>)[^<]*"),
         r"\1" + REDACTED,
     ),
     (re.compile(r"\b(AKIA|ASIA|AIDA|AROA|AGPA|ANPA|ANVA|APKA)[A-Z0-9]{12,}\b"), r"\1" + REDACTED),

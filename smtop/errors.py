@@ -33,6 +33,10 @@ class CredentialsError(SmtopError):
     once done, a new session re-reads the profile (the console's sign-in key).
     """
 
+    renewable: bool = True
+    """Whether signing in again inside smtop can help: not for keys from the
+    environment, which a running process cannot re-read."""
+
 
 class MfaRequiredError(CredentialsError):
     """The profile's role asks for an MFA code and none can be asked here: the

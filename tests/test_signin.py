@@ -60,6 +60,8 @@ class Person:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         self.env.update(
             HOME=str(self.home),
+            # smtop's cache (its credentials of other endpoints than AWS's, the lean models): this person's own
+            XDG_CACHE_HOME=str(tmp_path / "cache"),
             AWS_CONFIG_FILE=str(self.config),
             AWS_SHARED_CREDENTIALS_FILE=str(self.credentials),
             AWS_EC2_METADATA_DISABLED="true",
@@ -286,7 +288,7 @@ def sso_legacy(person: Person, _server) -> str:
     )
     person.sso_token(SSO_START, expires_in=timedelta(hours=8))
     person.profile = "sso-legacy"
-    return ":assumed-role/ReadOnly/sso-"
+    return ":assumed-role/AWSReservedSSO_ReadOnly_"  # IAM Identity Center's role for the permission set
 
 
 def sso_session(person: Person, _server) -> str:
@@ -294,7 +296,7 @@ def sso_session(person: Person, _server) -> str:
     person.add(f"[profile sso]\nsso_session = corp\nsso_account_id = {ACCOUNT}\nsso_role_name = OnCallAccess\nregion = {REGION}")
     person.sso_token("corp", expires_in=timedelta(hours=8), refresh=True)
     person.profile = "sso"
-    return ":assumed-role/OnCallAccess/sso-"
+    return ":assumed-role/AWSReservedSSO_OnCallAccess_"
 
 
 def credential_process(person: Person, _server) -> str:
@@ -379,18 +381,55 @@ def test_chained_roles_assume_each_role_in_turn(person, sim, fleet, credential_s
     assert calls(sim).get("sts:AssumeRole", 0) - before == 2  # base -> Hop -> Admin
 
 
-def test_role_session_is_cached_as_the_aws_cli_caches_it(person, sim, fleet, credential_server):
-    """"Use an IAM role in the AWS CLI": the temporary credentials are stored in
-    ~/.aws/cli/cache and reused until they expire; the next run makes no AssumeRole."""
+def simulator_role_sessions(person: Person) -> list[Path]:
+    """The role sessions smtop cached for an endpoint other than AWS's (smtop's own cache)."""
+    return list((Path(person.env["XDG_CACHE_HOME"]) / "smtop" / "credentials").glob("*/*.json"))
+
+
+def test_a_role_session_is_cached_but_never_in_the_aws_clis_cache_for_another_endpoint(person, sim, fleet, credential_server):
+    """"Use an IAM role in the AWS CLI": the temporary credentials are cached and
+    reused until they expire, so the next run makes no AssumeRole.  botocore's
+    cache key is the role's arguments, not the endpoint: the simulator's
+    credentials in ~/.aws/cli/cache would be served to the real profile, by
+    smtop and by the AWS CLI, so for another endpoint they go to smtop's cache."""
     role_with_source_profile(person, credential_server)
     reaches_the_fleet(person, fleet, sim, credential_call="sts:AssumeRole")
-    cached = list((person.home / ".aws" / "cli" / "cache").glob("*.json"))
+    assert not list((person.home / ".aws" / "cli" / "cache").glob("*.json"))
+    cached = simulator_role_sessions(person)
     assert len(cached) == 1
     assert oct(cached[0].stat().st_mode & 0o777) == "0o600"  # readable by the owner only
     assert json.loads(cached[0].read_text())["Credentials"]["AccessKeyId"].startswith("ASIA")
     before = calls(sim).get("sts:AssumeRole", 0)
     reaches_the_fleet(person, fleet, sim, credential_call=None)
     assert calls(sim).get("sts:AssumeRole", 0) == before
+
+
+@pytest.mark.parametrize(
+    ("environment", "profile", "expected"),
+    [
+        ({}, "", None),
+        ({"AWS_ENDPOINT_URL": "http://127.0.0.1:1"}, "", "http://127.0.0.1:1"),
+        ({"AWS_ENDPOINT_URL_STS": "http://127.0.0.1:2"}, "", "http://127.0.0.1:2"),
+        ({}, "endpoint_url = http://127.0.0.1:3\n", "http://127.0.0.1:3"),
+        ({"AWS_ENDPOINT_URL": "http://127.0.0.1:4", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}, "", None),
+    ],
+)
+def test_the_aws_clis_cache_is_used_only_when_credentials_come_from_aws(person, monkeypatch, environment, profile, expected):
+    """The endpoint the credential providers' clients use, as botocore resolves it
+    ("Service-specific endpoints", AWS SDKs and Tools Reference Guide: the
+    AWS_ENDPOINT_URL variables, a profile's endpoint_url, and
+    ignore_configured_endpoint_urls), decides the cache."""
+    from aiobotocore.session import AioSession
+
+    from smtop.aws.signin import cache_dir, credential_endpoint
+
+    person.add(f"[profile p]\nregion = us-east-1\n{profile}")
+    for name, value in {**person.env, **environment}.items():
+        if name.startswith("AWS_") or name in ("HOME", "XDG_CACHE_HOME"):
+            monkeypatch.setenv(name, value)
+    endpoint = credential_endpoint(AioSession(profile="p"), None)
+    assert endpoint == expected
+    assert (cache_dir(endpoint) == person.home / ".aws" / "cli" / "cache") is (expected is None)
 
 
 def test_an_sso_token_about_to_expire_is_refreshed(person, fleet, sim, credential_server):
@@ -474,11 +513,11 @@ async def test_a_cached_role_session_near_its_end_needs_a_new_code(person, sim, 
     for name in [k for k in os.environ if k.startswith("AWS_")]:
         monkeypatch.delenv(name)
     for name, value in person.env.items():
-        if name.startswith("AWS_") or name == "HOME":
+        if name.startswith("AWS_") or name in ("HOME", "XDG_CACHE_HOME"):
             monkeypatch.setenv(name, value)
     async with AwsSession(profile="mfa", region=REGION, endpoint_url=sim.url, mfa_prompter=MfaCode("123456")) as aws:
         await aws.sign_in()
-    cached = next((person.home / ".aws" / "cli" / "cache").glob("*.json"))
+    (cached,) = simulator_role_sessions(person)
     document = json.loads(cached.read_text())
     document["Credentials"]["Expiration"] = (datetime.now(timezone.utc) + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
     cached.write_text(json.dumps(document))
@@ -574,3 +613,119 @@ def test_the_console_asks_the_mfa_code_before_it_starts(person, sim, fleet):
     alternate_screen = b"\x1b[?1049h"
     assert output.index(prompt) < output.index(alternate_screen)
     assert b"Traceback" not in output
+
+
+# -- what must never happen: secrets in the debug log, tracebacks, a sign-out for a hiccup ------
+@pytest.mark.parametrize("source", ["assume role (source_profile)", "web identity (profile)"])
+def test_the_debug_log_holds_none_of_the_credentials_signing_in_used(source, person, sim, credential_server):
+    """botocore logs STS's XML answer (<SecretAccessKey>, <SessionToken>) and the
+    AssumeRoleWithWebIdentity request (the token itself) at DEBUG."""
+    SOURCES[source][0](person, credential_server)
+    log = person.home / "debug.log"
+    result = person.batch("--debug", str(log))
+    assert result.returncode == 0, result.stderr
+    text = log.read_text()
+    assert "AssumeRole" in text  # the sign-in is in the log...
+    (cached,) = simulator_role_sessions(person)
+    credentials = json.loads(cached.read_text())["Credentials"]
+    secrets = [credentials["SecretAccessKey"], credentials["SessionToken"], credentials["AccessKeyId"]]
+    if source.startswith("web identity"):
+        secrets.append((person.home / "token.jwt").read_text())
+    for secret in secrets:
+        assert secret not in text  # ...its secrets are not
+
+
+def test_a_credential_process_that_hands_back_expired_keys_is_one_line(person):
+    """botocore raises a bare RuntimeError ("refreshed credentials are still
+    expired") when a source's credentials are already past their Expiration."""
+    script = person.home / "stale.py"
+    script.write_text(
+        "import json\nprint(json.dumps({'Version': 1, 'AccessKeyId': 'AKIAPROCESS000000002', "
+        "'SecretAccessKey': 'secret', 'SessionToken': 'token', 'Expiration': '2020-01-01T00:00:00Z'}))\n"
+    )
+    person.add(f"[profile stale]\ncredential_process = {sys.executable} {script}")
+    person.profile = "stale"
+    result = person.batch()
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert len(lines) == 1 and "already expired" in lines[0] and "credential_process" in lines[0], lines
+
+
+def test_ctrl_d_at_the_mfa_prompt_is_one_line(person, sim):
+    mfa_role(person)
+    argv = [sys.executable, "-m", "smtop", "-b", "--region", REGION, "--endpoint-url", sim.url, "--profile", "mfa"]
+    import pty
+    import select
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvpe(argv[0], argv, person.env)
+    output = b""
+    deadline = time.monotonic() + 60
+    sent = False
+    while time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.2)[0]:
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            output += data
+        if not sent and b"Enter MFA code" in output:
+            os.write(fd, b"\x04")  # ctrl+d
+            sent = True
+    status = os.waitpid(pid, 0)[1]
+    os.close(fd)
+    assert sent and os.waitstatus_to_exitcode(status) != 0
+    text = output.decode(errors="replace")
+    assert "Traceback" not in text and "smtop: No MFA code was entered." in text, text
+
+
+async def test_a_throttled_sign_in_is_not_a_sign_out(person, sim, monkeypatch):
+    """STS throttling the AssumeRole is a hiccup: the next refresh may sign in."""
+    from smtop.errors import ThrottledError
+
+    role_with_source_profile(person, None)
+    for name in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    for name, value in person.env.items():
+        if name.startswith("AWS_") or name in ("HOME", "XDG_CACHE_HOME"):
+            monkeypatch.setenv(name, value)
+    sim.inject("throttle", "sts", "AssumeRole")
+    try:
+        async with AwsSession(profile="oncall", region=REGION, endpoint_url=sim.url, max_attempts=1) as aws:
+            with pytest.raises(ThrottledError):
+                await aws.sign_in()
+            assert aws.signed_out is None
+    finally:
+        sim.clear_faults()
+
+
+async def test_an_mfa_role_session_that_ends_while_in_use_asks_for_a_code(person, sim, monkeypatch):
+    """A session signed in with a code: botocore renews role credentials itself
+    from 15 minutes before they expire, except a role that needs MFA, whose
+    refresher raises RefreshWithMFAUnsupportedError once the session enters the
+    mandatory window (10 minutes before).  The session then needs a code."""
+    from smtop.aws.signin import MfaCode
+
+    mfa_role(person)
+    for name in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    for name, value in person.env.items():
+        if name.startswith("AWS_") or name in ("HOME", "XDG_CACHE_HOME"):
+            monkeypatch.setenv(name, value)
+    async with AwsSession(profile="mfa", region=REGION, endpoint_url=sim.url, mfa_prompter=MfaCode("123456")) as aws:
+        await aws.sign_in()
+        sagemaker = await aws.client("sagemaker")
+        with aws.errors("sagemaker", "ListEndpoints"):
+            await sagemaker.list_endpoints()
+        credentials = await aws._session.get_credentials()
+        now = datetime.now(timezone.utc)
+        expires = credentials._expiry_time
+        credentials._time_fetcher = lambda: now + (expires - now) - timedelta(minutes=5)  # 5 minutes before the end
+        with pytest.raises(MfaRequiredError) as raised, aws.errors("sagemaker", "ListEndpoints"):
+            await sagemaker.list_endpoints()
+        assert raised.value.serial == MFA_SERIAL and "new MFA code" in str(raised.value)
+        assert aws.signed_out is raised.value

@@ -36,7 +36,6 @@ from smtop.aws.session import AwsSession
 from smtop.catalog import INSTANCE_NAMESPACE, INVOCATION_NAMESPACE
 from smtop.clock import Clock
 from smtop.errors import AccessDeniedError, NotFoundError, SmtopError, ThrottledError, UnsupportedOperationError
-from smtop.models import CallerIdentity
 from smtop.models.alarms import (
     ACK_RULE_PREFIX,
     ACK_TAG_AT,
@@ -254,7 +253,6 @@ class AlarmMonitor:
         self.clock = clock
         self._rules: dict[str, tuple[Any, MuteRule]] = {}
         """arn -> (LastUpdatedTimestamp, rule): GetAlarmMuteRule answers cached."""
-        self._identity: CallerIdentity | None = None
 
     # -- reading ---------------------------------------------------------------
     async def refresh(self, endpoints: Iterable[str] = ()) -> AlarmsSnapshot:
@@ -389,11 +387,6 @@ class AlarmMonitor:
             reply = await cloudwatch.describe_alarms(AlarmNames=[alarm], AlarmTypes=["MetricAlarm", "CompositeAlarm"])
         return bool(reply.get("MetricAlarms") or reply.get("CompositeAlarms"))
 
-    async def whoami(self) -> CallerIdentity:
-        """Who acknowledges (STS GetCallerIdentity), asked once per session."""
-        if self._identity is None:
-            self._identity = await self.aws.whoami()
-        return self._identity
 
     # -- changing ----------------------------------------------------------------
     async def put_alarm(self, request: dict[str, Any]) -> None:
@@ -413,7 +406,7 @@ class AlarmMonitor:
             SmtopError: the rule could not be created; the message says the
                 alarm was not acknowledged.  Nothing else was changed.
         """
-        identity = await self.whoami()
+        identity = await self.aws.whoami()
         by = identity.arn or identity.user_id or "unknown"
         now = self.clock.now().astimezone(timezone.utc)
         start = now.replace(second=0, microsecond=0)

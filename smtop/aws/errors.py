@@ -170,9 +170,21 @@ def aws_errors(
     except (boto.BotoCoreError, boto.ClientError, asyncio.TimeoutError, OSError) as error:
         raise translate(error, service=service, operation=operation, profile=profile, method=method) from error
     except Exception as error:
+        if _is_expired_after_refresh(error):
+            # botocore raises a bare RuntimeError when a source (credential_process,
+            # a container endpoint) hands back credentials that have already expired.
+            raise CredentialsError(
+                f"Your AWS credentials were renewed but had already expired; {sign_in_advice(profile, method)}.",
+                service=service,
+                operation=operation,
+            ) from error
         if not (_is_aiohttp_error(error) or _is_garbled_reply(error)):
             raise  # a bug of ours: let it show as one
         raise translate(error, service=service, operation=operation, profile=profile, method=method) from error
+
+
+def _is_expired_after_refresh(error: BaseException) -> bool:
+    return type(error) is RuntimeError and "refreshed credentials are still expired" in str(error)
 
 
 def _is_garbled_reply(error: BaseException) -> bool:
@@ -238,15 +250,20 @@ _SIGN_IN_OPERATIONS = frozenset({"AssumeRole", "AssumeRoleWithWebIdentity", "Get
 """What botocore's credential providers call (STS, SSO, SSO OIDC) while signing in."""
 
 
-def _sign_in_refused(error: boto.ClientError, **where: str | None) -> CredentialsError:
+def _sign_in_refused(error: boto.ClientError, **where: str | None) -> SmtopError:
     """A credential provider's own call was refused: the role cannot be assumed
     (its trust policy, a wrong MFA code, an expired web identity token) or the
     SSO portal refused the token.  Not "your role needs sts:AssumeRole" on the
     call that happened to need the credentials."""
     body = error.response.get("Error", {})
-    code = str(body.get("Code", "")) or "an error"
+    code = str(body.get("Code", ""))
     message = _sentence(str(body.get("Message", "")))
-    return CredentialsError(f"Signing in failed: {error.operation_name} answered {code}" + (f": {message}" if message else "."), **where)
+    said = f"{error.operation_name} answered {code or 'an error'}" + (f": {message}" if message else ".")
+    if code in _THROTTLED:  # the next try may well sign in: not a sign-out
+        return ThrottledError(f"Signing in was throttled: {said}", **where)
+    if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
+        return ServiceError(f"Signing in failed on the service's side: {said}", **where)
+    return CredentialsError(f"Signing in failed: {said}", **where)
 
 
 def sign_in_advice(profile: str | None, method: str | None = None) -> str:

@@ -153,6 +153,8 @@ class AwsSession:
         self._stack: AsyncExitStack | None = None
         self._clients: dict[str, Any] = {}
         self._lock = asyncio.Lock()
+        self._identity: CallerIdentity | None = None
+        self._identity_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
         # Never show credentials; the profile and region are what identify a session.
@@ -187,7 +189,7 @@ class AwsSession:
             self._region = session.get_config_variable("region")
         if self._endpoint_url:
             signin.route_all_clients(session, self._endpoint_url)
-        signin.install(session, self._region, self._mfa_prompter)
+        signin.install(session, self._region, self._mfa_prompter, self._endpoint_url)
         return session
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -231,6 +233,7 @@ class AwsSession:
             self.signed_out = self.signed_out or error
             raise
         except CredentialsError as error:
+            error.renewable = self._credential_method != "env"
             self.signed_out = self.signed_out or error
             raise
 
@@ -281,11 +284,19 @@ class AwsSession:
         return client
 
     async def whoami(self) -> CallerIdentity:
-        """Who the credentials belong to (STS GetCallerIdentity)."""
-        sts = await self.client("sts")
-        with self.errors("sts", "GetCallerIdentity"):
-            reply = await sts.get_caller_identity()
-        return CallerIdentity(account=reply.get("Account", ""), arn=reply.get("Arn", ""), user_id=reply.get("UserId", ""))
+        """Who the credentials belong to (STS GetCallerIdentity), asked once per
+        session: the header, the acknowledgements (who acked) and the CloudTrail
+        pacer (which account) share the answer, which cannot change while the
+        session lives (signing in again opens a new session)."""
+        async with self._identity_lock:
+            if self._identity is None:
+                sts = await self.client("sts")
+                with self.errors("sts", "GetCallerIdentity"):
+                    reply = await sts.get_caller_identity()
+                self._identity = CallerIdentity(
+                    account=reply.get("Account", ""), arn=reply.get("Arn", ""), user_id=reply.get("UserId", "")
+                )
+        return self._identity
 
     async def _open(self, service: str) -> Any:
         if self._stack is None:

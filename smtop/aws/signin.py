@@ -15,6 +15,12 @@ code is drawn over the screen and no key reaches it.  So:
   cached temporary credentials until they expire".  Sharing it means one MFA
   code serves smtop's console, its batch runs, the consoles of --serve and the
   AWS CLI itself; botocore's own default is a cache in memory, per process.
+  botocore's cache key is made of the role's arguments, not of the endpoint
+  that answered: credentials from another endpoint (the simulator, a
+  LocalStack) would be served to the real profile, smtop's and the AWS CLI's,
+  until they expire.  So when the credential calls go anywhere but AWS (an
+  endpoint URL for STS or SSO, given or configured) the cache is smtop's own,
+  one directory per endpoint.
 - Inside the console nothing prompts.  Its sessions get an ``MfaCode``: it
   answers botocore's prompt with the one code the console's dialog collected,
   or raises ``MfaRequiredError``, which the console shows with its sign-in key.
@@ -38,33 +44,68 @@ Prompter = Callable[[str], str]
 """What botocore calls for an MFA code: a prompt in, the code out."""
 
 
-def cache_dir() -> Path:
-    """The AWS CLI's cache of temporary credentials (see the module docstring)."""
-    return Path.home() / ".aws" / "cli" / "cache"
+CREDENTIAL_SERVICES = ("sts", "sso", "sso-oidc")
+"""The services botocore's credential providers call (roles, web identity, SSO)."""
+
+
+def cache_dir(endpoint: str | None = None) -> Path:
+    """Where role credentials are cached: the AWS CLI's own cache for AWS, and
+    smtop's, per endpoint, for an endpoint URL (see the module docstring)."""
+    if endpoint is None:
+        return Path.home() / ".aws" / "cli" / "cache"
+    import hashlib
+
+    import platformdirs
+
+    return platformdirs.user_cache_path("smtop") / "credentials" / hashlib.sha256(endpoint.encode()).hexdigest()[:16]
+
+
+def credential_endpoint(session: Any, explicit: str | None) -> str | None:
+    """The endpoint URL the credential providers' clients will use instead of
+    AWS's, if any: ``explicit`` (--endpoint-url, given to every client), else
+    one configured for STS, SSO or SSO OIDC (AWS_ENDPOINT_URL and its
+    per-service variables, a profile's ``endpoint_url`` or ``services``
+    section), as botocore resolves it for those clients."""
+    if explicit:
+        return explicit
+    if session.get_config_variable("ignore_configured_endpoint_urls"):
+        return None
+    from botocore.configprovider import ConfiguredEndpointProvider
+
+    for service in CREDENTIAL_SERVICES:
+        url = ConfiguredEndpointProvider(
+            full_config=session.full_config, scoped_config=session.get_scoped_config(), client_name=service
+        ).provide()
+        if url:
+            return str(url)
+    return None
 
 
 class CredentialCache:
-    """botocore's credential cache: in memory, and in the AWS CLI's cache files.
+    """botocore's credential cache: the cache files, and a memory copy.
 
     The files are botocore's own format (``JSONFileCache``: one JSON document
-    per AssumeRole, web identity or SSO answer, readable by you only).  When
-    they cannot be read or written (a read-only home) the memory copy still
-    serves this process.
+    per AssumeRole, web identity or SSO answer, readable by you only) and come
+    first: another process (the AWS CLI, another smtop) may have renewed a
+    session there.  When they cannot be read or written (a read-only home) the
+    memory copy, one per directory for the whole process, still hands a
+    sign-in before the console (smtop.cli.sign_in_first) to the console.
     """
+
+    _memory_by_directory: dict[str, dict[str, Any]] = {}
 
     def __init__(self, directory: Path | None = None) -> None:
         from botocore.utils import JSONFileCache
 
-        self._memory: dict[str, Any] = {}
-        self._files = JSONFileCache(str(directory or cache_dir()))
+        path = str(directory or cache_dir())
+        self._memory = self._memory_by_directory.setdefault(path, {})
+        self._files = JSONFileCache(path)
 
     def __contains__(self, key: str) -> bool:
-        return key in self._memory or self._load(key) is not None
+        return self._load(key) is not None
 
     def __getitem__(self, key: str) -> Any:
-        value = self._memory.get(key)
-        if value is None:
-            value = self._load(key)
+        value = self._load(key)
         if value is None:
             raise KeyError(key)
         return value
@@ -78,11 +119,9 @@ class CredentialCache:
 
     def _load(self, key: str) -> Any:
         try:
-            value = self._files[key]
+            return self._files[key]
         except (KeyError, OSError, ValueError):
-            return None
-        self._memory[key] = value
-        return value
+            return self._memory.get(key)
 
 
 class MfaCode:
@@ -115,7 +154,10 @@ def ask_on_terminal(prompt: str) -> str:
             "run smtop from a terminal once (the role session is then cached in ~/.aws/cli/cache).",
             serial=_serial_in(prompt),
         )
-    return getpass.getpass(prompt)
+    try:
+        return getpass.getpass(prompt)
+    except EOFError:  # ctrl+d at the prompt
+        raise MfaRequiredError("No MFA code was entered.", serial=_serial_in(prompt)) from None
 
 
 def _serial_in(prompt: str) -> str | None:
@@ -126,17 +168,18 @@ def _serial_in(prompt: str) -> str | None:
     return None
 
 
-def install(session: Any, region: str | None, prompter: Prompter) -> None:
-    """Give ``session`` botocore's default credential chain with the shared
-    cache and ``prompter``.  Registered before the session's first client, so
-    every credential lookup of the session (and of a role's source profile)
-    goes through it, as the AWS CLI does with its own cache."""
+def install(session: Any, region: str | None, prompter: Prompter, endpoint_url: str | None = None) -> None:
+    """Give ``session`` botocore's default credential chain with the cache of
+    its credential endpoint and ``prompter``.  Registered before the session's
+    first client, so every credential lookup of the session (and of a role's
+    source profile) goes through it, as the AWS CLI does with its own cache."""
     from aiobotocore.credentials import create_credential_resolver
 
-    resolver = create_credential_resolver(session, cache=CredentialCache(), region_name=region)
+    cache = CredentialCache(cache_dir(credential_endpoint(session, endpoint_url)))
+    resolver = create_credential_resolver(session, cache=cache, region_name=region)
     # botocore takes the prompter only as a constructor argument of the provider
-    # that create_credential_resolver builds; tests/aws/test_signin.py's MFA
-    # tests fail if the attribute stops being the one it calls.
+    # that create_credential_resolver builds; tests/test_signin.py's MFA tests
+    # fail if the attribute stops being the one it calls.
     resolver.get_provider("assume-role")._prompter = prompter
     session.register_component("credential_provider", resolver)
 

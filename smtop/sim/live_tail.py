@@ -41,10 +41,9 @@ near real time"; the AWS CLI reference "start-live-tail"; botocore's
   ``*``); the stream filters only with a single group.  Live Tail is billed
   per session-minute, which is why :attr:`LiveTailSessions.session_seconds`
   counts the time sessions were open (``GET /_smtop/live-tail``).
-- The concurrent session quota is 15 per account (per Region, like every
-  CloudWatch Logs quota); one more StartLiveTail is LimitExceededException.
-  The figure is the CloudWatch Logs quotas page's, quoted from memory of it
-  and from public summaries: no stored copy of that page was found.
+- The concurrent session quota is 15 per account and Region (CloudWatch Logs
+  User Guide, "CloudWatch Logs quotas": Live Tail concurrent sessions); one
+  more StartLiveTail is LimitExceededException.
 
 Timing: updates go out every *wall* second (a property of the connection);
 the three hours are counted on the simulator's clock, so ``--speed``

@@ -21,6 +21,13 @@ answered, as their API references describe them:
 Errors are REST-JSON, as both services speak it: the status code, the code in
 ``x-amzn-ErrorType`` and ``{"message": …}``.
 
+The credentials are for the role IAM Identity Center made in the account for
+the permission set (``role_name``): "AWSReservedSSO_<permission set>_<unique
+suffix>" under the path ``/aws-reserved/sso.amazonaws.com/`` (IAM Identity
+Center User Guide, "Referencing permission sets in resource policies, Amazon
+EKS, and AWS KMS").  AWS names the session after the user; the portal knows
+no user, so it names it after the token.
+
 The portal cannot tell a valid token from another (it issued none): any token
 is accepted.  botocore checks a cached token's ``expiresAt`` itself before it
 calls, so an expired login still fails the way it does against AWS.  The role
@@ -116,6 +123,13 @@ def _session_name(token: str) -> str:
     return "sso-" + hashlib.sha256(token.encode()).hexdigest()[:12]
 
 
+def _reserved_role(account: str, permission_set: str) -> str:
+    """The role's name: the permission set's, and a suffix that is the same for
+    the same account and permission set."""
+    suffix = hashlib.sha256(f"{account}/{permission_set}".encode()).hexdigest()[:16]
+    return f"AWSReservedSSO_{permission_set}_{suffix}"
+
+
 def _assume(account: str, role: str, *, session: str) -> dict[str, Any]:
     from moto.sts.models import sts_backends
 
@@ -123,7 +137,7 @@ def _assume(account: str, role: str, *, session: str) -> dict[str, Any]:
     assumed = backend.assume_role(
         region_name="us-east-1",
         role_session_name=session,
-        role_arn=f"arn:aws:iam::{account}:role/{role}",
+        role_arn=f"arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com/{_reserved_role(account, role)}",
         policy="",
         duration=ROLE_SECONDS,
         external_id="",

@@ -491,12 +491,14 @@ class SmtopApp(ReplayControls, SourceSwitching, AlarmActions, App[int]):
         if isinstance(error, CredentialsError) and can_sign_in:
             first = self.signed_out is None
             self.signed_out = error
-            bar.stale_reason = f"{error} — press L to sign in again"
+            then = " — press L to sign in again" if error.renewable else ""
+            bar.stale_reason = f"{error}{then}"
             if mfa and self.snapshot is None and first:
                 # No role session yet (a console without a terminal: a tab of --serve).
                 self.ask_mfa_code(SwitchTarget(self.settings.profile, self.settings.region), error)
             elif first:
-                self.notify(printable(f"{error} Press L to sign in again."), title="signed out", severity="error", timeout=30, markup=False)
+                advice = " Press L to sign in again." if error.renewable else ""
+                self.notify(printable(f"{error}{advice}"), title="signed out", severity="error", timeout=30, markup=False)
         else:
             bar.stale_reason = f"{error} — retrying in {self.settings.refresh:g}s"
         self.main.query_one("#endpoints-box").add_class("-stale")

@@ -30,7 +30,9 @@ MFA_SERIAL = f"arn:aws:iam::{ACCOUNT}:mfa/dave"
 
 @pytest.fixture
 def profiles(sim, tmp_path, monkeypatch):
-    monkeypatch.setenv("HOME", str(tmp_path))  # the role sessions' cache (~/.aws/cli/cache) is this test's
+    # The role sessions' caches (~/.aws/cli/cache, and smtop's for the simulator's endpoint) are this test's.
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     config = tmp_path / "aws-config"
     config.write_text(
         f"[profile keys]\nregion = us-east-1\nendpoint_url = {sim.url}\naws_access_key_id = a\naws_secret_access_key = b\n\n"
@@ -143,3 +145,21 @@ async def test_signing_in_again_keeps_the_selected_endpoint_and_the_order(sim, p
         await wait_for(pilot, lambda: table.visible_names == order)
         await wait_for(pilot, lambda: app.selected == chosen)
         assert table.selected_name == chosen
+
+
+async def test_environment_keys_that_expired_do_not_offer_to_sign_in_again(sim, frozen_clock):
+    """A running process cannot re-read its environment: the header says to start
+    smtop again with fresh keys, and offers no L."""
+    settings = Settings(endpoint_url=sim.url, region="us-east-1", refresh=60.0)
+    app = make_app(settings, frozen_clock)
+    async with app.run_test(size=(160, 44)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        sim.inject("expired", "sagemaker")
+        try:
+            await pilot.press("r")
+            await wait_for(pilot, lambda: app.signed_out is not None)
+        finally:
+            sim.clear_faults()
+        text = header(app)
+        assert "export fresh AWS_ACCESS_KEY_ID" in text and "start smtop again" in text
+        assert "press L" not in text and not app.signed_out.renewable

@@ -116,3 +116,33 @@ def test_acknowledge_dialog_80x24(snap_compare, sim, sim_settings, frozen_clock)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=acknowledge_the_canarys_composite)
+
+
+def test_signed_out_with_the_mfa_dialog_80x24(snap_compare, sim, sim_settings, frozen_clock):
+    """A role session that needed MFA has ended: the header says so and which key
+    signs in again, and L's dialog asks for the code, on an 80x24 terminal.
+
+    The expiry is posted as the refresh's failure over the settled main screen
+    (the path from botocore's refresher is tested in tests/test_signin.py)."""
+    from smtop.errors import MfaRequiredError
+    from smtop.models.switch import SwitchTarget
+    from smtop.ui.messages import RefreshFailed
+    from smtop.ui.screens.mfa_code import MfaCodeScreen
+
+    app = SmtopApp(
+        lambda: open_fleet(sim_settings, frozen_clock), sim_settings, clock=frozen_clock,
+        switch=lambda target: open_fleet(sim_settings, frozen_clock),
+    )
+    error = MfaRequiredError(
+        "Your MFA role session has expired; it needs a new MFA code.", serial="arn:aws:iam::123456789012:mfa/alice"
+    )
+
+    async def signed_out(pilot):
+        await settled(sim, app, pilot)
+        app.post_message(RefreshFailed(error))
+        await wait_for(pilot, lambda: app.signed_out is error)
+        app.ask_mfa_code(SwitchTarget("prod-admin", "us-east-1"), error)
+        await wait_for(pilot, lambda: isinstance(app.screen, MfaCodeScreen) and bool(app.screen.query("#mfa-code")))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=signed_out)

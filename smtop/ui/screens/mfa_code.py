@@ -26,14 +26,6 @@ _CODE = re.compile(r"\d{6}")
 class MfaCodeScreen(ModalScreen[str | None]):
     """Asks for the six-digit code of ``serial``; dismisses with it, or None."""
 
-    DEFAULT_CSS = """
-    MfaCodeScreen { align: center middle; }
-    #mfa { width: 64; max-width: 95%; height: auto; border: round $accent; background: $surface; padding: 0 1; }
-    #mfa Label { width: 100%; }
-    #mfa-code { width: 20; }
-    #mfa-hint { color: $text-muted; }
-    """
-
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
 
     def __init__(self, profile: str | None, serial: str | None, reason: str) -> None:
@@ -47,7 +39,7 @@ class MfaCodeScreen(ModalScreen[str | None]):
             yield Label(Text(printable(self._reason)), id="mfa-reason")
             device = f" of {printable(self._serial)}" if self._serial else ""
             yield Label(Text(f"Profile {printable(self._profile or 'default')}: enter the code{device}"), id="mfa-title")
-            yield Input(placeholder="123456", password=True, restrict=r"\d{0,6}", max_length=6, id="mfa-code")
+            yield Input(placeholder="6 digits", password=True, restrict=r"\d{0,6}", max_length=6, id="mfa-code")
             yield Label("enter sign in · escape cancel (press L later to sign in)", id="mfa-hint")
 
     def on_mount(self) -> None:
