@@ -163,3 +163,20 @@ async def test_environment_keys_that_expired_do_not_offer_to_sign_in_again(sim, 
         text = header(app)
         assert "export fresh AWS_ACCESS_KEY_ID" in text and "start smtop again" in text
         assert "press L" not in text and not app.signed_out.renewable
+
+
+async def test_switching_to_a_profile_that_needs_mfa_asks_for_the_code(sim, profiles, frozen_clock):
+    from smtop.ui.screens.switch import SwitchScreen
+
+    app = make_app(Settings(profile="keys", refresh=60.0), frozen_clock)
+    async with app.run_test(size=(140, 44)) as pilot:
+        await wait_for(pilot, lambda: app.snapshot is not None)
+        await pilot.press("P")
+        await wait_for(pilot, lambda: isinstance(app.screen, SwitchScreen) and "mfa" in app.screen.choices.profiles)
+        await pilot.press(*"mfa", "enter")
+        await wait_for(pilot, lambda: mfa_dialog_open(app), timeout=20)
+        await pilot.press(*"246810", "enter")
+        await wait_for(pilot, lambda: app.switches == 1, timeout=20)
+        await wait_for(pilot, lambda: app.main.query_one(StatusBar).identity is not None)
+        assert ":assumed-role/Admin/dave" in app.main.query_one(StatusBar).identity.arn
+        assert app.settings.profile == "mfa"
