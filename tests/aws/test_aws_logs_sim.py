@@ -167,8 +167,10 @@ async def test_the_tail_follows_the_simulator_on_live_tail(sim, test_credentials
     assert Counter(shown.lines) == Counter(lines.written)
     assert shown.lines == lines.written  # one stream: time order is write order
     assert sum(len(u.events) for u in shown.updates if u.mode == "live") == lines.count
+    # Within half the 30 s poll interval: only Live Tail brings them so soon (about a second
+    # on an idle machine; how much sooner than the poll is bench/'s business).
     delays = [shown.at[m] - lines.at[m] for m in lines.written]
-    assert max(delays) < 2.5, max(delays)  # an update every second
+    assert max(delays) < 15, max(delays)
     assert shown.tail.stats.live_sessions == 1 and shown.tail.stats.polls <= 2
 
 
