@@ -5,9 +5,9 @@ the endpoints with their latest metrics, the firing alarms, and the recent
 CloudTrail events.  The endpoints are the snapshot: when they cannot be
 listed smtop says why in one line and exits 1.  An endpoint that could not be
 described is still printed, with ListEndpoints' status and its last
-description if it had one, marked ``!`` after its status (JSON: its
-``stale_description``) and explained under the table; that counts as a
-failure too (stderr, exit 1).  The other two fail on their own: a
+description if it had one, marked ``!`` before its status as the console
+marks it (JSON: its ``stale_description``) and explained under the table;
+that counts as a failure too (stderr, exit 1).  The other two fail on their own: a
 role without cloudtrail:LookupEvents still gets the endpoints and the alarms,
 with the section's own message in its place (text) or its ``error`` (JSON),
 on stderr too, and the exit code 1 so a script notices (an endpoint URL whose
@@ -36,9 +36,6 @@ from smtop.models import Endpoint, EndpointMetrics, FleetSnapshot, StaleDescript
 from smtop.models.alarms import Alarm, AlarmsSnapshot, CompositeAlarm
 from smtop.models.cloudtrail import TrailEvent, TrailSnapshot
 from smtop.settings import Settings
-
-STALE_MARK = "!"
-"""After the status of an endpoint whose description could not be refreshed."""
 
 TRAIL_WINDOW = timedelta(hours=1)
 """How far back batch mode looks for CloudTrail events."""
@@ -122,7 +119,7 @@ async def _read(fleet: Any, trail: Any) -> Sections:
     if stale := snapshot.stale_endpoints:
         sections.endpoints_error = (
             f"{len(stale)} of {len(snapshot.endpoints)} endpoints could not be described; "
-            f"they are printed with ListEndpoints' status and their last description, marked {STALE_MARK}"
+            f"they are printed with ListEndpoints' status and their last description, marked {fmt.STALE_MARK}"
         )
         sections.failed.append("endpoints")
     names = [e.name for e in snapshot.endpoints]
@@ -229,7 +226,7 @@ def snapshot_text(snapshot: FleetSnapshot, settings: Settings) -> str:
         s = _summary(m)
         cells = (
             fmt.printable(endpoint.name),
-            fmt.printable(endpoint.status) + (STALE_MARK if endpoint.stale else ""),
+            (fmt.STALE_MARK if endpoint.stale else "") + fmt.printable(endpoint.status),
             fmt.MISSING if endpoint.never_described else str(endpoint.instance_count),
             fmt.compact(s["invocations_per_minute"]),
             fmt.compact(s["latency_avg_ms"]),
@@ -255,7 +252,7 @@ def _stale_lines(stale: tuple[Endpoint, ...]) -> list[str]:
     lines = []
     for reason, endpoints in by_reason.items():
         names = ", ".join(fmt.printable(e.name) + _described(e) for e in endpoints)
-        lines.append(f"{STALE_MARK} {fmt.printable(reason)} ({len(endpoints)}): {names}")
+        lines.append(f"{fmt.STALE_MARK} {fmt.printable(reason)} ({len(endpoints)}): {names}")
     return lines
 
 

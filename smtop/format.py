@@ -10,6 +10,9 @@ from rich.text import Text
 from smtop.catalog import METRICS
 
 MISSING = "—"
+STALE_MARK = "!"
+"""Before the status of an endpoint whose description could not be refreshed:
+``!InSvc`` in the table, ``!InService`` in the endpoint panel and in batch text."""
 
 
 def compact(value: float | None) -> str:

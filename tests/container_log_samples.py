@@ -29,6 +29,8 @@ class Sample:
     """Every request's latency in ms, slowest first (read by hand); empty: the lines carry none."""
     bins: tuple[tuple[str, float, float, int], ...] = ()
     """(5-minute bin, p50, p99, requests): nearest rank over each bin's latencies, by hand."""
+    untimed: tuple[tuple[str, int], ...] = ()
+    """(5-minute bin, request lines) where the request lines carry no duration, counted by hand."""
 
 
 def access(thread: str, request: str, status: int, ms: int) -> str:
@@ -112,6 +114,7 @@ SAMPLES = {
             ("10:41:30", '169.254.178.2 - - [18/Nov/2026:10:41:30 +0000] "GET /ping HTTP/1.1" 200 0 "-" "AHC/2.0"'),
             ("10:42:00", '169.254.178.2 - - [18/Nov/2026:10:42:00 +0000] "POST /invocations HTTP/1.1" 500 97 "-" "AHC/2.0"'),
         ),
+        untimed=(("2026-11-18 10:40:00.000", 2),),
     ),
     "vllm": Sample(
         "encode/uvicorn uvicorn/config.py (LOGGING_CONFIG access format) and uvicorn/logging.py; "
@@ -122,6 +125,7 @@ SAMPLES = {
             ("10:43:07", 'INFO:     169.254.178.2:47930 - "POST /invocations HTTP/1.1" 400 Bad Request'),
             ("10:43:10", "INFO 11-18 10:43:10 [loggers.py:123] Engine 000: Avg prompt throughput: 412.3 tokens/s, Avg generation throughput: 1023.8 tokens/s, Running: 7 reqs, Waiting: 0 reqs, GPU KV cache usage: 31.4%, Prefix cache hit rate: 12.0%"),
         ),
+        untimed=(("2026-11-18 10:40:00.000", 2),),
     ),
     "triton": Sample(
         "triton-inference-server/server src/sagemaker_server.cc (LOG_VERBOSE(1) SageMaker request), docker/sagemaker/serve "
@@ -131,12 +135,32 @@ SAMPLES = {
             ("10:44:00", 'I1118 10:44:00.118377 93 infer_request.cc:133] "[request id: <id_unknown>] Setting state from INITIALIZED to PENDING"'),
             ("10:44:05", 'I1118 10:44:05.000912 93 sagemaker_server.cc:154] "SageMaker request: 0 /ping"'),
         ),
+        untimed=(("2026-11-18 10:40:00.000", 1),),
     ),
     "djl": Sample(
         "deepjavalibrary/djl-serving serving/src/main/conf/log4j2-plain.xml (ACCESS_LOG to a file only) and "
         "engines/python/src/main/java/ai/djl/python/engine/PyProcess.java (the worker's stdout)",
         (
             ("10:45:00", "[INFO ] PyProcess - W-241-model-stdout: INFO 11-18 10:45:00 [loggers.py:123] Engine 000: Avg prompt throughput: 0.0 tokens/s, Avg generation throughput: 88.1 tokens/s, Running: 2 reqs, Waiting: 0 reqs, GPU KV cache usage: 4.0%, Prefix cache hit rate: 0.0%"),
+        ),
+    ),
+}
+
+# Endpoints that served no request in the range: their health checks and periodic lines only.
+QUIET = {
+    "mms": Sample(
+        SAMPLES["mms"].source,
+        (
+            ("10:51:08", "2026-11-18T10:51:08,003 " + access("pool-2-thread-3", "GET /ping", 200, 0)),
+            ("10:53:08", "2026-11-18T10:53:08,010 " + access("pool-2-thread-5", "GET /ping", 200, 1)),
+        ),
+    ),
+    "torchserve": Sample(
+        SAMPLES["torchserve"].source,
+        (
+            ("10:51:45", "2026-11-18T10:51:45,001 [INFO ] pool-3-thread-1 TS_METRICS - CPUUtilization.Percent:2.5|#Level:Host|#hostname:container-0.local,timestamp:1794999105"),
+            ("10:51:50", "2026-11-18T10:51:50,007 " + access("pool-3-thread-2", "GET /ping", 200, 1)),
+            ("10:52:50", "2026-11-18T10:52:50,004 " + access("pool-3-thread-4", "GET /ping", 200, 0)),
         ),
     ),
 }

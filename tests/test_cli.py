@@ -254,7 +254,7 @@ def test_batch_prints_an_endpoint_it_could_not_describe_marked_and_says_why(wall
         (line,) = result.stderr.strip().splitlines()
         assert line.startswith("smtop: endpoints: 1 of 1 endpoints could not be described")
     row = next(line for line in text.stdout.splitlines() if line.startswith("batch-endpoint"))
-    assert row.split()[1:3] == ["InService!", "—"]  # ListEndpoints' status, marked; no instance count known
+    assert row.split()[1:3] == ["!InService", "—"]  # ListEndpoints' status, marked before it as in the table; no instance count known
     assert "! Access denied while calling sagemaker DescribeEndpoint" in text.stdout
     assert "sagemaker:DescribeEndpoint" in text.stdout and "batch-endpoint (never described)" in text.stdout
     assert "FIRING ALARMS (2)" in text.stdout  # the other sections are still read (the metric alarm and its composite)

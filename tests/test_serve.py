@@ -292,6 +292,20 @@ class Tab:
     async def open(self, url: str) -> None:
         await self.call("Page.navigate", url=url)
 
+    async def reload(self, timeout: float) -> None:
+        """Reload, and return once a new document has replaced the old one (a fixed
+        wait could still read the old page's screen on a slow machine)."""
+        await self.evaluate("window.__smtopOldDocument = true")
+        await self.call("Page.reload")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            # None while the old document's context is torn down: not an answer yet.
+            if await self.evaluate("document.readyState !== 'loading' && window.__smtopOldDocument === undefined"):
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError("the page did not reload")
+
     async def screen(self, wanted: list[str], timeout: float) -> str:
         """xterm's text once every wanted string shows."""
         loop = asyncio.get_running_loop()
@@ -371,8 +385,7 @@ async def test_off_loopback_the_browser_gets_a_403_without_the_token_and_the_con
             assert served.printed().count(served.token) == 2
 
             # Reloading (textual-serve's Restart does it too) keeps working on the cookie.
-            await tab.call("Page.reload")
-            await asyncio.sleep(0.5)
+            await tab.reload(timeout=20)
             await tab.screen(wanted, timeout=20)
 
         await _with_tab(devtools, use)

@@ -50,9 +50,16 @@ Why it is shaped so:
 - **Live Tail when offered, polling otherwise.**  StartLiveTail pushes events
   within about a second instead of a poll interval, but it is not offered
   everywhere: moto answers and ends the stream at once; an IAM policy may
-  deny it; a region or an emulator may not have it.  Any failure to start,
-  or a session that ends within ``min_live`` seconds, switches the tail to
-  polling for good, with a notice.  botocore sends StartLiveTail to a
+  deny it; a region or an emulator may not have it.  Until a session has
+  run on the tail, any failure to start, or a session that ends within
+  ``min_live`` seconds, switches the tail to polling for good, with a
+  notice.  Once one has run, Live Tail is offered here, so a later failure
+  is passing: the account's concurrent-session quota is taken
+  (LimitExceededException), StartLiveTail is throttled, the connection
+  dropped.  The tail then polls on the same cursor and tries Live Tail again
+  after a backoff that doubles up to :data:`LIVE_RETRY_MAX` (each try may
+  open a session, which is billed; polling shows every line meanwhile), and
+  the notice says when.  botocore sends StartLiveTail to a
   ``stream-`` prefixed host (the operation's ``hostPrefix`` in the service
   model); an endpoint URL whose host is an IP address or ``localhost`` (the
   simulator, LocalStack) cannot take a prefix (``smtop.aws.session`` turns
@@ -115,6 +122,8 @@ LIVE_SESSION_LIMIT = timedelta(hours=3)
 """The service ends a Live Tail session after 3 hours."""
 LIVE_RENEW_AFTER = timedelta(hours=2, minutes=55)
 """When smtop renews a session itself, before the service cuts it."""
+LIVE_RETRY_MAX = 300.0
+"""Longest wait, seconds, before trying Live Tail again after it failed to restart."""
 
 _Where = tuple[str, int]  # (stream, hash(message)) at one timestamp
 
@@ -370,6 +379,10 @@ class LogTail:
         self.live = live
         """Whether Live Tail is still worth trying (False once it proved not offered)."""
         self.live_gate = live_gate or LiveTailGate()
+        self._live_ran = False
+        """A Live Tail session has run on this tail: the service offers it here."""
+        self._live_failures = 0  # restarts in a row that failed or ended at once, for the backoff
+        self._live_retry_at = 0.0  # event-loop time before which Live Tail is not tried again
         self._arn: str | None = None
         self.live_renew_after = live_renew_after.total_seconds()
         self.min_live = min_live
@@ -414,7 +427,24 @@ class LogTail:
 
     @property
     def _live_wanted(self) -> bool:
-        return self.live and self.live_gate.is_open
+        return self.live and self.live_gate.is_open and asyncio.get_running_loop().time() >= self._live_retry_at
+
+    async def _wait_for_live(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for Live Tail to be wanted again; return whether it is.
+
+        Returns at once when the gate opens, but never before the retry time
+        of a failed restart.
+        """
+        if not self.live:
+            await asyncio.sleep(timeout)
+            return False
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        hold = self._live_retry_at - loop.time()
+        if hold > 0:
+            await asyncio.sleep(min(hold, timeout))
+        await self.live_gate.wait(True, timeout=max(0.0, deadline - loop.time()))
+        return self._live_wanted
 
     # -- polling -------------------------------------------------------------
 
@@ -506,8 +536,7 @@ class LogTail:
     def _next_delay(self) -> float:
         self._failures += 1
         self.stats.failures += 1
-        delay = min(self.max_backoff, self.backoff * 2 ** (self._failures - 1))
-        return delay * random.uniform(0.5, 1.0)  # jitter: many tails must not retry in step
+        return _backoff(self.backoff, self._failures, self.max_backoff)
 
     def _recovered(self) -> str | None:
         if not self._failures:
@@ -618,10 +647,8 @@ class LogTail:
                 # to poll_interval.
                 wait = self.poll_interval if update is not None and update.events else min(self.quiet_interval, wait * 2)
                 self.stats.last_wait = wait
-                if self.live and await self.live_gate.wait(True, timeout=wait):
+                if await self._wait_for_live(wait):
                     return  # the console wants Live Tail again: at once, not after the wait
-                if not self.live:
-                    await asyncio.sleep(wait)
 
     def _interval_label(self) -> str:
         if self.quiet_interval > self.poll_interval:
@@ -643,7 +670,7 @@ class LogTail:
         except (SmtopError, _LiveUnavailable) as error:
             yield self._fallback(str(error).rstrip("."))
             return
-        first, short, sampled = True, 0, False
+        announce, short, sampled = True, 0, False
         while True:
             if not self.live_gate.is_open:
                 yield self._paused()
@@ -652,15 +679,8 @@ class LogTail:
             try:
                 stream = await self._start_live(arn)
             except _LiveUnavailable as error:
-                if first or short >= 2:
-                    yield self._fallback(str(error))
-                    return
-                short += 1
-                delay = self._next_delay()
-                yield TailUpdate(self.group, mode=self.mode, notice=f"Live Tail could not reconnect ({error}); "
-                                 f"retrying in {_seconds(delay)}.")
-                await asyncio.sleep(delay)
-                continue
+                yield self._retry_later(str(error)) if self._live_ran else self._fallback(str(error))
+                return
             self.mode = "live"
             self.stats.live_sessions += 1
             scan = TailScan(self.cursor, self.cursor.floor, live=True)
@@ -668,9 +688,9 @@ class LogTail:
             try:
                 # What was ingested while no session was open; the cursor drops
                 # what the session delivers again.
-                async for update in self._catch_up(first):
+                async for update in self._catch_up(announce):
                     yield update
-                first = False
+                announce = False
                 events = stream.__aiter__()
                 closed = asyncio.ensure_future(self.live_gate.wait(False))
                 try:
@@ -733,6 +753,10 @@ class LogTail:
             finally:
                 _close(stream)
             lasted = loop.time() - started
+            if ended_by in ("paused", "renew") or lasted >= self.min_live:
+                # The service kept it open until smtop ended it, or long enough.  A
+                # session that ends at once does not reset the backoff of restarts.
+                self._live_ran, self._live_failures = True, 0
             if ended_by == "paused":
                 # Nobody is reading: stop paying for the session and poll on.
                 yield self._paused()
@@ -745,6 +769,9 @@ class LogTail:
                 short = 0
                 yield TailUpdate(self.group, mode="live", notice=f"Live Tail session {ended_by}; reconnecting.")
                 continue
+            if self._live_ran:
+                yield self._retry_later(f"the session {ended_by} after {lasted:.1f} s")
+                return
             # Ended at once: the service behind the endpoint does not stream
             # (moto), or keeps failing.
             short += 1
@@ -807,6 +834,21 @@ class LogTail:
             self.group, mode="poll", notice=f"Live Tail paused ({reason}); polling every {self._interval_label()}."
         )
 
+    def _retry_later(self, reason: str) -> TailUpdate:
+        """Live Tail ran here before and could not restart now: poll, and try again after a backoff."""
+        self.mode = "poll"
+        self._live_failures += 1
+        self.stats.failures += 1
+        delay = _backoff(self.backoff, self._live_failures, LIVE_RETRY_MAX)
+        self._live_retry_at = asyncio.get_running_loop().time() + delay
+        log.debug("Live Tail of %s could not restart (%s); next try in %.1f s", self.group, reason, delay)
+        return TailUpdate(
+            self.group,
+            mode="poll",
+            notice=f"Live Tail could not restart ({reason}); polling every {self._interval_label()}, "
+            f"trying Live Tail again in {_seconds(delay)}.",
+        )
+
     def _fallback(self, reason: str) -> TailUpdate:
         self.live = False
         self.mode = "poll"
@@ -816,6 +858,12 @@ class LogTail:
             mode="poll",
             notice=f"Live Tail is not available here ({reason}); polling every {self._interval_label()}.",
         )
+
+
+def _backoff(first: float, failures: int, longest: float) -> float:
+    """The wait after ``failures`` failures in a row: doubling from ``first`` up to ``longest``, with jitter."""
+    delay = min(longest, first * 2 ** (failures - 1))
+    return delay * random.uniform(0.5, 1.0)  # jitter: many tails must not retry in step
 
 
 def _is_connection_error(error: BaseException) -> bool:

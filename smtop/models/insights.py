@@ -16,26 +16,33 @@ FINAL_STATES = frozenset({"Complete", "Failed", "Cancelled", "Timeout", "Unknown
 
 @dataclass(frozen=True, slots=True)
 class Measure:
-    """The value a saved query reads out of log lines, so a run can say when no line had it.
+    """The value a saved query reads out of request lines, so a run can say why it has none.
 
     Some model servers log each request's duration and some do not (nginx's
-    ``combined`` line, uvicorn, Triton): a latency query over the latter
-    scans lines and finds nothing to measure, which is not the same as "no
-    requests".  ``column`` is the result column that holds the value;
-    ``absent`` is what to say when a completed run scanned lines and no row
-    has that column.
+    ``combined`` line, uvicorn, Triton), and a quiet endpoint logs only its
+    ``/ping`` health checks.  A query with a measure keeps every request line
+    it recognises, with the value where the line carries it, so a complete
+    run tells the cases apart: rows with the value (nothing to say); rows
+    (request lines, or groups of them) of which none has it (``absent``: these
+    logs do not carry it); no row (``none``: no request in the range).
+    ``column`` is the result column that holds the value.
     """
 
     column: str
     absent: str
+    none: str
 
-    def missing_from(self, progress: QueryProgress) -> bool:
-        """Whether ``progress`` is a completed run over some lines in which no row has the value."""
-        return (
-            progress.status == "Complete"
-            and progress.stats.records_scanned > 0
-            and self.column not in progress.fields
-        )
+    def note(self, progress: QueryProgress) -> str | None:
+        """What to say under a run's rows: ``absent``, ``none``, or None (a value was there, or not done)."""
+        if progress.status != "Complete":
+            return None
+        if not progress.rows:
+            return self.none
+        if self.column in progress.fields:
+            at = progress.fields.index(self.column)
+            if any(row[at] not in (None, "") for row in progress.rows):
+                return None
+        return self.absent
 
 
 @dataclass(frozen=True, slots=True)

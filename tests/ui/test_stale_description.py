@@ -81,11 +81,13 @@ async def test_the_row_and_the_panel_say_the_description_is_old_and_why():
         assert table.selected_name == "fresh"
         text = "\n".join(lines(detail))
         assert "described" not in text and "AllTraffic" in text
+        assert "status InService" in " ".join(text.split())
 
         await pilot.press("down")
         await pilot.pause()
         assert table.selected_name == "throttled"
         text = " ".join(" ".join(lines(detail)).split())
+        assert "status !Updating" in text  # the mark where the table has it: before the status
         assert "described 10:55:30Z, not since" in text
         assert THROTTLED in text
         assert "Variants, types and counts are from that description" in text
@@ -94,6 +96,7 @@ async def test_the_row_and_the_panel_say_the_description_is_old_and_why():
         await pilot.press("down")
         await pilot.pause()
         text = " ".join(" ".join(lines(detail)).split())
+        assert "status !InService" in text
         assert "described not yet" in text
         assert "[bold]Access denied[/bold]" in text  # markup from AWS shown as text
         assert "\x1b" not in text

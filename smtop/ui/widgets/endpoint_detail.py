@@ -29,8 +29,11 @@ class EndpointDetail(Static):
         table.add_column(no_wrap=True, min_width=9)
         table.add_column(no_wrap=True, overflow="ellipsis")
         # Every value here came from AWS: Text(), never markup.
-        table.add_row(Text("status", style="dim"), safe_text(endpoint.status))
         stale = endpoint.stale
+        status = safe_text(endpoint.status)
+        if stale is not None:
+            status = Text.assemble((fmt.STALE_MARK, "bold yellow"), status)
+        table.add_row(Text("status", style="dim"), status)
         if stale is not None:
             when = f"{fmt.clock_time(stale.described_at)}, not since" if stale.described_at else "not yet"
             table.add_row(Text("described", style="dim"), Text(when, style="bold yellow"))

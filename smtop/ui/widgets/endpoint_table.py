@@ -43,8 +43,6 @@ _STATUS_SHORT = {
     "Failed": "FAILED",
 }
 NAME_MIN_WIDTH = 16
-STALE_MARK = "!"
-"""Before the status of an endpoint whose description could not be refreshed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +84,7 @@ def _columns() -> tuple[Column, ...]:
         status = _STATUS_SHORT.get(endpoint.status, printable(endpoint.status))
         style = _STATUS_STYLE.get(endpoint.status, "")
         if endpoint.stale is not None:
-            return Text.assemble((STALE_MARK, "bold yellow"), (status, style))
+            return Text.assemble((fmt.STALE_MARK, "bold yellow"), (status, style))
         return Text(" " + status, style=style)
 
     def instances_cell(endpoint: Endpoint, _m) -> Text:

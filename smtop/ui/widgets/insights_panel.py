@@ -429,8 +429,8 @@ class InsightsPanel(Vertical):
             text += f"\nfor {request.endpoint} (not the selected endpoint)"
         if progress.notice:
             text += f"\n{progress.notice}"
-        if request.measure is not None and request.measure.missing_from(progress):
-            text += f"\n{request.measure.absent}"
+        if request.measure is not None and (note := request.measure.note(progress)):
+            text += f"\n{note}"
         if progress.error:
             kind = "Malformed query" if progress.status == "Malformed" else "Failed"
             text += f"\n{kind}: {progress.error}"
