@@ -112,12 +112,10 @@ async def test_log_tail_shows_every_line_once_across_throttling_drops_and_a_rest
         reader = asyncio.create_task(read())
         writer.start()
         fsim.reset_calls()
-        fsim.inject("throttle", "logs", "FilterLogEvents", share=0.5)
-        await asyncio.sleep(0.8)
-        fsim.clear_faults()
-        fsim.inject("drop", "logs", "FilterLogEvents", share=0.4)
-        await asyncio.sleep(0.8)
-        fsim.clear_faults()
+        for kind, share in (("throttle", 0.5), ("drop", 0.4)):
+            fsim.inject(kind, "logs", "FilterLogEvents", share=share)
+            await until_injected(fsim, 2)  # however slowly a loaded machine polls
+            fsim.clear_faults()
         fsim.outage(1.0)
         await asyncio.sleep(0.2)
         await asyncio.to_thread(writer.join, 60)
@@ -143,6 +141,14 @@ async def test_log_tail_shows_every_line_once_across_throttling_drops_and_a_rest
     assert any("no events were lost" in n for n in notices)
     filter_calls = state["calls"].get("logs:FilterLogEvents", 0)
     assert filter_calls < 400, filter_calls  # ~0.1 s polls over ~6 s; a tight loop makes thousands
+
+
+async def until_injected(fsim, count: int, timeout: float = 20.0) -> None:
+    """Until the active fault rule has hit ``count`` calls."""
+    deadline = time.monotonic() + timeout
+    while sum(rule["injected"] for rule in fsim.faults()["faults"]) < count:
+        assert time.monotonic() < deadline, "the fault was never hit"
+        await asyncio.sleep(0.05)
 
 
 async def wait_until_back(fsim, timeout: float = 10.0) -> None:

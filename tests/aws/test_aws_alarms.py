@@ -84,9 +84,21 @@ def make_alarm(cw, endpoint: str = "ep-a", **extra) -> str:
 
 
 async def test_the_fleet_alarms_are_read_with_state_and_endpoint(sim, test_credentials, clock):
-    raw = boto3.client("cloudwatch", endpoint_url=sim.url, region_name="us-east-1").describe_alarms()["MetricAlarms"]
-    async with AwsSession(region="us-east-1", endpoint_url=sim.url, max_attempts=1) as aws:
-        snapshot = await AlarmMonitor(aws, clock).refresh(["llm-chat-canary"])
+    cloudwatch = boto3.client("cloudwatch", endpoint_url=sim.url, region_name="us-east-1")
+
+    def states() -> list:
+        return cloudwatch.describe_alarms()["MetricAlarms"]
+
+    # The simulator evaluates alarms as minutes pass: compare with a plain read that
+    # saw the same states before and after smtop's (a transition in between: again).
+    for _ in range(3):
+        raw = states()
+        async with AwsSession(region="us-east-1", endpoint_url=sim.url, max_attempts=1) as aws:
+            snapshot = await AlarmMonitor(aws, clock).refresh(["llm-chat-canary"])
+        if [(a["AlarmName"], a["StateValue"], a["StateTransitionedTimestamp"]) for a in states()] == [
+            (a["AlarmName"], a["StateValue"], a["StateTransitionedTimestamp"]) for a in raw
+        ]:
+            break
     sagemaker = {a["AlarmName"]: a for a in raw if a["Namespace"] in ("AWS/SageMaker", "/aws/sagemaker/Endpoints")}
     metric = [a for a in snapshot.alarms if isinstance(a, MetricAlarm)]
     assert {a.name for a in metric} == set(sagemaker) and len(sagemaker) >= 5
