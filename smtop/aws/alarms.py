@@ -111,9 +111,9 @@ def endpoint_of(raw: dict[str, Any], endpoints: frozenset[str]) -> tuple[bool, s
     return bool(namespaces & SAGEMAKER_NAMESPACES) or named is not None, named
 
 
-def parse_alarm(raw: dict[str, Any], endpoint: str | None) -> MetricAlarm:
-    """A DescribeAlarms MetricAlarm as the console's model."""
-    return MetricAlarm(
+def _alarm_fields(raw: dict[str, Any]) -> dict[str, Any]:
+    """What DescribeAlarms says of every alarm, metric or composite."""
+    return dict(
         name=raw["AlarmName"],
         state=raw.get("StateValue", "INSUFFICIENT_DATA"),
         arn=raw.get("AlarmArn", ""),
@@ -121,6 +121,14 @@ def parse_alarm(raw: dict[str, Any], endpoint: str | None) -> MetricAlarm:
         state_since=_utc(raw.get("StateTransitionedTimestamp") or raw.get("StateUpdatedTimestamp")),
         actions_enabled=bool(raw.get("ActionsEnabled", True)),
         alarm_actions=tuple(raw.get("AlarmActions") or ()),
+        description=raw.get("AlarmDescription", ""),
+    )
+
+
+def parse_alarm(raw: dict[str, Any], endpoint: str | None) -> MetricAlarm:
+    """A DescribeAlarms MetricAlarm as the console's model."""
+    return MetricAlarm(
+        **_alarm_fields(raw),
         namespace=raw.get("Namespace", ""),
         metric=raw.get("MetricName", "") or ("(metric math)" if raw.get("Metrics") else ""),
         dimensions=tuple((d["Name"], d["Value"]) for d in raw.get("Dimensions") or ()),
@@ -131,7 +139,6 @@ def parse_alarm(raw: dict[str, Any], endpoint: str | None) -> MetricAlarm:
         threshold=raw.get("Threshold"),
         comparison=raw.get("ComparisonOperator", ""),
         unit=raw.get("Unit"),
-        description=raw.get("AlarmDescription", ""),
         endpoint=endpoint,
     )
 
@@ -143,14 +150,7 @@ def parse_composite(raw: dict[str, Any], states: dict[str, str], endpoints: Iter
     """
     rule = raw.get("AlarmRule", "")
     return CompositeAlarm(
-        name=raw["AlarmName"],
-        state=raw.get("StateValue", "INSUFFICIENT_DATA"),
-        arn=raw.get("AlarmArn", ""),
-        reason=raw.get("StateReason", ""),
-        state_since=_utc(raw.get("StateTransitionedTimestamp") or raw.get("StateUpdatedTimestamp")),
-        actions_enabled=bool(raw.get("ActionsEnabled", True)),
-        alarm_actions=tuple(raw.get("AlarmActions") or ()),
-        description=raw.get("AlarmDescription", ""),
+        **_alarm_fields(raw),
         rule=rule,
         children=tuple(ChildAlarm(name, states.get(name)) for name in rule_children(rule)),
         endpoints=tuple(sorted(endpoints)),
