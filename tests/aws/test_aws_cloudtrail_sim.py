@@ -82,8 +82,10 @@ async def test_first_fill_pages_through_the_demo_trail_paced_and_filters_by_endp
     assert len(expected) > 50  # more than one page of sagemaker events
     # One ReadOnly=false query: the pages hold the window's writes of every service
     # (SNS's too), 50 a page, and none of its reads.
+    # (LookupEvents promises at most 50 a page, not full pages, and other tests' writes
+    # may land while the fill pages: one request more than the count's is still one query.)
     writes = await asyncio.to_thread(count_writes, sim, "us-east-1", NOW - timedelta(hours=3))
-    assert first.requests == math.ceil(writes / 50) >= 2 and first.added == len(first.events)
+    assert 2 <= first.requests <= math.ceil(writes / 50) + 1 and first.added == len(first.events)
     assert not any(e.read_only for e in first.events)
     assert [e.time for e in first.events] == sorted((e.time for e in first.events), reverse=True)
     # Paced to LookupEvents' 2 requests per second: no two requests closer than 0.5 s.
