@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 
 from textual.app import App, ComposeResult
 
-from smtop.catalog import METRICS
+from smtop.models.catalog import METRICS
 from smtop.models import Endpoint, EndpointMetrics, FleetSnapshot, MetricSeries, Variant
 from smtop.ui.widgets.endpoint_table import EndpointTable
 

@@ -43,7 +43,7 @@ from ptyproc import ALT_SCREEN, PtyProcess, shows
 from report import spread
 
 import smtop
-from smtop.settings import DEMO_REFRESH
+from smtop.config.settings import DEMO_REFRESH
 
 PACKAGE = Path(smtop.__file__).resolve().parent
 BASELINE_APP = Path(__file__).resolve().with_name("baseline_app.py")

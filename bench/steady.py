@@ -112,7 +112,7 @@ def _simulator_child(process: psutil.Process) -> psutil.Process | None:
 
 def measure(duration: float, log=print) -> list[Usage]:
     """smtop --demo (and its simulator), then the baseline, each for ``duration`` s."""
-    from smtop.settings import DEMO_REFRESH
+    from smtop.config.settings import DEMO_REFRESH
 
     log(f"  steady state: smtop --demo for {duration:g} s …")
     usages = run([*smtop_command(), "--demo"], DEMO_ENDPOINT, "smtop --demo", duration, "  its simulator child")

@@ -26,7 +26,7 @@ from textual.app import App  # noqa: E402
 from textual.pilot import Pilot  # noqa: E402
 
 from smtop.clock import FrozenClock  # noqa: E402
-from smtop.settings import Settings  # noqa: E402
+from smtop.config.settings import Settings  # noqa: E402
 from smtop.sim.process import SimProcess, spawn_sim  # noqa: E402
 from tests.conftest import SIM_NOW, SIM_SEED  # noqa: E402
 

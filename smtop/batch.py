@@ -29,13 +29,13 @@ from datetime import timedelta
 from typing import Any, Callable, TextIO
 
 from smtop import format as fmt
-from smtop.catalog import METRICS
+from smtop.models.catalog import METRICS
 from smtop.clock import Clock
 from smtop.errors import SmtopError, UnsupportedOperationError
 from smtop.models import Endpoint, EndpointMetrics, FleetSnapshot, StaleDescription
 from smtop.models.alarms import Alarm, AlarmsSnapshot, CompositeAlarm
 from smtop.models.cloudtrail import TrailEvent, TrailSnapshot
-from smtop.settings import Settings
+from smtop.config.settings import Settings
 
 TRAIL_WINDOW = timedelta(hours=1)
 """How far back batch mode looks for CloudTrail events."""

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Sequence
 from urllib.parse import urlsplit
 
 from smtop import __version__
-from smtop.argtypes import bounded
+from smtop.config.argtypes import bounded
 from smtop.clock import Clock, SystemClock
 from smtop.errors import SmtopError
-from smtop.config import GLYPHS, ConfigFile, config_path, load_config
-from smtop.settings import DEFAULT_LIVE_TAIL_IDLE, DEFAULT_REFRESH, DEMO_REFRESH, Settings
+from smtop.config.file import GLYPHS, ConfigFile, config_path, load_config
+from smtop.config.settings import DEFAULT_LIVE_TAIL_IDLE, DEFAULT_REFRESH, DEMO_REFRESH, Settings
 
 if TYPE_CHECKING:  # imported for real only when the console starts (aiobotocore is slow to import)
     from smtop.aws.console import ConsoleData
@@ -243,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = settings_from(args, load_config(config_path(args.config)))
     if args.print_config:
-        from smtop.config import effective_toml
+        from smtop.config.file import effective_toml
 
         print(effective_toml(settings, config_path(args.config)), end="")
         return 0
@@ -251,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("smtop: --demo runs against its own simulator; drop --endpoint-url/--profile", file=sys.stderr)
         return EXIT_USAGE
     if args.debug:
-        from smtop.debuglog import install_debug_log
+        from smtop.aws.debuglog import install_debug_log
 
         try:
             install_debug_log(args.debug)
@@ -357,7 +357,7 @@ def _recorder(path: str | None, settings: Settings, clock: Clock):
     """--record FILE: the recording every source of this run writes into."""
     if not path:
         return None
-    from smtop.replay import Recorder
+    from smtop.replay.recorder import Recorder
 
     return Recorder(path, clock, refresh=settings.refresh, window=settings.window)
 
@@ -369,7 +369,7 @@ def _connectors(settings: Settings, clock: Clock, sim, recorder) -> tuple:
     With --record both sources write into the one recording.
     """
 
-    from smtop.replay import recorded
+    from smtop.replay.recorder import recorded
 
     def connect() -> AbstractAsyncContextManager:
         opened = open_fleet(settings, clock, sim)
@@ -390,7 +390,8 @@ def _run_replay(settings: Settings, path: str, speed: float) -> int:
     """--replay: the console over a recording, offline, read-only, on the recording's clock."""
     from contextlib import nullcontext
 
-    from smtop.replay import RecordingError, ReplaySource, load_recording
+    from smtop.replay.codec import RecordingError
+    from smtop.replay.player import ReplaySource, load_recording
     from smtop.ui.app import SmtopApp
 
     try:

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from rich.text import Text
 
-from smtop.catalog import METRICS
+from smtop.models.catalog import METRICS
 
 MISSING = "—"
 STALE_MARK = "!"

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from smtop.alarm_form import (
+from smtop.models.alarm_draft import (
     AlarmDraft,
     apply_preset,
     build_request,

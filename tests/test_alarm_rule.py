@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from smtop.alarm_rule import AlarmRuleError, children, parse
+from smtop.models.alarm_rule import AlarmRuleError, children, parse
 
 
 def states(**named: str):

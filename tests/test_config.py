@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 
-from smtop.config import append_query, config_path, load_queries
+from smtop.config.file import append_query, config_path, load_queries
 from smtop.models.insights import SavedQuery
 
 
@@ -75,7 +75,7 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-from smtop.config import effective_toml, load_config, parse_duration  # noqa: E402
+from smtop.config.file import effective_toml, load_config, parse_duration  # noqa: E402
 
 SAMPLE = Path(__file__).resolve().parent.parent / "docs" / "config.sample.toml"
 
@@ -184,7 +184,7 @@ def test_print_config_of_a_malformed_file_shows_the_line_and_the_defaults(tmp_pa
 
 
 def test_effective_toml_of_the_defaults_is_valid_toml(tmp_path):
-    from smtop.settings import Settings
+    from smtop.config.settings import Settings
 
     text = effective_toml(Settings(), tmp_path / "none.toml")
     assert "(absent)" in text
@@ -203,7 +203,7 @@ async def test_a_config_alarm_preset_fills_the_new_alarm_form(tmp_path, sim):
 
     from smtop.cli import open_fleet
     from smtop.clock import FrozenClock
-    from smtop.settings import Settings
+    from smtop.config.settings import Settings
     from smtop.ui.app import SmtopApp
     from smtop.ui.screens.alarm_form import AlarmFormScreen
     from tests.conftest import SIM_NOW

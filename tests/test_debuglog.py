@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from smtop.aws.session import AwsSession
-from smtop.debuglog import install_debug_log, redact, remove_debug_log
+from smtop.aws.debuglog import install_debug_log, redact, remove_debug_log
 from tests.conftest import isolated_aws_env
 
 # Shaped like real credentials, so the patterns (not only the literal values) are exercised.

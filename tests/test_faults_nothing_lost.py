@@ -22,7 +22,7 @@ from botocore.config import Config
 from smtop.aws.fleet import FleetMonitor
 from smtop.aws.logs import LogTail
 from smtop.aws.session import AwsSession
-from smtop.catalog import METRICS
+from smtop.models.catalog import METRICS
 from smtop.clock import FrozenClock
 from smtop.errors import SmtopError
 from tests.conftest import SIM_NOW, isolated_aws_env, private_fault_sim

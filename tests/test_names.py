@@ -1,6 +1,6 @@
 import pytest
 
-from smtop.names import matches
+from smtop.models.names import matches
 
 
 @pytest.mark.parametrize(

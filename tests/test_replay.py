@@ -18,8 +18,11 @@ from smtop.aws.session import AwsSession
 from smtop.clock import FrozenClock
 from smtop.errors import ReadOnlyError
 from smtop.models.insights import QueryRequest
-from smtop import replay
-from smtop.replay import Recorder, RecordingError, RecordingSource, ReplayClock, ReplaySource, load_recording
+from smtop.replay import recorder as replay_recorder
+from smtop.replay import codec
+from smtop.replay.codec import RecordingError
+from smtop.replay.player import ReplayClock, ReplaySource, load_recording
+from smtop.replay.recorder import Recorder, RecordingSource
 from tests.conftest import SIM_NOW
 
 START = datetime.fromtimestamp(SIM_NOW, timezone.utc)
@@ -137,8 +140,8 @@ def test_replay_clock_speed_pause_and_seek() -> None:
 
 async def test_keyframes_and_deltas_rebuild_every_snapshot(sim, aws_env, tmp_path, monkeypatch):
     """More snapshots than a keyframe interval, read back in and out of order."""
-    monkeypatch.setattr(replay, "KEYFRAME_EVERY", 6)  # the real 60 only costs the test time
-    KEYFRAME_EVERY = replay.KEYFRAME_EVERY
+    monkeypatch.setattr(replay_recorder, "KEYFRAME_EVERY", 6)  # the real 60 only costs the test time
+    KEYFRAME_EVERY = replay_recorder.KEYFRAME_EVERY
     path = tmp_path / "long.smtop.gz"
     clock = FrozenClock(START - timedelta(minutes=KEYFRAME_EVERY + 10))
     recorder = Recorder(path, clock, refresh=60.0, window=timedelta(hours=3))
@@ -194,6 +197,6 @@ def test_an_endpoint_marked_stale_keeps_its_mark_through_a_recording() -> None:
                    stale=StaleDescription("AWS throttled smtop.", "DescribeEndpoint", START - timedelta(minutes=5)))
     never = Endpoint("b", "InService", stale=StaleDescription("Its turn had not come."))
     for endpoint in (old, never, Endpoint("c", "InService")):
-        written = json.loads(json.dumps(replay._enc_endpoint(endpoint)))
-        assert replay._dec_endpoint(written) == endpoint
-    assert "stale" not in replay._enc_endpoint(Endpoint("c", "InService"))  # recordings of described fleets are unchanged
+        written = json.loads(json.dumps(codec.enc_endpoint(endpoint)))
+        assert codec.dec_endpoint(written) == endpoint
+    assert "stale" not in codec.enc_endpoint(Endpoint("c", "InService"))  # recordings of described fleets are unchanged

@@ -12,8 +12,9 @@ import pytest
 from smtop.cli import build_parser, open_fleet
 from smtop.clock import FrozenClock
 from smtop.format import clock_time
-from smtop.replay import Recorder, ReplaySource, load_recording, recorded
-from smtop.settings import Settings
+from smtop.replay.player import ReplaySource, load_recording
+from smtop.replay.recorder import Recorder, recorded
+from smtop.config.settings import Settings
 from smtop.ui.app import SmtopApp
 from smtop.ui.widgets.endpoint_table import EndpointTable
 from smtop.ui.widgets.status_bar import StatusBar

@@ -12,7 +12,8 @@ from datetime import datetime, timedelta, timezone
 from smtop.aws.console import ConsoleData
 from smtop.aws.session import AwsSession
 from smtop.clock import FrozenClock
-from smtop.replay import Recorder, RecordingSource, ReplaySource, load_recording
+from smtop.replay.player import ReplaySource, load_recording
+from smtop.replay.recorder import Recorder, RecordingSource
 from tests.conftest import SIM_NOW, isolated_aws_env
 from tests.test_replay import FakeWall
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Callable, Iterable, Mapping
 
 from smtop.aws.buffers import SeriesBuffer
-from smtop.catalog import AGGREGATION, METRICS, Aggregation, MetricSpec
+from smtop.models.catalog import AGGREGATION, METRICS, Aggregation, MetricSpec
 from smtop.models import Endpoint, EndpointMetrics, MetricSeries, Variant
 
 _WEIGHTED_BY_INVOCATIONS = frozenset({"ModelLatency", "OverheadLatency"})

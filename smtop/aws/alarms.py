@@ -31,9 +31,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
-from smtop.alarm_rule import children as rule_children
+from smtop.models.alarm_rule import children as rule_children
 from smtop.aws.session import AwsSession
-from smtop.catalog import INSTANCE_NAMESPACE, INVOCATION_NAMESPACE
+from smtop.models.catalog import INSTANCE_NAMESPACE, INVOCATION_NAMESPACE
 from smtop.clock import Clock
 from smtop.errors import AccessDeniedError, NotFoundError, SmtopError, ThrottledError, UnsupportedOperationError
 from smtop.models.alarms import (
@@ -390,7 +390,7 @@ class AlarmMonitor:
 
     # -- changing ----------------------------------------------------------------
     async def put_alarm(self, request: dict[str, Any]) -> None:
-        """Send a PutMetricAlarm request built by :func:`smtop.alarm_form.build_request`."""
+        """Send a PutMetricAlarm request built by :func:`smtop.models.alarm_draft.build_request`."""
         cloudwatch = await self.aws.client("cloudwatch")
         with self.aws.errors("cloudwatch", "PutMetricAlarm"):
             await cloudwatch.put_metric_alarm(**request)

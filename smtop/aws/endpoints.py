@@ -40,7 +40,7 @@ from smtop.aws.session import AwsSession
 from smtop.clock import Clock, SystemClock
 from smtop.errors import CredentialsError, NotFoundError, SmtopError, ThrottledError
 from smtop.models import Endpoint, StaleDescription, Variant
-from smtop.names import matches
+from smtop.models.names import matches
 
 DESCRIBE_BUDGET = 20.0
 """Seconds a console refresh waits for its Describe calls: a third of the
@@ -156,7 +156,7 @@ class EndpointInventory:
     Args:
         aws: the open session.
         clock: the source of "now" for ``max_age``.
-        pattern: optional filter on endpoint names (:func:`smtop.names.matches`).
+        pattern: optional filter on endpoint names (:func:`smtop.models.names.matches`).
         max_age: re-describe an unchanged endpoint after this long anyway
             (instance counts can move without a status change being seen
             between two refreshes).

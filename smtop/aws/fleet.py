@@ -21,7 +21,7 @@ from typing import Mapping
 from smtop.aws.endpoints import EndpointInventory
 from smtop.aws.metrics import DEFAULT_OVERLAP, MetricPoller
 from smtop.aws.session import AwsSession
-from smtop.catalog import METRICS, MetricSpec
+from smtop.models.catalog import METRICS, MetricSpec
 from smtop.clock import Clock, SystemClock
 from smtop.models import FleetSnapshot
 
@@ -36,7 +36,7 @@ class FleetMonitor:
         period: seconds per datapoint.
         endpoint_pattern: glob (``fraud-*``) or substring filter on names.
         overlap: periods re-fetched each refresh for late datapoints.
-        metrics: the catalog to poll; defaults to all of ``smtop.catalog``.
+        metrics: the catalog to poll; defaults to all of ``smtop.models.catalog``.
 
     Example:
         >>> async with AwsSession(region="us-east-1") as aws:

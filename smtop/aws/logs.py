@@ -110,7 +110,6 @@ from smtop.errors import (
     SmtopError,
     ThrottledError,
 )
-from smtop.format import clock_time
 from smtop.models import LogEvent, LogGroup, TailUpdate
 from smtop.models.tail import LiveTailGate
 
@@ -137,7 +136,8 @@ def _seconds(delay: float) -> str:
 
 
 def _clock_text(ms: int) -> str:
-    return clock_time(datetime.fromtimestamp(ms / 1000, timezone.utc))
+    """A time in a notice, in UTC as the console shows every time."""
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%H:%M:%SZ")
 
 
 class TailCursor:

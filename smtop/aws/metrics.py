@@ -58,7 +58,7 @@ from typing import Any, Callable, Collection, Iterable, Mapping, Sequence
 from smtop.aws.aggregate import EndpointAggregator
 from smtop.aws.buffers import SeriesBuffer
 from smtop.aws.session import AwsSession, gather_or_raise
-from smtop.catalog import METRICS, MetricSpec, without_percentiles
+from smtop.models.catalog import METRICS, MetricSpec, without_percentiles
 from smtop.errors import UnsupportedOperationError
 from smtop.models import Endpoint, EndpointMetrics, PollStats, SeriesKey
 
@@ -192,7 +192,7 @@ class MetricPoller:
         max_queries: queries per call (the API maximum is 500).
         max_datapoints: datapoints per response page; more are fetched with
             NextToken (the API maximum, 100,800, is also its default).
-        metrics: the catalog to poll; defaults to all of ``smtop.catalog``.
+        metrics: the catalog to poll; defaults to all of ``smtop.models.catalog``.
     """
 
     def __init__(

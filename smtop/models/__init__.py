@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Mapping
 
-from smtop.catalog import METRICS, MetricSpec
+from smtop.models.catalog import METRICS, MetricSpec
 
 # Instance families that report GPUUtilization (Inferentia/Trainium report
 # NeuronCore metrics instead, so they are not "GPU" for smtop's purposes).

@@ -60,7 +60,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from smtop.alarm_rule import AlarmRuleError, Rule, alarm_name, parse
+from smtop.models.alarm_rule import AlarmRuleError, Rule, alarm_name, parse
 from smtop.sim.metric_store import MetricStore
 
 EVALUATION_INTERVAL = 60

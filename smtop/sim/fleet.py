@@ -342,7 +342,7 @@ def seed_alarms(
     import boto3
     from botocore.config import Config
 
-    from smtop.catalog import METRICS
+    from smtop.models.catalog import METRICS
 
     def client(service: str):
         return boto3.client(

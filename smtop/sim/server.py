@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 
-from smtop.argtypes import bounded
+from smtop.config.argtypes import bounded
 
 READY_PREFIX = "smtop sim listening on "
 """The stdout line that tells a parent process the simulator is ready."""

@@ -33,7 +33,7 @@ import threading
 from collections.abc import Iterable
 from statistics import NormalDist
 
-from smtop.catalog import INSTANCE_NAMESPACE, INVOCATION_NAMESPACE
+from smtop.models.catalog import INSTANCE_NAMESPACE, INVOCATION_NAMESPACE
 from smtop.sim.fleet import EndpointSpec, VariantSpec
 from smtop.sim.metric_store import MetricStore
 

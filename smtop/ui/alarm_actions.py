@@ -171,7 +171,7 @@ class AlarmActions:
         if endpoint is None or self.source is None:
             self.notify("Select an endpoint first: the new alarm watches it.", severity="warning")
             return
-        from smtop.alarm_form import initial_draft
+        from smtop.models.alarm_draft import initial_draft
         from smtop.ui.screens.alarm_form import AlarmFormScreen
 
         variants = tuple(v.name for v in endpoint.variants) or ("AllTraffic",)

@@ -40,7 +40,7 @@ from smtop.models.cloudtrail import TrailSnapshot
 from smtop.models.insights import QueryDefinitions, QueryProgress, QueryRequest, SavedQuery
 from smtop.models.switch import SwitchChoices, SwitchTarget
 from smtop.models.tail import LiveTailGate
-from smtop.settings import Settings
+from smtop.config.settings import Settings
 from smtop.ui.messages import RefreshFailed, SnapshotReady
 from smtop.ui.alarm_actions import AlarmActions
 from smtop.ui.replay_controls import SEEK_LARGE, SEEK_SMALL, ReplayControl, ReplayControls

@@ -24,7 +24,7 @@ TICK = 1.0
 
 
 class ReplayControl(Protocol):
-    """What the app steers in a replay (smtop.replay.ReplaySource)."""
+    """What the app steers in a replay (smtop.replay.player.ReplaySource)."""
 
     def position(self) -> ReplayPosition: ...
 

@@ -20,7 +20,7 @@ from aiohttp import web
 from moto.server import ThreadedMotoServer
 
 from smtop.aws.session import AwsSession
-from smtop.catalog import METRICS, without_percentiles
+from smtop.models.catalog import METRICS, without_percentiles
 from smtop.clock import FrozenClock
 from smtop.sim.wsgi import cbor_map
 

@@ -13,7 +13,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from smtop.alarm_form import build_request, initial_draft
+from smtop.models.alarm_draft import build_request, initial_draft
 from smtop.aws.alarms import AlarmMonitor, ack_rule_name
 from smtop.aws.session import AwsSession
 from smtop.clock import FrozenClock

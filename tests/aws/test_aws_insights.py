@@ -13,7 +13,7 @@ from smtop.aws.insights import InsightsRunner, put_query_definition, query_defin
 from smtop.aws.session import AwsSession
 from smtop.errors import ReadOnlyError
 from smtop.models.insights import QueryRequest, SavedQuery
-from smtop.queries import BUILT_IN
+from smtop.models.queries import BUILT_IN
 from tests.conftest import SIM_NOW
 
 CANARY_GROUP = "/aws/sagemaker/Endpoints/llm-chat-canary"

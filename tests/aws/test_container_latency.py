@@ -21,7 +21,7 @@ from botocore.config import Config
 from smtop.aws.insights import InsightsRunner
 from smtop.aws.session import AwsSession
 from smtop.models.insights import QueryProgress, QueryRequest
-from smtop.queries import BUILT_IN, LATENCY_MEASURE
+from smtop.models.queries import BUILT_IN, LATENCY_MEASURE
 from tests.conftest import SIM_NOW
 from tests.container_log_samples import QUIET, SAMPLES, Sample
 

@@ -18,11 +18,11 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from smtop.catalog import METRICS
+from smtop.models.catalog import METRICS
 from smtop.cli import main as cli_main
 from smtop.cli import open_fleet
 from smtop.format import printable
-from smtop.settings import Settings
+from smtop.config.settings import Settings
 from smtop.ui.app import SmtopApp
 from smtop.ui.widgets.endpoint_table import EndpointTable
 from smtop.ui.widgets.log_panel import LogPanel

@@ -23,11 +23,11 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from textual.widgets import Input, OptionList
 
-from smtop import config
+from smtop.config import file as config
 from smtop.aws.alarms import ack_description, ack_rule_name
 from smtop.cli import open_fleet
 from smtop.format import printable
-from smtop.settings import Settings
+from smtop.config.settings import Settings
 from smtop.ui.app import SmtopApp
 from smtop.ui.screens.alarm_form import AlarmFormScreen
 from smtop.ui.screens.trail_event import TrailEventScreen

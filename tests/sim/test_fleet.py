@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 from botocore.exceptions import ClientError
 
-from smtop.catalog import INSTANCE_NAMESPACE, INVOCATION_NAMESPACE, METRICS
+from smtop.models.catalog import INSTANCE_NAMESPACE, INVOCATION_NAMESPACE, METRICS
 from tests.conftest import SIM_NOW
 
 ROLE = "arn:aws:iam::123456789012:role/test"

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 import pytest
 from botocore.exceptions import ClientError
 
-from smtop.queries import BUILT_IN
+from smtop.models.queries import BUILT_IN
 from tests.conftest import SIM_NOW
 from tests.sim.conftest import WRITE_REGION, make_client
 

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from smtop.queries import BUILT_IN
+from smtop.models.queries import BUILT_IN
 from smtop.sim.insights import Event, check, parse_query, run
 from smtop.sim.log_formats import FORMATS
 

@@ -295,7 +295,7 @@ def test_request_lines_carry_the_latency_the_metrics_count(logs, cloudwatch):
     """Over the last half hour, the median of the durations the request lines carry
     is the median of ModelLatency (µs) within a quarter, for each container that
     logs one; the nginx endpoints' lines carry none."""
-    from smtop.queries import BUILT_IN
+    from smtop.models.queries import BUILT_IN
 
     query = next(q for q in BUILT_IN if q.name == "slowest requests").query.replace("| limit 20\n", "| limit 10000\n")
     for endpoint in DEMO_FLEET:

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from smtop.clock import FrozenClock
-from smtop.settings import Settings
+from smtop.config.settings import Settings
 from tests.conftest import SIM_NOW, isolated_aws_env
 
 

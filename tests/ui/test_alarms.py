@@ -19,7 +19,7 @@ from textual.widgets import Input, Select
 from smtop.aws.alarms import ack_rule_name
 from smtop.cli import open_fleet
 from smtop.clock import FrozenClock
-from smtop.settings import Settings
+from smtop.config.settings import Settings
 from smtop.sim.process import spawn_sim
 from smtop.ui.app import SmtopApp
 from smtop.ui.screens.alarm_ack import AlarmAckScreen

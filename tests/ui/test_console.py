@@ -10,7 +10,7 @@ from textual import events
 from textual.widgets import Input
 
 from smtop.cli import open_fleet
-from smtop.settings import Settings
+from smtop.config.settings import Settings
 from smtop.ui.app import SmtopApp
 from smtop.ui.screens.help import HelpScreen
 from smtop.ui.screens.metric_detail import MetricDetailScreen

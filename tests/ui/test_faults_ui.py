@@ -27,7 +27,7 @@ import pytest
 from botocore.config import Config
 
 from smtop.cli import open_fleet
-from smtop.settings import Settings
+from smtop.config.settings import Settings
 from smtop.sim.process import spawn_sim
 from smtop.ui.alarm_actions import AlarmChanged
 from smtop.ui.app import SmtopApp

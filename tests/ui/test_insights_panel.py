@@ -12,7 +12,7 @@ from botocore.config import Config
 from textual.widgets import DataTable, TextArea
 
 from smtop.cli import open_fleet
-from smtop.settings import Settings
+from smtop.config.settings import Settings
 from smtop.ui.app import SmtopApp
 from smtop.ui.screens.insights_editor import InsightsEditorScreen, suggestions
 from smtop.ui.screens.insights_results import InsightsResultsScreen

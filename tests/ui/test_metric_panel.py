@@ -12,7 +12,7 @@ import pytest
 from textual.app import App, ComposeResult
 
 from smtop import format as fmt
-from smtop.catalog import METRICS
+from smtop.models.catalog import METRICS
 from smtop.models import EndpointMetrics, MetricSeries
 from smtop.ui.widgets.metric_panel import LABEL_WIDTH, VALUE_WIDTH, MetricPanel, MetricRow
 

@@ -8,7 +8,7 @@ import socket
 from moto.server import ThreadedMotoServer
 
 from smtop.cli import open_fleet
-from smtop.settings import Settings
+from smtop.config.settings import Settings
 from smtop.sim.process import spawn_sim
 from smtop.ui.app import SmtopApp
 from smtop.ui.widgets.endpoint_table import EndpointTable

@@ -16,7 +16,7 @@ import pytest
 
 from smtop.cli import open_fleet
 from smtop.models.switch import SwitchTarget
-from smtop.settings import Settings
+from smtop.config.settings import Settings
 from smtop.sim.fleet import DEMO_FLEET
 from smtop.ui.app import SmtopApp
 from smtop.ui.screens.mfa_code import MfaCodeScreen

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from smtop.cli import open_fleet
-from smtop.settings import Settings
+from smtop.config.settings import Settings
 from smtop.ui.app import SmtopApp
 from tests.ui.conftest import wait_for
 

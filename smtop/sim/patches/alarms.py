@@ -15,7 +15,7 @@ moto still parses and serializes every protocol):
   (Put/Get/List/DeleteAlarmMuteRule) are implemented here.
 - PutCompositeAlarm (moto stores an ``AlarmRule`` only through its
   PutMetricAlarm handler and has no PutCompositeAlarm): validated as the API
-  reference describes the rule (:mod:`smtop.alarm_rule`), the children must
+  reference describes the rule (:mod:`smtop.models.alarm_rule`), the children must
   exist, an actions suppressor needs its wait and extension periods; the
   composite starts INSUFFICIENT_DATA, follows its children, has history, and
   DescribeAlarms returns every CompositeAlarm field.
@@ -34,7 +34,7 @@ from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.responses import ActionResult, EmptyResult
 from moto.utilities.utils import get_partition
 
-from smtop.alarm_rule import AlarmRuleError, alarm_name, parse
+from smtop.models.alarm_rule import AlarmRuleError, alarm_name, parse
 from smtop.sim.alarms import AlarmEngine, AlarmInputError, MAX_MUTE_TARGETS, MuteRule, Schedule, Verdict
 from smtop.sim.clock import SimClock
 from smtop.sim.metric_store import to_epoch

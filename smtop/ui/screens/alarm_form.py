@@ -4,7 +4,7 @@ The form shows, while it is filled in, the exact PutMetricAlarm request it
 will send (thresholds converted to the metric's unit) and every validation
 problem; ctrl+s sends it.  PutMetricAlarm silently replaces an alarm of the
 same name, so an existing name needs a second ctrl+s to confirm.  The rules
-themselves live in :mod:`smtop.alarm_form`.
+themselves live in :mod:`smtop.models.alarm_draft`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Select, Static
 
-from smtop.alarm_form import (
+from smtop.models.alarm_draft import (
     COMPARISONS,
     PRESET_LABELS,
     STATISTICS,
@@ -34,7 +34,7 @@ from smtop.alarm_form import (
     threshold_note,
     validate,
 )
-from smtop.catalog import METRICS
+from smtop.models.catalog import METRICS
 from smtop.errors import SmtopError
 from smtop.format import printable
 
@@ -163,7 +163,7 @@ class AlarmFormScreen(ModalScreen[dict[str, Any] | None]):
         self._refresh_view()
 
     def _config_presets(self) -> dict[str, dict[str, str]]:
-        """The config file's presets (smtop.config.AlarmPreset), keyed apart from the built-in ones."""
+        """The config file's presets (smtop.config.file.AlarmPreset), keyed apart from the built-in ones."""
         presets = getattr(getattr(self.app, "settings", None), "alarm_presets", ())
         return {f"config:{p.name}": dict(p.fields) for p in presets}
 

@@ -14,7 +14,7 @@ from textual_plotext import PlotextPlot
 from smtop import format as fmt
 from smtop.ui.themes import glyphs_of, plot_marker
 from smtop.format import printable, safe_text
-from smtop.catalog import METRICS
+from smtop.models.catalog import METRICS
 from smtop.models import EndpointMetrics
 from smtop.models.cloudtrail import TrailEvent
 

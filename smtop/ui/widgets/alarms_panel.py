@@ -19,8 +19,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from smtop.alarm_form import COMPARISONS, display_unit, from_metric_unit
-from smtop.catalog import METRICS
+from smtop.models.alarm_draft import COMPARISONS, display_unit, from_metric_unit
+from smtop.models.catalog import METRICS
 from smtop.format import clock_time, printable
 from smtop.models.alarms import Alarm, AlarmsSnapshot, CompositeAlarm, MetricAlarm
 

@@ -19,7 +19,7 @@ from textual.message import Message
 from smtop import format as fmt
 from smtop.format import printable
 from smtop.models import Endpoint, EndpointMetrics, FleetSnapshot
-from smtop.names import matches
+from smtop.models.names import matches
 from smtop.ui.widgets.row_table import RowTable
 
 _STATUS_STYLE = {

@@ -1,7 +1,7 @@
 """The INSIGHTS side panel: saved Logs Insights queries, run against the selected endpoint.
 
 Queries come from three places, labelled by source: smtop's built-ins
-(:mod:`smtop.queries`), the user's config file (:mod:`smtop.config`) and
+(:mod:`smtop.models.queries`), the user's config file (:mod:`smtop.config.file`) and
 the account's query definitions (DescribeQueryDefinitions).  A run happens
 in one exclusive worker that posts :class:`InsightsPanel.Progressed`
 messages; a run belongs to the endpoint selected when it started, and
@@ -27,11 +27,11 @@ from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from smtop import config
+from smtop.config import file as config
 from smtop.errors import ReadOnlyError, SmtopError
 from smtop.format import compact, printable, safe_text
 from smtop.models.insights import QueryDefinitions, QueryProgress, QueryRequest, QueryStats, SavedQuery
-from smtop.queries import BUILT_IN
+from smtop.models.queries import BUILT_IN
 from smtop.ui.screens.insights_editor import InsightsEditorScreen
 
 if TYPE_CHECKING:

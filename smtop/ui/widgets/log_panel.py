@@ -30,7 +30,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
-from smtop.config import duration_label
+from smtop.config.file import duration_label
 from smtop.errors import AccessDeniedError, CredentialsError, NotFoundError, ServiceError, SmtopError
 from smtop.format import safe_text
 from smtop.models import TailUpdate

@@ -13,7 +13,7 @@ from textual.strip import Strip
 from textual.widgets import ListItem, ListView
 
 from smtop import format as fmt
-from smtop.catalog import METRICS, MetricSpec
+from smtop.models.catalog import METRICS, MetricSpec
 from smtop.models import EndpointMetrics, MetricSeries
 from smtop.ui.widgets.spark import SPARK_COMPONENTS, SPARK_CSS, SparkColors, SparkPainter
 

@@ -48,8 +48,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from smtop.alarm_form import COMPARISONS, STATISTICS
-from smtop.catalog import METRICS
+from smtop.models.alarm_draft import COMPARISONS, STATISTICS
+from smtop.models.catalog import METRICS
 from smtop.models.insights import SavedQuery
 
 ENV_VAR = "SMTOP_CONFIG"
@@ -348,7 +348,7 @@ DEFAULT_THEME = "textual-dark"
 
 
 def effective_toml(settings: Any, path: Path) -> str:
-    """The config smtop runs with (``smtop.settings.Settings``), as TOML a user can copy into
+    """The config smtop runs with (``smtop.config.settings.Settings``), as TOML a user can copy into
     ``path``, each value followed by a comment saying where it came from."""
     import tomli_w
 

@@ -6,7 +6,7 @@ where a unit test reaches it.  The user types a threshold in the unit the
 console shows (ms for latencies, % for utilization, a count per period for
 errors); CloudWatch compares against the metric's own unit (SageMaker
 publishes ModelLatency and OverheadLatency in microseconds), so the
-conversion happens once, here, with :class:`smtop.catalog.MetricSpec`.
+conversion happens once, here, with :class:`smtop.models.catalog.MetricSpec`.
 
 No ``Unit`` is sent: an alarm whose Unit differs from the unit the data was
 published with never sees a datapoint and stays INSUFFICIENT_DATA forever.
@@ -35,7 +35,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from smtop.catalog import METRICS, MetricSpec
+from smtop.models.catalog import METRICS, MetricSpec
 
 STATISTICS = ("Average", "Sum", "Maximum", "Minimum", "SampleCount", "p50", "p90", "p95", "p99", "p99.9")
 COMPARISONS = {

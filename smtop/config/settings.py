@@ -23,7 +23,7 @@ class Settings:
     period: int = 60
     demo: bool = False
     config_path: str | None = None
-    """--config: the config file (None: $SMTOP_CONFIG or the platform default, see smtop.config)."""
+    """--config: the config file (None: $SMTOP_CONFIG or the platform default, see smtop.config.file)."""
     theme: str | None = None
     """A Textual theme name (None: smtop's default, see smtop.ui.themes)."""
     glyphs: str = "auto"
@@ -37,7 +37,7 @@ class Settings:
     keys: tuple[tuple[str, str], ...] = ()
     """Key overrides from the config file: (action, key)."""
     alarm_presets: tuple[Any, ...] = ()
-    """The config file's alarm presets (smtop.config.AlarmPreset), shown after the built-in ones."""
+    """The config file's alarm presets (smtop.config.file.AlarmPreset), shown after the built-in ones."""
     config_problems: tuple[str, ...] = ()
     """What was wrong with the config file (each names the file and line); the console shows them."""
     origins: tuple[tuple[str, str], ...] = ()

@@ -1,0 +1,1 @@
+"""What smtop is told: the command line's settings, the config file, and the types of both."""
