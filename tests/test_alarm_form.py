@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import pytest
 
+from smtop.aws.alarms import alarm_request
 from smtop.models.alarm_draft import (
     AlarmDraft,
     apply_preset,
-    build_request,
     cautions,
     initial_draft,
     suggest_name,
@@ -30,7 +30,7 @@ def fields(d: AlarmDraft) -> set[str]:
 def test_the_initial_draft_is_the_seeds_example_for_the_endpoint():
     d = initial_draft("fraud-detector-prod", "AllTraffic")
     assert validate(d) == []
-    request = build_request(d)
+    request = alarm_request(d)
     assert request["MetricName"] == "ModelLatency" and request["Namespace"] == "AWS/SageMaker"
     assert request["Statistic"] == "Average" and "ExtendedStatistic" not in request
     assert request["Period"] == 300 and request["EvaluationPeriods"] == 2
@@ -57,7 +57,7 @@ def test_the_initial_draft_is_the_seeds_example_for_the_endpoint():
 )
 def test_thresholds_are_typed_in_the_shown_unit_and_sent_in_the_metrics(metric, typed, sent):
     d = draft(metric=metric, threshold=typed, statistic="Average")
-    assert build_request(d)["Threshold"] == sent
+    assert alarm_request(d)["Threshold"] == sent
     assert to_metric_unit(metric, float(typed)) == sent
 
 
@@ -93,7 +93,7 @@ def test_validation_names_the_field_and_says_what_is_wrong(changes, field, words
     assert [e.field for e in errors] == [field]
     assert words in errors[0].message
     with pytest.raises(ValueError):
-        build_request(draft(**changes))
+        alarm_request(draft(**changes))
 
 
 @pytest.mark.parametrize("period", ["10", "20", "30", "60", "300", "3600"])
@@ -120,12 +120,12 @@ def test_sub_minute_periods_warn_of_the_price_and_of_sagemakers_one_minute_metri
         (caution,) = cautions(draft(period=period))
         assert caution.field == "period" and "high-resolution alarm: $0.30 a month instead of $0.10" in caution.message
         assert "MetricPublishFrequencyInSeconds to 10 or 30" in caution.message and "INSUFFICIENT_DATA" in caution.message
-        assert build_request(draft(period=period))["Period"] == int(period)  # allowed: it is the user's call
+        assert alarm_request(draft(period=period))["Period"] == int(period)  # allowed: it is the user's call
     assert cautions(draft(period="60")) == cautions(draft(period="300")) == []
 
 
 def test_datapoints_to_alarm_and_percentiles_reach_the_request():
-    request = build_request(draft(statistic="p99", evaluation_periods="5", datapoints_to_alarm="3", topic_arn="arn:aws:sns:us-east-1:1:pager"))
+    request = alarm_request(draft(statistic="p99", evaluation_periods="5", datapoints_to_alarm="3", topic_arn="arn:aws:sns:us-east-1:1:pager"))
     assert request["ExtendedStatistic"] == "p99" and "Statistic" not in request
     assert request["DatapointsToAlarm"] == 3 and request["EvaluationPeriods"] == 5
     assert request["AlarmActions"] == ["arn:aws:sns:us-east-1:1:pager"] == request["OKActions"]
@@ -133,14 +133,14 @@ def test_datapoints_to_alarm_and_percentiles_reach_the_request():
 
 def test_presets():
     base = initial_draft("llm-chat-canary", "AllTraffic")
-    five_xx = build_request(apply_preset(base, "5xx"))
+    five_xx = alarm_request(apply_preset(base, "5xx"))
     # "Any 5XX for 5 minutes": a Sum above 0 in each of five one-minute periods.
     assert (five_xx["MetricName"], five_xx["Statistic"], five_xx["Threshold"]) == ("Invocation5XXErrors", "Sum", 0.0)
     assert (five_xx["Period"], five_xx["EvaluationPeriods"], five_xx["DatapointsToAlarm"]) == (60, 5, 5)
-    p99 = build_request(apply_preset(base, "p99"))
+    p99 = alarm_request(apply_preset(base, "p99"))
     assert p99["ExtendedStatistic"] == "p99" and p99["Threshold"] == 1_000_000.0
     for preset, metric in (("cpu", "CPUUtilization"), ("gpu", "GPUUtilization"), ("memory", "MemoryUtilization")):
-        request = build_request(apply_preset(base, preset))
+        request = alarm_request(apply_preset(base, preset))
         assert (request["MetricName"], request["Threshold"], request["Namespace"]) == (metric, 90.0, "/aws/sagemaker/Endpoints")
         assert request["AlarmName"] == f"llm-chat-canary-{metric}-Average-high"
 

@@ -215,7 +215,7 @@ async def test_a_config_alarm_preset_fills_the_new_alarm_form(tmp_path, sim):
     settings = Settings(endpoint_url=sim.url, region="us-east-1", alarm_presets=load_config(path).alarm_presets)
     app = SmtopApp(lambda: open_fleet(settings, frozen_clock), settings, clock=frozen_clock)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None and app.selected is not None)
+        await wait_for(pilot, lambda: app.main.snapshot is not None and app.main.selected is not None)
         await pilot.press("n")
         await wait_for(pilot, lambda: isinstance(app.screen, AlarmFormScreen))
         form = app.screen
@@ -225,4 +225,4 @@ async def test_a_config_alarm_preset_fills_the_new_alarm_form(tmp_path, sim):
         await pilot.pause()
         assert form.query_one("#statistic", Select).value == "p90" and form.query_one("#metric", Select).value == "ModelLatency"
         assert form.query_one("#threshold", Input).value == "500" and form.query_one("#period", Input).value == "60"
-        assert form.query_one("#name", Input).value == f"{app.selected}-ModelLatency-p90-high"
+        assert form.query_one("#name", Input).value == f"{app.main.selected}-ModelLatency-p90-high"

@@ -44,13 +44,13 @@ async def recording(sim, tmp_path):
     app = SmtopApp(lambda: recorded(open_fleet(settings, clock), recorder), settings, clock=clock)
     shown = []
     async with app.run_test(size=(140, 40)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None and app.alarms is not None)
-        shown.append((app.snapshot.taken_at, shown_rows(app)))
+        await wait_for(pilot, lambda: app.main.snapshot is not None and app.main.alarms is not None)
+        shown.append((app.main.snapshot.taken_at, shown_rows(app)))
         clock.advance(GAP)
-        polls = app.polls
+        polls = app.main.polls
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.polls > polls)
-        shown.append((app.snapshot.taken_at, shown_rows(app)))
+        await wait_for(pilot, lambda: app.main.polls > polls)
+        shown.append((app.main.snapshot.taken_at, shown_rows(app)))
     recorder.close()
     return path, shown, settings
 
@@ -64,7 +64,7 @@ async def test_replay_shows_what_was_recorded_and_seeks(recording):
     notices: list[str] = []
     async with app.run_test(size=(140, 40)) as pilot:
         app.notify = lambda message, **kw: notices.append(str(message))
-        await wait_for(pilot, lambda: app.snapshot is not None)
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
         assert shown_rows(app) == first_rows
         assert clock_time(first_at) in header(app) and "REPLAY ▶ ×1" in header(app)
         assert app.clock.now() - first_at < timedelta(seconds=5)  # the app's clock is the replay's
@@ -75,12 +75,12 @@ async def test_replay_shows_what_was_recorded_and_seeks(recording):
         assert source.clock.position() == paused_at and "REPLAY ⏸" in header(app)
 
         await pilot.press("right_square_bracket")  # +5 min: the second refresh
-        await wait_for(pilot, lambda: app.snapshot.taken_at == second_at)
+        await wait_for(pilot, lambda: app.main.snapshot.taken_at == second_at)
         assert shown_rows(app) == second_rows
         assert clock_time(second_at) in header(app) and "100%" in header(app)
 
         await pilot.press("left")  # -30 s: still after the first refresh, before the second
-        await wait_for(pilot, lambda: app.snapshot.taken_at == first_at)
+        await wait_for(pilot, lambda: app.main.snapshot.taken_at == first_at)
         assert source.clock.position() == second_at.timestamp() - 30
         await pilot.press("left_square_bracket")
         assert source.clock.position() == first_at.timestamp()  # not before the start

@@ -31,6 +31,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
+from smtop.models.alarm_draft import COMPARISONS, AlarmDraft, display_unit, to_metric_unit, typed_number, validate
 from smtop.models.alarm_rule import children as rule_children
 from smtop.aws.session import AwsSession
 from smtop.models.catalog import INSTANCE_NAMESPACE, INVOCATION_NAMESPACE
@@ -389,8 +390,9 @@ class AlarmMonitor:
 
 
     # -- changing ----------------------------------------------------------------
-    async def put_alarm(self, request: dict[str, Any]) -> None:
-        """Send a PutMetricAlarm request built by :func:`smtop.models.alarm_draft.build_request`."""
+    async def put_alarm(self, draft: AlarmDraft) -> None:
+        """Create (or replace) the alarm a valid draft describes (PutMetricAlarm)."""
+        request = alarm_request(draft)
         cloudwatch = await self.aws.client("cloudwatch")
         with self.aws.errors("cloudwatch", "PutMetricAlarm"):
             await cloudwatch.put_metric_alarm(**request)
@@ -481,3 +483,52 @@ class AlarmMonitor:
 def _rule_name(arn: str) -> str:
     match = _RULE_ARN_NAME.search(arn)
     return match.group("name") if match else arn
+
+
+def alarm_request(draft: AlarmDraft) -> dict[str, Any]:
+    """The exact PutMetricAlarm parameters for a valid draft: the threshold in
+    the metric's own unit (microseconds for latencies), a description that says
+    what the alarm watches, actions on both ALARM and OK.
+
+    Raises:
+        ValueError: the draft has errors (the form validates first).
+    """
+    errors = validate(draft)
+    if errors:
+        raise ValueError(errors[0].message)
+    spec = draft.spec
+    threshold = to_metric_unit(draft.metric, typed_number(draft.threshold))  # type: ignore[arg-type]
+    request: dict[str, Any] = {
+        "AlarmName": draft.name,
+        "AlarmDescription": draft.description or _alarm_description(draft),
+        "Namespace": spec.namespace,
+        "MetricName": draft.metric,
+        "Dimensions": [
+            {"Name": "EndpointName", "Value": draft.endpoint},
+            {"Name": "VariantName", "Value": draft.variant},
+        ],
+        "Period": int(draft.period),
+        "EvaluationPeriods": int(draft.evaluation_periods),
+        "Threshold": float(threshold),
+        "ComparisonOperator": draft.comparison,
+        "TreatMissingData": draft.treat_missing_data,
+        "ActionsEnabled": True,
+        "AlarmActions": [draft.topic_arn] if draft.topic_arn else [],
+        "OKActions": [draft.topic_arn] if draft.topic_arn else [],
+    }
+    if draft.statistic.startswith("p"):
+        request["ExtendedStatistic"] = draft.statistic
+    else:
+        request["Statistic"] = draft.statistic
+    if draft.datapoints_to_alarm.strip():
+        request["DatapointsToAlarm"] = int(draft.datapoints_to_alarm)
+    return request
+
+
+def _alarm_description(draft: AlarmDraft) -> str:
+    unit = display_unit(draft.metric)
+    return (
+        f"{draft.metric} {draft.statistic} {COMPARISONS[draft.comparison]} {draft.threshold.strip()} {unit} "
+        f"for {draft.datapoints_to_alarm.strip() or draft.evaluation_periods} of {draft.evaluation_periods} "
+        f"periods of {draft.period} s on {draft.endpoint}/{draft.variant} (created with smtop)"
+    )

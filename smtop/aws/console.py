@@ -11,12 +11,13 @@ import asyncio
 from datetime import timedelta
 from typing import Any, AsyncIterator, Iterable
 
-from smtop.aws.alarms import AlarmMonitor
+from smtop.aws.alarms import AlarmMonitor, alarm_request
 from smtop.aws.fleet import FleetMonitor
 from smtop.aws.logs import LogTail, list_log_groups
 from smtop.aws.session import AwsSession
 from smtop.clock import Clock
 from smtop.models import CallerIdentity, FleetSnapshot, TailUpdate
+from smtop.models.alarm_draft import AlarmDraft
 from smtop.models.alarms import Acknowledgement, AlarmHistoryItem, AlarmsSnapshot, MetricAlarm
 from smtop.models.cloudtrail import TrailSnapshot
 from smtop.models.insights import QueryDefinitions, QueryProgress, QueryRequest, SavedQuery
@@ -153,9 +154,13 @@ class ConsoleData:
     async def alarm_exists(self, alarm: str) -> bool:
         return await self.alarm_monitor.exists(alarm)
 
-    async def put_alarm(self, request: dict[str, Any]) -> None:
+    def alarm_request(self, draft: AlarmDraft) -> dict[str, Any]:
+        """What put_alarm(draft) sends (the new-alarm form shows it)."""
+        return alarm_request(draft)
+
+    async def put_alarm(self, draft: AlarmDraft) -> None:
         """PutMetricAlarm; refused under --read-only (ReadOnlyError)."""
-        await self.alarm_monitor.put_alarm(request)
+        await self.alarm_monitor.put_alarm(draft)
 
     async def acknowledge(self, alarm: MetricAlarm, window: timedelta, note: str) -> tuple[Acknowledgement, str | None]:
         """A one-time mute rule over ``window``; refused under --read-only."""

@@ -29,11 +29,9 @@ one day (86,400 seconds)".
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass, replace
-from typing import Any
 
 from smtop.models.catalog import METRICS, MetricSpec
 
@@ -132,7 +130,8 @@ def suggest_name(endpoint: str, metric: str, statistic: str, comparison: str = "
     return f"{endpoint}-{metric}-{statistic}-{direction}"[:MAX_NAME]
 
 
-def _number(text: str) -> float | None:
+def typed_number(text: str) -> float | None:
+    """A number as typed in the form (``1_000`` too); None when it is not one."""
     try:
         value = float(text.strip().replace("_", ""))
     except ValueError:
@@ -161,7 +160,7 @@ def validate(draft: AlarmDraft) -> list[FieldError]:
         errors.append(FieldError("metric", f"{draft.metric!r} is not one of the SageMaker metrics smtop knows."))
     if draft.statistic not in ("Average", "Sum", "Maximum", "Minimum", "SampleCount") and not _PERCENTILE.match(draft.statistic):
         errors.append(FieldError("statistic", f"{draft.statistic!r} is not a statistic: use Average, Sum, Maximum, Minimum, SampleCount or p0–p100 (p99, p99.9)."))
-    if _number(draft.threshold) is None:
+    if typed_number(draft.threshold) is None:
         errors.append(FieldError("threshold", f"The threshold must be a number (in {display_unit(draft.metric) if draft.metric in METRICS else 'the metric unit'}), not {draft.threshold!r}."))
     if draft.comparison not in COMPARISONS:
         errors.append(FieldError("comparison", f"{draft.comparison!r} is not a comparison."))
@@ -212,63 +211,11 @@ def cautions(draft: AlarmDraft) -> list[FieldError]:
     return found
 
 
-def build_request(draft: AlarmDraft) -> dict[str, Any]:
-    """The exact PutMetricAlarm parameters for a valid draft.
-
-    Raises:
-        ValueError: the draft has errors (call :func:`validate` first).
-    """
-    errors = validate(draft)
-    if errors:
-        raise ValueError(errors[0].message)
-    spec = draft.spec
-    threshold = to_metric_unit(draft.metric, _number(draft.threshold))  # type: ignore[arg-type]
-    request: dict[str, Any] = {
-        "AlarmName": draft.name,
-        "AlarmDescription": draft.description or _description(draft),
-        "Namespace": spec.namespace,
-        "MetricName": draft.metric,
-        "Dimensions": [
-            {"Name": "EndpointName", "Value": draft.endpoint},
-            {"Name": "VariantName", "Value": draft.variant},
-        ],
-        "Period": int(draft.period),
-        "EvaluationPeriods": int(draft.evaluation_periods),
-        "Threshold": float(threshold),
-        "ComparisonOperator": draft.comparison,
-        "TreatMissingData": draft.treat_missing_data,
-        "ActionsEnabled": True,
-        "AlarmActions": [draft.topic_arn] if draft.topic_arn else [],
-        "OKActions": [draft.topic_arn] if draft.topic_arn else [],
-    }
-    if draft.statistic.startswith("p"):
-        request["ExtendedStatistic"] = draft.statistic
-    else:
-        request["Statistic"] = draft.statistic
-    if draft.datapoints_to_alarm.strip():
-        request["DatapointsToAlarm"] = int(draft.datapoints_to_alarm)
-    return request
-
-
-def _description(draft: AlarmDraft) -> str:
-    unit = display_unit(draft.metric)
-    return (
-        f"{draft.metric} {draft.statistic} {COMPARISONS[draft.comparison]} {draft.threshold.strip()} {unit} "
-        f"for {draft.datapoints_to_alarm.strip() or draft.evaluation_periods} of {draft.evaluation_periods} "
-        f"periods of {draft.period} s on {draft.endpoint}/{draft.variant} (created with smtop)"
-    )
-
-
-def preview(request: dict[str, Any]) -> str:
-    """The request as the user confirms it: one JSON document, keys in API order."""
-    return json.dumps(request, indent=2)
-
-
 def threshold_note(draft: AlarmDraft) -> str:
     """"1000 ms = 1000000 Microseconds": what the typed threshold becomes."""
     if draft.metric not in METRICS:
         return "unit: ?"
-    value = _number(draft.threshold)
+    value = typed_number(draft.threshold)
     shown = display_unit(draft.metric)
     if value is None:
         return f"unit: {shown}"

@@ -139,16 +139,16 @@ class RefreshSignal:
 async def polled(
     fetch: Callable[[], Awaitable[T]],
     *,
-    every: float,
+    every: float | Callable[[Update[T]], float | None],
     now: RefreshSignal,
-    stop_on: tuple[type[SmtopError], ...] = (),
 ) -> AsyncIterator[Update[T]]:
     """``fetch`` again and again, as :class:`Update` values.
 
     One fetch at a time: the next waits ``every`` seconds after the last one
     ended (so a slow AWS never piles calls up), or less when ``now`` asks.
-    After a failure of a type in ``stop_on`` only ``now`` starts the next one
-    (expired credentials: nothing retries a dead login by itself).
+    ``every`` may depend on the last update (a throttled feed waits longer);
+    None waits for ``now`` alone (expired credentials: nothing retries a dead
+    login by itself).
     """
     while True:
         try:
@@ -156,5 +156,4 @@ async def polled(
         except SmtopError as error:
             update = Update(error=error)
         yield update
-        stopped = update.error is not None and isinstance(update.error, stop_on)
-        await now.wait(None if stopped else every)
+        await now.wait(every(update) if callable(every) else every)

@@ -22,6 +22,7 @@ from smtop.models import (
     LogEvent,
     TailUpdate,
 )
+from smtop.models.alarm_draft import AlarmDraft
 from smtop.models.alarms import (
     Alarm,
     AlarmHistoryItem,
@@ -340,7 +341,10 @@ class ReplaySource:
     async def alarm_exists(self, alarm: str) -> bool:
         return False
 
-    async def put_alarm(self, request: dict[str, Any]) -> None:
+    def alarm_request(self, draft: AlarmDraft) -> dict[str, Any]:
+        raise _refused("PutMetricAlarm")
+
+    async def put_alarm(self, draft: AlarmDraft) -> None:
         raise _refused("PutMetricAlarm")
 
     async def acknowledge(self, alarm: Alarm, window: timedelta, note: str):

@@ -18,6 +18,7 @@ from smtop.models import (
     FleetSnapshot,
     TailUpdate,
 )
+from smtop.models.alarm_draft import AlarmDraft
 from smtop.models.alarms import (
     Alarm,
     AlarmHistoryItem,
@@ -200,8 +201,11 @@ class RecordingSource:
     async def alarm_exists(self, alarm: str) -> bool:
         return await self._inner.alarm_exists(alarm)
 
-    async def put_alarm(self, request: dict[str, Any]) -> None:
-        await self._inner.put_alarm(request)
+    def alarm_request(self, draft: AlarmDraft) -> dict[str, Any]:
+        return self._inner.alarm_request(draft)
+
+    async def put_alarm(self, draft: AlarmDraft) -> None:
+        await self._inner.put_alarm(draft)
 
     async def acknowledge(self, alarm: Alarm, window: timedelta, note: str):
         return await self._inner.acknowledge(alarm, window, note)

@@ -26,6 +26,7 @@ _NOT_COMMANDS = frozenset({"cursor_up", "cursor_down", "page_up", "page_down", "
 
 PANEL_NAMES: dict[str, str] = {
     "SmtopApp": "smtop",
+    "ConsoleScreen": "smtop",
     "EndpointTable": "Endpoints",
     "LogPanel": "Logs",
     "LogView": "Logs",
@@ -48,7 +49,7 @@ class PaletteCommand:
 
 
 def palette_commands(nodes: Iterable[DOMNode]) -> list[PaletteCommand]:
-    """A command for every action bound on ``nodes`` (the app and the main screen's panels)."""
+    """A command for every action bound on ``nodes`` (the console screen and its panels)."""
     commands: list[PaletteCommand] = []
     seen: set[tuple[type, str]] = set()
     for node in nodes:
@@ -87,7 +88,7 @@ class SmtopCommands(Provider):
         main = getattr(app, "main", self.screen)
         actions = [
             (c.title, c.help, partial(app.run_action, c.action, c.node))
-            for c in palette_commands([app, *main.query("*")])
+            for c in palette_commands([main, *main.query("*")])
             if _available(c)
         ]
         themes = [(f"Theme: {name}", "colours (NO_COLOR still wins)", partial(setattr, app, "theme", name)) for name in sorted(app.available_themes)]

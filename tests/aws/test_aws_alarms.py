@@ -13,7 +13,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from smtop.models.alarm_draft import build_request, initial_draft
+from smtop.models.alarm_draft import initial_draft
 from smtop.aws.alarms import AlarmMonitor, ack_rule_name
 from smtop.aws.session import AwsSession
 from smtop.clock import FrozenClock
@@ -137,7 +137,7 @@ async def test_an_alarm_created_from_the_form_reads_back_with_the_values_entered
         name=name, threshold="1500", evaluation_periods="3", datapoints_to_alarm="2", topic_arn=topic,
     )
     assert not await monitor.exists(name)
-    await monitor.put_alarm(build_request(draft))
+    await monitor.put_alarm(draft)
     assert await monitor.exists(name)
     assert topic in await monitor.topics()
     alarm = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
@@ -242,7 +242,7 @@ async def test_read_only_refuses_every_alarm_change_before_sending(sim, cw, moni
         with pytest.raises(ReadOnlyError):
             await read_only.acknowledge(alarm, timedelta(hours=2))
         with pytest.raises(ReadOnlyError):
-            await read_only.put_alarm(build_request(initial_draft("ep-a", "AllTraffic")))
+            await read_only.put_alarm(initial_draft("ep-a", "AllTraffic"))
         with pytest.raises(ReadOnlyError):
             await read_only.unacknowledge(alarm)
     rule = cw.get_alarm_mute_rule(AlarmMuteRuleName=ack_rule_name(name))

@@ -101,11 +101,11 @@ async def test_hostile_names_logs_and_values_render_literally(sim, hostile_regio
     settings = Settings(endpoint_url=sim.url, region=REGION, refresh=60.0)
     app = SmtopApp(lambda: open_fleet(settings, frozen_clock), settings, clock=frozen_clock)
     async with app.run_test(size=(220, 70)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None, timeout=20)
-        table = app.query_one(EndpointTable)
+        await wait_for(pilot, lambda: app.main.snapshot is not None, timeout=20)
+        table = app.main.query_one(EndpointTable)
         assert sorted(table.visible_names) == sorted(names)
         table.move_cursor(row=table.visible_names.index(PLAIN))
-        panel = app.query_one(LogPanel)
+        panel = app.main.query_one(LogPanel)
         await wait_for(pilot, lambda: panel.received == len(messages), timeout=20)
         await pilot.pause()
         screen = screen_text(app)
@@ -115,7 +115,7 @@ async def test_hostile_names_logs_and_values_render_literally(sim, hostile_regio
             assert printable(name)[:14] in screen, name
         assert "[bold red]not markup" in screen or "[bold red]not" in screen
         # The extreme latency value is drawn, not an error.
-        assert app.snapshot.metrics_for(PLAIN).get("ModelLatency") is not None
+        assert app.main.snapshot.metrics_for(PLAIN).get("ModelLatency") is not None
 
         shown = "\n".join(panel.view.text_lines())
         assert_inert(shown)

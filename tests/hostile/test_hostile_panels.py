@@ -135,13 +135,13 @@ async def test_hostile_text_in_insights_cloudtrail_and_alarms_is_literal_and_ine
     settings = Settings(endpoint_url=sim.url, region=REGION, refresh=60.0)
     app = SmtopApp(lambda: open_fleet(settings, frozen_clock), settings, clock=frozen_clock)
     async with app.run_test(size=(200, 60)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None and app.alarms is not None, timeout=20)
-        assert app.query_one(EndpointTable).visible_names == [ENDPOINT]
-        await wait_for(pilot, lambda: app.selected == ENDPOINT)
+        await wait_for(pilot, lambda: app.main.snapshot is not None and app.main.alarms is not None, timeout=20)
+        assert app.main.query_one(EndpointTable).visible_names == [ENDPOINT]
+        await wait_for(pilot, lambda: app.main.selected == ENDPOINT)
 
         # Alarms: names, reasons, who acknowledged and the note.
         await pilot.press("A")
-        alarms = app.query_one(AlarmsPanel)
+        alarms = app.main.query_one(AlarmsPanel)
         assert {a.name for a in alarms.snapshot.firing} == {alarm_name(k) for k in ALARM_KEYS}
         screen = screen_text(app)
         assert_inert(screen)
@@ -158,7 +158,7 @@ async def test_hostile_text_in_insights_cloudtrail_and_alarms_is_literal_and_ine
         await pilot.press("escape")
 
         # CloudTrail: the caller's name, the parameters and the error message, in the feed and the event screen.
-        feed = app.query_one(TrailFeed)
+        feed = app.main.query_one(TrailFeed)
         await wait_for(pilot, lambda: any(e.name == "DeleteEndpoint" for e in feed.snapshot.events), timeout=20)
         await pilot.press("c", "e")
         await wait_for(pilot, lambda: feed.show_all and any(e.name == "DeleteEndpoint" for e in feed.shown))
@@ -178,7 +178,7 @@ async def test_hostile_text_in_insights_cloudtrail_and_alarms_is_literal_and_ine
 
         # Insights: a hostile query name, hostile values, a hostile field name, malformed queries.
         await pilot.press("i")
-        panel = app.query_one(InsightsPanel)
+        panel = app.main.query_one(InsightsPanel)
         await wait_for(pilot, lambda: any(q.source == "config" for q in panel.queries), timeout=10)
         status = await run_query(pilot, panel, f"values {STRINGS['rich_markup']} {STRINGS['osc_title']}")
         assert panel.progress.status == "Complete", status

@@ -63,32 +63,32 @@ def notes(app) -> list[str]:
 
 
 async def select_endpoint(pilot, app, name: str) -> None:
-    table = app.query_one(EndpointTable)
+    table = app.main.query_one(EndpointTable)
     await wait_for(pilot, lambda: name in table.visible_names)
     table.move_cursor(row=table.visible_names.index(name))
-    await wait_for(pilot, lambda: app.selected == name)
+    await wait_for(pilot, lambda: app.main.selected == name)
 
 
 async def test_firing_alarms_show_in_the_header_the_table_and_the_panel(alarm_sim, cw):
     app = make_app(alarm_sim.url)
     async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: app.alarms is not None)
-        firing = [a.name for a in app.alarms.alarms if a.state == "ALARM"]
+        await wait_for(pilot, lambda: app.main.alarms is not None)
+        firing = [a.name for a in app.main.alarms.alarms if a.state == "ALARM"]
         assert CANARY_P99 in firing
-        status = str(app.query_one(StatusBar).render())
+        status = str(app.main.query_one(StatusBar).render())
         assert f"{len(firing)} alarm{'s' if len(firing) > 1 else ''} firing" in status
-        table = app.query_one(EndpointTable)
+        table = app.main.query_one(EndpointTable)
         row = table.get_row("llm-chat-canary")
         assert row[0].plain.startswith("●") and "red" in str(row[0].spans[0].style)
         assert not table.get_row("fraud-detector-prod")[0].plain.startswith("●")
         # The Alarms tab: firing first, with the state, the reason and the endpoint.
         await pilot.press("A")
-        panel = app.query_one(AlarmsPanel)
+        panel = app.main.query_one(AlarmsPanel)
         await wait_for(pilot, lambda: panel.has_focus_within)
         assert panel.selected_alarm.state == "ALARM"
         answer = cw.describe_alarms(AlarmNames=[panel.selected_alarm.name], AlarmTypes=["CompositeAlarm", "MetricAlarm"])
         expected = (answer["CompositeAlarms"] + answer["MetricAlarms"])[0]
-        detail = str(app.query_one("#alarms-detail").render())
+        detail = str(app.main.query_one("#alarms-detail").render())
         assert "llm-chat-canary" in detail and "actions enabled" in detail
         assert expected["StateReason"][:40] in detail.replace("\n", " ")
         # Enter: the alarm's history, as DescribeAlarmHistory tells it.
@@ -103,11 +103,11 @@ async def test_firing_alarms_show_in_the_header_the_table_and_the_panel(alarm_si
         await pilot.press("escape")
         # On 80 columns the header drops the refresh rate, the endpoint count and
         # the time before the account, the region or the firing alarms.
-        wide = app.query_one(StatusBar).render().plain
+        wide = app.main.query_one(StatusBar).render().plain
         assert "every 60s" in wide and "endpoints" in wide
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
-        narrow = app.query_one(StatusBar).render().plain
+        narrow = app.main.query_one(StatusBar).render().plain
         where = wide.split(" · every")[0]  # " smtop  profile@account · region"
         assert "@123456789012 · " in where
         assert len(narrow) <= 80 and narrow.startswith(where) and f"{len(firing)} alarm" in narrow
@@ -118,7 +118,7 @@ async def test_the_acknowledge_dialog_shows_all_of_itself_at_80x24(alarm_sim):
     """Its last line says how to confirm: it was cut off at 80x24."""
     app = make_app(alarm_sim.url)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.alarms is not None)
+        await wait_for(pilot, lambda: app.main.alarms is not None)
         await select_endpoint(pilot, app, "llm-chat-canary")
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, AlarmAckScreen))
@@ -133,7 +133,7 @@ async def test_acknowledge_and_unacknowledge_from_the_keyboard(alarm_sim, cw):
     me = boto3.client("sts", endpoint_url=alarm_sim.url, region_name="us-east-1").get_caller_identity()["Arn"]
     app = make_app(alarm_sim.url)
     async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: app.alarms is not None)
+        await wait_for(pilot, lambda: app.main.alarms is not None)
         await select_endpoint(pilot, app, "llm-chat-canary")
         await pilot.press("a")  # the endpoint's firing alarm
         await wait_for(pilot, lambda: isinstance(app.screen, AlarmAckScreen))
@@ -146,7 +146,7 @@ async def test_acknowledge_and_unacknowledge_from_the_keyboard(alarm_sim, cw):
         assert "If it is still in ALARM when the mute ends, it notifies again." in summary
         assert "u deletes the rule: if the alarm is in ALARM, its actions run at once." in summary
         await pilot.press(*"rolling back v2", "ctrl+s")
-        await wait_for(pilot, lambda: app.alarms.get(target.name).ack is not None)
+        await wait_for(pilot, lambda: app.main.alarms.get(target.name).ack is not None)
         rule = cw.get_alarm_mute_rule(AlarmMuteRuleName=ack_rule_name(target.name))
         assert rule["MuteTargets"]["AlarmNames"] == [target.name]
         assert me in rule["Description"] and rule["Description"].endswith("Note: rolling back v2")
@@ -154,12 +154,12 @@ async def test_acknowledge_and_unacknowledge_from_the_keyboard(alarm_sim, cw):
         assert any("acknowledged by testing" in n and "12:03:00Z" in n for n in notes(app))
         # The panel says who and until when.
         await pilot.press("A")
-        panel = app.query_one(AlarmsPanel)
+        panel = app.main.query_one(AlarmsPanel)
         panel.select(target.name)
         await pilot.pause()
         row = panel.table.get_row(target.name)
         assert row[2].plain == f"✓ ◆ {target.name}"  # the canary's composite alarm, first of its firing alarms
-        detail = str(app.query_one("#alarms-detail").render())
+        detail = str(app.main.query_one("#alarms-detail").render())
         assert "acked by testing, muted until 12:03:00Z" in detail
         assert "rolling back v2" in detail and me in detail
         # u in the Alarms tab: the alarm is in ALARM, so deleting its rule runs its
@@ -175,7 +175,7 @@ async def test_acknowledge_and_unacknowledge_from_the_keyboard(alarm_sim, cw):
         await pilot.press("u")
         await wait_for(pilot, lambda: isinstance(app.screen, AlarmUnackScreen))
         await pilot.press("y")
-        await wait_for(pilot, lambda: app.alarms.get(target.name).ack is None)
+        await wait_for(pilot, lambda: app.main.alarms.get(target.name).ack is None)
         with pytest.raises(ClientError):
             cw.get_alarm_mute_rule(AlarmMuteRuleName=ack_rule_name(target.name))
         assert any("in ALARM, so CloudWatch runs its actions now" in n for n in notes(app))
@@ -184,7 +184,7 @@ async def test_acknowledge_and_unacknowledge_from_the_keyboard(alarm_sim, cw):
 async def test_a_new_alarm_from_the_form_reads_back_and_overwrites_only_when_confirmed(alarm_sim, cw):
     app = make_app(alarm_sim.url)
     async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None)
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
         await select_endpoint(pilot, app, "image-embeddings")
         await pilot.press("n")
         await wait_for(pilot, lambda: isinstance(app.screen, AlarmFormScreen))
@@ -256,7 +256,7 @@ async def test_read_only_refuses_n_a_u_and_a_whole_session_sends_no_mutating_cal
     try:
         app = make_app(proxy.url, read_only=True)
         async with app.run_test(size=(160, 48)) as pilot:
-            await wait_for(pilot, lambda: app.alarms is not None)
+            await wait_for(pilot, lambda: app.main.alarms is not None)
             await select_endpoint(pilot, app, "llm-chat-canary")
             for key in ("n", "a", "u"):
                 await pilot.press(key)
@@ -282,9 +282,9 @@ async def test_where_mute_rules_are_missing_the_alarms_show_and_a_says_acknowled
     try:
         app = make_app(alarm_sim.url)
         async with app.run_test(size=(160, 48)) as pilot:
-            await wait_for(pilot, lambda: app.alarms is not None)
-            assert any(a.firing for a in app.alarms.alarms)
-            status = str(app.query_one("#alarms-status").render())
+            await wait_for(pilot, lambda: app.main.alarms is not None)
+            assert any(a.firing for a in app.main.alarms.alarms)
+            status = str(app.main.query_one("#alarms-status").render())
             assert "Acknowledging is not available here" in status.replace("\n", " ")
             await select_endpoint(pilot, app, "llm-chat-canary")
             for key in ("a", "u"):
@@ -310,14 +310,14 @@ async def test_u_on_an_alarm_that_is_not_in_alarm_asks_nothing(alarm_sim, cw):
     )
     app = make_app(alarm_sim.url)
     async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: app.alarms is not None and app.alarms.get(name).ack is not None)
+        await wait_for(pilot, lambda: app.main.alarms is not None and app.main.alarms.get(name).ack is not None)
         await pilot.press("A")
-        panel = app.query_one(AlarmsPanel)
+        panel = app.main.query_one(AlarmsPanel)
         await wait_for(pilot, lambda: panel.has_focus_within)
         panel.select(name)
         await pilot.pause()
         await pilot.press("u")
-        await wait_for(pilot, lambda: app.alarms.get(name).ack is None)
+        await wait_for(pilot, lambda: app.main.alarms.get(name).ack is None)
         assert app.screen is app.main
         assert any(f"{name} un-acknowledged" in n and "its actions are live again" in n for n in notes(app))
 
@@ -327,14 +327,14 @@ async def test_a_composite_alarm_shows_its_rule_and_which_children_are_in_alarm(
     demo = cw.describe_alarms(AlarmNames=[name], AlarmTypes=["CompositeAlarm"])["CompositeAlarms"][0]
     app = make_app(alarm_sim.url)
     async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: app.alarms is not None)
+        await wait_for(pilot, lambda: app.main.alarms is not None)
         await pilot.press("A")
-        panel = app.query_one(AlarmsPanel)
+        panel = app.main.query_one(AlarmsPanel)
         await wait_for(pilot, lambda: panel.has_focus_within)
         panel.select(name)
         await pilot.pause()
         assert panel.table.get_row(name)[2].plain.endswith(f"◆ {name}")
-        detail = " ".join(str(app.query_one("#alarms-detail").render()).split())
+        detail = " ".join(str(app.main.query_one("#alarms-detail").render()).split())
         assert f"rule {demo['AlarmRule']}" in detail
         children = {c: cw.describe_alarms(AlarmNames=[c])["MetricAlarms"][0]["StateValue"]
                     for c in ("llm-chat-canary-5xx", "llm-chat-canary-p99-latency", "llm-chat-canary-avg-latency")}
@@ -344,4 +344,4 @@ async def test_a_composite_alarm_shows_its_rule_and_which_children_are_in_alarm(
             assert f"{'●' if state == 'ALARM' else '○' if state == 'OK' else '◌'} {child}" in detail
         assert "endpoints llm-chat-canary" in detail and "actions enabled (1 on ALARM)" in detail
         # The endpoint table marks the canary: its composite is firing.
-        assert "llm-chat-canary" in app.alarms.firing_endpoints
+        assert "llm-chat-canary" in app.main.alarms.firing_endpoints

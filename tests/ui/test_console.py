@@ -12,6 +12,7 @@ from textual.widgets import Input
 from smtop.cli import open_fleet
 from smtop.config.settings import Settings
 from smtop.ui.app import SmtopApp
+from smtop.ui.console import ConsoleScreen
 from smtop.ui.screens.help import HelpScreen
 from smtop.ui.screens.metric_detail import MetricDetailScreen
 from smtop.ui.widgets.endpoint_table import EndpointTable
@@ -27,9 +28,9 @@ def make_app(settings: Settings, clock) -> SmtopApp:
 async def test_console_shows_the_fleet_with_metrics(sim_settings, frozen_clock):
     app = make_app(sim_settings, frozen_clock)
     async with app.run_test(size=(140, 40)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None)
-        snapshot = app.snapshot
-        table = app.query_one(EndpointTable)
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
+        snapshot = app.main.snapshot
+        table = app.main.query_one(EndpointTable)
         names = sorted(e.name for e in snapshot.endpoints)
         assert table.visible_names == names  # sorted by name by default
         assert len(names) >= 4
@@ -37,14 +38,14 @@ async def test_console_shows_the_fleet_with_metrics(sim_settings, frozen_clock):
         for name in names:
             assert snapshot.metrics_for(name).invocations_per_minute is not None, name
         # The first endpoint is selected and drives the metric panel.
-        await wait_for(pilot, lambda: app.selected == names[0])
-        panel = app.query_one(MetricPanel)
+        await wait_for(pilot, lambda: app.main.selected == names[0])
+        panel = app.main.query_one(MetricPanel)
         assert names[0] in str(panel.border_title)
-        row = app.query_one("#metric-Invocations", MetricRow)
+        row = app.main.query_one("#metric-Invocations", MetricRow)
         series = snapshot.metrics_for(names[0]).get("Invocations")
         assert list(row.data) == list(series.values)
         assert len(series.values) >= 170  # three hours at one-minute periods
-        status = str(app.query_one(StatusBar).render())
+        status = str(app.main.query_one(StatusBar).render())
         assert "us-east-1" in status and "STALE" not in status
         assert "11:06:00Z" in status  # the frozen clock's time of the refresh
 
@@ -52,25 +53,25 @@ async def test_console_shows_the_fleet_with_metrics(sim_settings, frozen_clock):
 async def test_selecting_an_endpoint_drives_the_panels(sim_settings, frozen_clock):
     app = make_app(sim_settings, frozen_clock)
     async with app.run_test(size=(140, 40)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None)
-        table = app.query_one(EndpointTable)
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
+        table = app.main.query_one(EndpointTable)
         second = table.visible_names[1]
         await pilot.press("down")
-        await wait_for(pilot, lambda: app.selected == second)
-        expected = app.snapshot.metrics_for(second).get("ModelLatency", "Average")
-        row = app.query_one("#metric-ModelLatency", MetricRow)
+        await wait_for(pilot, lambda: app.main.selected == second)
+        expected = app.main.snapshot.metrics_for(second).get("ModelLatency", "Average")
+        row = app.main.query_one("#metric-ModelLatency", MetricRow)
         assert list(row.data) == list(expected.values)
-        assert second in str(app.query_one(MetricPanel).border_title)
+        assert second in str(app.main.query_one(MetricPanel).border_title)
 
 
 async def test_filter_narrows_the_table_and_escape_clears_it(sim_settings, frozen_clock):
     app = make_app(sim_settings, frozen_clock)
     async with app.run_test(size=(140, 40)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None)
-        table = app.query_one(EndpointTable)
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
+        table = app.main.query_one(EndpointTable)
         everyone = table.visible_names
         await pilot.press("slash")
-        assert app.query_one("#filter", Input).has_focus
+        assert app.main.query_one("#filter", Input).has_focus
         await pilot.press(*"canary")
         assert table.visible_names == [n for n in everyone if "canary" in n]
         assert table.visible_names  # the demo fleet has a canary
@@ -86,13 +87,13 @@ async def test_keys_typed_in_one_burst_after_slash_all_reach_the_filter(sim_sett
     every key after `/` is filter text, not a command (c opens CloudTrail, a acks)."""
     app = make_app(sim_settings, frozen_clock)
     async with app.run_test(size=(140, 40)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None)
-        shown = app.query_one("#trail").display
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
+        shown = app.main.query_one("#trail").display
         for key, character in (("slash", "/"), ("c", "c"), ("a", "a"), ("n", "n")):
             app.post_message(events.Key(key, character))  # as the driver posts what it reads
         await pilot.pause()
-        assert app.query_one("#filter", Input).value == "can"
-        assert app.screen is app.main and app.query_one("#trail").display == shown
+        assert app.main.query_one("#filter", Input).value == "can"
+        assert app.screen is app.main and app.main.query_one("#trail").display == shown
 
 
 async def test_the_command_lines_app_leaves_start_up_objects_out_of_collection(sim_settings, frozen_clock):
@@ -103,7 +104,7 @@ async def test_the_command_lines_app_leaves_start_up_objects_out_of_collection(s
         for freeze, expect_frozen in ((False, False), (True, True)):
             app = SmtopApp(lambda: open_fleet(sim_settings, frozen_clock), sim_settings, clock=frozen_clock, freeze_heap=freeze)
             async with app.run_test(size=(100, 30)) as pilot:
-                await wait_for(pilot, lambda: app.snapshot is not None)
+                await wait_for(pilot, lambda: app.main.snapshot is not None)
                 await pilot.pause()
                 assert (gc.get_freeze_count() > 0) is expect_frozen
     finally:
@@ -113,11 +114,11 @@ async def test_the_command_lines_app_leaves_start_up_objects_out_of_collection(s
 async def test_sort_cycles_columns_worst_first(sim_settings, frozen_clock):
     app = make_app(sim_settings, frozen_clock)
     async with app.run_test(size=(140, 40)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None)
-        table = app.query_one(EndpointTable)
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
+        table = app.main.query_one(EndpointTable)
         await pilot.press("s", "s")  # name → status → inv/min
         assert table.sort_key == "inv"
-        rates = {e.name: app.snapshot.metrics_for(e.name).invocations_per_minute for e in app.snapshot.endpoints}
+        rates = {e.name: app.main.snapshot.metrics_for(e.name).invocations_per_minute for e in app.main.snapshot.endpoints}
         assert table.visible_names == sorted(rates, key=lambda n: (rates[n], n), reverse=True)
         await pilot.press("S")
         assert table.visible_names == sorted(rates, key=lambda n: (rates[n], n))
@@ -126,14 +127,14 @@ async def test_sort_cycles_columns_worst_first(sim_settings, frozen_clock):
 async def test_enter_on_a_metric_opens_its_chart(sim_settings, frozen_clock):
     app = make_app(sim_settings, frozen_clock)
     async with app.run_test(size=(140, 40)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None)
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
         await pilot.press("enter")  # endpoint → metrics panel
-        assert app.query_one(MetricPanel).has_focus
+        assert app.main.query_one(MetricPanel).has_focus
         await pilot.press("down", "down", "enter")  # Invocations → InvocationsPerInstance → ModelLatency
         await pilot.pause()
         assert isinstance(app.screen, MetricDetailScreen)
         assert app.screen.metric == "ModelLatency"
-        assert app.screen.endpoint == app.selected
+        assert app.screen.endpoint == app.main.selected
         await pilot.press("escape")
         assert not isinstance(app.screen, MetricDetailScreen)
 
@@ -174,11 +175,11 @@ async def test_polls_never_overlap(sim_settings, frozen_clock):
 
     app = SmtopApp(connect, sim_settings, clock=frozen_clock)
     async with app.run_test(size=(120, 30)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None)
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
         for _ in range(15):
             await pilot.press("r")
             await asyncio.sleep(0.01)
-        await wait_for(pilot, lambda: not app.query_one(StatusBar).polling)
+        await wait_for(pilot, lambda: not app.main.query_one(StatusBar).polling)
         await pilot.pause(0.2)
     assert len(intervals) >= 2
     ordered = sorted(intervals)
@@ -189,16 +190,16 @@ async def test_polls_never_overlap(sim_settings, frozen_clock):
 async def test_console_fits_80x24(sim_settings, frozen_clock):
     app = make_app(sim_settings, frozen_clock)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None)
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
         await pilot.pause()  # let the layout take the rows in
-        table = app.query_one(EndpointTable)
-        panel = app.query_one(MetricPanel)
+        table = app.main.query_one(EndpointTable)
+        panel = app.main.query_one(MetricPanel)
         assert table.region.height >= 4  # header + at least three endpoints
         assert panel.region.height >= 10  # all ten metrics without scrolling
         assert panel.region.bottom <= 23  # above the footer
         rows = list(panel.query(MetricRow))
         assert all(row.region.height == 1 and row.region.y < panel.region.bottom for row in rows)
-        assert not app.query_one("#detail").display or app.query_one("#detail").region.width == 0
+        assert not app.main.query_one("#detail").display or app.main.query_one("#detail").region.width == 0
 
 
 async def test_help_fits_80x24_and_lists_every_binding(sim_settings, frozen_clock):
@@ -223,7 +224,7 @@ async def test_help_fits_80x24_and_lists_every_binding(sim_settings, frozen_cloc
     bound = {
         names.get(binding.key, binding.key)
         for owner in (
-            SmtopApp, EndpointTable, MetricPanel, LogPanel, LogView, TrailFeed, AlarmFormScreen, AlarmAckScreen,
+            ConsoleScreen, EndpointTable, MetricPanel, LogPanel, LogView, TrailFeed, AlarmFormScreen, AlarmAckScreen,
             InsightsPanel, InsightsEditorScreen, InsightsResultsScreen,
         )
         for binding in owner.BINDINGS
@@ -239,19 +240,19 @@ async def test_refreshes_and_log_switches_land_while_a_modal_is_open(sim_setting
     """Data arriving under the help screen or a chart must reach the main screen."""
     app = make_app(sim_settings, frozen_clock)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None)
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
         await pilot.press("question_mark")
-        polls = app.polls
-        app.action_refresh_now()
-        await wait_for(pilot, lambda: app.polls > polls)
+        polls = app.main.polls
+        app.main.action_refresh_now()
+        await wait_for(pilot, lambda: app.main.polls > polls)
         await pilot.pause(0.5)  # the debounced log switch fires under the modal too
         assert app.is_running and isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
         await pilot.press("enter", "enter")  # metrics → chart of Invocations
         assert isinstance(app.screen, MetricDetailScreen)
-        polls = app.polls
-        app.action_refresh_now()
-        await wait_for(pilot, lambda: app.polls > polls)
+        polls = app.main.polls
+        app.main.action_refresh_now()
+        await wait_for(pilot, lambda: app.main.polls > polls)
         assert app.is_running and isinstance(app.screen, MetricDetailScreen)
 
 
@@ -260,8 +261,8 @@ async def test_the_sort_arrow_fits_every_column(sim_settings, frozen_clock):
 
     app = make_app(sim_settings, frozen_clock)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None)
-        table = app.query_one(EndpointTable)
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
+        table = app.main.query_one(EndpointTable)
         for column in COLUMNS:
             table.sort_key = column.key
             label = table._header(column)

@@ -29,7 +29,7 @@ from botocore.config import Config
 from smtop.cli import open_fleet
 from smtop.config.settings import Settings
 from smtop.sim.process import spawn_sim
-from smtop.ui.alarm_actions import AlarmChanged
+from smtop.ui.alarm_keys import AlarmChanged
 from smtop.ui.app import SmtopApp
 from smtop.ui.screens.alarm_ack import AlarmAckScreen
 from smtop.ui.screens.help import HelpScreen
@@ -114,9 +114,9 @@ def header(app) -> str:
 async def started(pilot, app) -> None:
     # The feed polls every 15 s in use; here at the refresh rate (its pacer still holds LookupEvents to 2/s).
     # It is mounted with the first data, and polls first once that is painted.
-    await wait_for(pilot, lambda: app.panels_mounted, timeout=20)
+    await wait_for(pilot, lambda: app.main.panels_mounted, timeout=20)
     app.main.query_one(TrailFeed).poll_seconds = REFRESH
-    await wait_for(pilot, lambda: app.snapshot is not None, timeout=20)
+    await wait_for(pilot, lambda: app.main.snapshot is not None, timeout=20)
     table = app.main.query_one(EndpointTable)
     table.move_cursor(row=table.visible_names.index(ENDPOINT))
     panel = app.main.query_one(LogPanel)
@@ -148,10 +148,10 @@ def calls_counted(fsim):
 
 async def recovers_within_one_refresh(pilot, app) -> None:
     """After a fault clears, the refresh in flight may still fail; the next one must not."""
-    polls = app.polls
+    polls = app.main.polls
     bar = app.main.query_one(StatusBar)
     await wait_for(pilot, lambda: bar.stale_reason is None, timeout=REFRESH * 2 + 15)
-    assert app.polls <= polls + 2
+    assert app.main.polls <= polls + 2
     assert not app.main.query_one("#endpoints-box").has_class("-stale")
 
 
@@ -170,8 +170,8 @@ async def test_throttled_metrics_say_so_back_off_while_logs_keep_flowing(fsim, f
             assert header(app).index(f"retrying in {REFRESH:g}s") < 140 - 20
             written = lines.write(3)
             await wait_for(pilot, lambda: set(written) <= set(log_lines(app)), timeout=10)
-            polls = app.polls
-            await wait_for(pilot, lambda: app.polls >= polls + 1, timeout=30)
+            polls = app.main.polls
+            await wait_for(pilot, lambda: app.main.polls >= polls + 1, timeout=30)
             fsim.clear_faults()
         await recovers_within_one_refresh(pilot, app)
         assert app.is_running
@@ -242,11 +242,11 @@ async def test_a_denied_panel_names_the_iam_action_and_the_others_keep_updating(
             await wait_for(pilot, lambda: action in panel.failure_text(app), timeout=20)
             assert "retrying in" in panel.failure_text(app).lower()
         # The others keep updating: the refresh cycle, the alarms poll, the feed, the log tail.
-        polls, alarm_polls, trail = app.polls, app.alarm_polls, app.main.query_one(TrailFeed).snapshot
+        polls, alarm_polls, trail = app.main.polls, app.main.alarm_polls, app.main.query_one(TrailFeed).snapshot
         written = lines.write(2)
-        await wait_for(pilot, lambda: app.polls >= polls + 2, timeout=20)
+        await wait_for(pilot, lambda: app.main.polls >= polls + 2, timeout=20)
         if "alarms" not in names:
-            await wait_for(pilot, lambda: app.alarm_polls >= alarm_polls + 2 and not alarms_text(app), timeout=10)
+            await wait_for(pilot, lambda: app.main.alarm_polls >= alarm_polls + 2 and not alarms_text(app), timeout=10)
         if "cloudtrail" not in names:
             await wait_for(pilot, lambda: app.main.query_one(TrailFeed).snapshot is not trail, timeout=10)
         for other in PANELS:
@@ -282,13 +282,13 @@ async def test_expired_credentials_say_what_to_do_and_stop_until_signing_in_agai
         await wait_for(pilot, lambda: all(advice in p.failure_text(app) for p in PANELS), timeout=20)
         assert "expired" in bar.stale_reason and "press L to sign in again" in header(app)
         with calls_counted(fsim) as calls:
-            polls = app.polls
+            polls = app.main.polls
             await pilot.pause(REFRESH * 3)
-            assert app.polls == polls  # the refresh stopped
+            assert app.main.polls == polls  # the refresh stopped
         assert not {k: n for k, n in calls.items() if k != "_seconds"}, calls  # and no panel called AWS again
         fsim.clear_faults()
         await pilot.press("L")
-        await wait_for(pilot, lambda: app.switches == 1, timeout=20)
+        await wait_for(pilot, lambda: app.switches == 1 and app.main.panels_mounted, timeout=20)
         await recovers_within_one_refresh(pilot, app)
         await wait_for(pilot, lambda: not any(p.failure_text(app) for p in PANELS), timeout=REFRESH * 2 + 10)
 
@@ -303,15 +303,15 @@ async def test_dropped_connections_and_latency_never_freeze_the_screen(fsim, fro
         # A refresh that was already under way may finish unhindered: wait it out,
         # then start one that meets the faults (seen failing under xdist).
         await wait_for(pilot, lambda: not bar.polling, timeout=20)
-        polls = app.polls
+        polls = app.main.polls
         await pilot.press("r")
         await wait_for(pilot, lambda: bar.polling, timeout=10)
         # A refresh hangs on a slow call: the keys still answer, within that same refresh.
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), timeout=2.0)
-        assert bar.polling and app.polls == polls
+        assert bar.polling and app.main.polls == polls
         await pilot.press("escape")
-        await wait_for(pilot, lambda: app.polls >= polls + 1, timeout=40)
+        await wait_for(pilot, lambda: app.main.polls >= polls + 1, timeout=40)
         assert app.is_running and app.main.query_one(EndpointTable).visible_names
         fsim.clear_faults()
         await recovers_within_one_refresh(pilot, app)
@@ -332,7 +332,7 @@ async def test_outage_and_restart_marks_stale_and_comes_back(fsim, frozen_clock)
         fsim.outage(6.0)
         await wait_for(pilot, lambda: bar.stale_reason is not None, timeout=20)
         assert "connect" in bar.stale_reason.lower() or "connection" in bar.stale_reason.lower()
-        assert app.snapshot is not None and app.main.query_one(EndpointTable).visible_names  # last data stays
+        assert app.main.snapshot is not None and app.main.query_one(EndpointTable).visible_names  # last data stays
         await pilot.pause(max(0.0, outage_ends - time.monotonic()))  # the fault clears here
         await recovers_within_one_refresh(pilot, app)
         written = lines.write(2)
@@ -355,8 +355,8 @@ async def test_throttled_side_panels_say_so_back_off_and_recover(fsim, frozen_cl
                 await wait_for(pilot, lambda: "retrying in" in panel.failure_text(app).lower(), timeout=30)
                 assert "throttled" in panel.failure_text(app), panel.name
             written = lines.write(2)
-            polls = app.polls
-            await wait_for(pilot, lambda: app.polls >= polls + 2 and set(written) <= set(log_lines(app)), timeout=20)
+            polls = app.main.polls
+            await wait_for(pilot, lambda: app.main.polls >= polls + 2 and set(written) <= set(log_lines(app)), timeout=20)
             assert not stale_text(app) and not notice(app)
             fsim.clear_faults()
             await wait_for(pilot, lambda: not any(p.failure_text(app) for p in throttled), timeout=REFRESH * 2 + 15)
@@ -421,7 +421,7 @@ async def test_on_demand_calls_under_faults_insights_runs_and_acknowledging(fsim
         await pilot.press("escape")
 
         # Acknowledging (PutAlarmMuteRule) denied, then throttled past botocore's retries.
-        await wait_for(pilot, lambda: app.alarms is not None and app.alarms.alarms, timeout=20)
+        await wait_for(pilot, lambda: app.main.alarms is not None and app.main.alarms.alarms, timeout=20)
         await pilot.press("A")
         alarms = app.main.query_one(AlarmsPanel)
         await wait_for(pilot, lambda: alarms.has_focus_within, timeout=5)
@@ -443,9 +443,9 @@ async def test_on_demand_calls_under_faults_insights_runs_and_acknowledging(fsim
                 assert says in text and f"{target} was NOT acknowledged" in text, text
                 fsim.clear_faults()
             assert 1 <= calls.get("cloudwatch:PutAlarmMuteRule", 0) <= 3, calls  # botocore's tries, no more
-            assert app.alarms.get(target).ack is None
+            assert app.main.alarms.get(target).ack is None
         await acknowledge()  # the fault gone, the same keys work
-        await wait_for(pilot, lambda: app.alarms.get(target).ack is not None, timeout=REFRESH * 2 + 10)
+        await wait_for(pilot, lambda: app.main.alarms.get(target).ack is not None, timeout=REFRESH * 2 + 10)
 
         # Expired (last: it signs the session out): the run ends saying what to do for
         # environment keys, and the text stays to run again once signed in.
@@ -503,9 +503,9 @@ async def test_read_only_session_sends_no_mutating_call(fsim, frozen_clock, monk
         await keys("escape", "A", "a", "u", "n", "ctrl+s", shot=True)
         await keys("escape", "escape")
         await keys("c", "enter", shot=True)
-        polls = app.polls
+        polls = app.main.polls
         await keys("escape", "escape", "l", "f", "t", "r")
-        await wait_for(pilot, lambda: app.polls >= polls + 1, timeout=20)
+        await wait_for(pilot, lambda: app.main.polls >= polls + 1, timeout=20)
         assert app.is_running
     calls = fsim.faults()["calls"]
     assert {"sagemaker:ListEndpoints", "cloudwatch:GetMetricData", "logs:FilterLogEvents", "logs:StartQuery",

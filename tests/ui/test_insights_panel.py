@@ -45,14 +45,14 @@ def make_app(settings: Settings, clock) -> SmtopApp:
 
 
 async def open_panel(app: SmtopApp, pilot, endpoint: str | None = CANARY) -> InsightsPanel:
-    await wait_for(pilot, lambda: app.snapshot is not None)
+    await wait_for(pilot, lambda: app.main.snapshot is not None)
     if endpoint:
         # Down the table (sorted by name) rather than typing a filter: fewer keys, less time.
-        table = app.query_one(EndpointTable)
+        table = app.main.query_one(EndpointTable)
         await pilot.press(*["down"] * table.visible_names.index(endpoint))
-        await wait_for(pilot, lambda: app.selected == endpoint)
+        await wait_for(pilot, lambda: app.main.selected == endpoint)
     await pilot.press("i")
-    panel = app.query_one(InsightsPanel)
+    panel = app.main.query_one(InsightsPanel)
     await wait_for(pilot, lambda: panel._loaded and not any(w.group == "insights-load" and w.is_running for w in panel.workers))
     return panel
 
@@ -83,7 +83,7 @@ async def test_latency_percentiles_on_the_canary_show_the_log_lines_percentiles(
         await wait_for(pilot, lambda: panel.progress is not None and panel.progress.query_id is not None)
         # While it runs: back to the table, another endpoint, the Endpoint tab — the run goes on.
         await pilot.press("escape", "up", "d")
-        await wait_for(pilot, lambda: app.selected not in (None, CANARY))
+        await wait_for(pilot, lambda: app.main.selected not in (None, CANARY))
         await wait_for(pilot, lambda: panel.progress.done)
         assert panel.progress.status == "Complete", panel.progress
         status = str(panel.query_one("#insights-status").render())

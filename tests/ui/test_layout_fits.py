@@ -13,7 +13,7 @@ from tests.ui.test_console import make_app
 async def test_the_screen_never_scrolls(sim_settings, frozen_clock, size):
     app = make_app(sim_settings, frozen_clock)
     async with app.run_test(size=size) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None)
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
         for keys in ((), ("i",), ("escape",), ("slash", "c"), ("escape", "c"), ("escape",)):
             await pilot.press(*keys)
             await pilot.pause()
@@ -21,4 +21,4 @@ async def test_the_screen_never_scrolls(sim_settings, frozen_clock, size):
             screen = app.main
             assert screen.virtual_size.height <= screen.size.height, (keys, screen.virtual_size, screen.size)
             assert not screen.show_vertical_scrollbar
-            assert app.query_one(EndpointTable).size.height >= 3  # the header and at least two endpoints
+            assert app.main.query_one(EndpointTable).size.height >= 3  # the header and at least two endpoints

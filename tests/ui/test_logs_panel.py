@@ -44,9 +44,9 @@ def filtered_count(sim, group: str, pattern: str, since: timedelta) -> int:
 
 
 async def select(pilot, app: SmtopApp, name: str) -> LogPanel:
-    table = app.query_one(EndpointTable)
+    table = app.main.query_one(EndpointTable)
     table.move_cursor(row=table.visible_names.index(name))
-    panel = app.query_one(LogPanel)
+    panel = app.main.query_one(LogPanel)
     await wait_for(pilot, lambda: panel.group == f"/aws/sagemaker/Endpoints/{name}" and panel.received > 0)
     return panel
 
@@ -54,7 +54,7 @@ async def select(pilot, app: SmtopApp, name: str) -> LogPanel:
 async def test_selected_endpoint_logs_stream_in_and_switch(sim, sim_settings, frozen_clock):
     app = make_app(sim_settings, frozen_clock)
     async with app.run_test(size=(140, 48)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None)
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
         panel = await select(pilot, app, "fraud-detector-prod")
         view = panel.view
         expected = filtered_count(sim, panel.group, "", panel.since)
@@ -73,7 +73,7 @@ async def test_selected_endpoint_logs_stream_in_and_switch(sim, sim_settings, fr
 async def test_filter_pattern_narrows_server_side_and_bad_pattern_is_kept(sim, sim_settings, frozen_clock):
     app = make_app(sim_settings, frozen_clock)
     async with app.run_test(size=(140, 48)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None)
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
         panel = await select(pilot, app, "llm-chat-canary")
         everything = panel.received
         panel.view.focus()
@@ -98,7 +98,7 @@ async def test_filter_pattern_narrows_server_side_and_bad_pattern_is_kept(sim, s
 async def test_follow_pause_and_since(sim, sim_settings, frozen_clock):
     app = make_app(sim_settings, frozen_clock)
     async with app.run_test(size=(140, 48)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None)
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
         panel = await select(pilot, app, "recsys-ranker")
         fifteen = filtered_count(sim, panel.group, "", timedelta(minutes=15))
         await wait_for(pilot, lambda: panel.received == fifteen)
@@ -127,8 +127,8 @@ async def test_hostile_log_lines_show_as_text(sim, sim_settings, frozen_clock):
     )
     app = make_app(sim_settings, frozen_clock)
     async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None)
-        panel = app.query_one(LogPanel)
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
+        panel = app.main.query_one(LogPanel)
         await wait_for(pilot, lambda: panel.group is not None)  # the selected endpoint's, first
         panel.group = group
         await wait_for(pilot, lambda: panel.received == len(HOSTILE) + 1)
@@ -147,7 +147,7 @@ async def test_a_pattern_typed_in_one_burst_after_slash_is_all_pattern(sim, sim_
     typed in the same burst as `/` they are the pattern's letters."""
     app = make_app(sim_settings, frozen_clock)
     async with app.run_test(size=(140, 48)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None)
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
         panel = await select(pilot, app, "llm-chat-canary")
         panel.view.focus()
         await pilot.pause()
@@ -172,7 +172,7 @@ async def test_live_tail_pauses_when_nobody_uses_the_console_and_any_key_resumes
     monkeypatch.setattr(LogPanel, "LIVE_CHECK_SECONDS", 0.1)
     app = make_app(replace(sim_settings, live_tail_idle=timedelta(minutes=15)), frozen_clock)
     async with app.run_test(size=(140, 48)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None)
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
         panel = await select(pilot, app, "fraud-detector-prod")
         await wait_for(pilot, lambda: panel.mode == "live")
         assert "live" in str(panel.border_subtitle)
@@ -194,7 +194,7 @@ async def test_live_tail_runs_only_while_the_log_panel_is_on_screen(sim, sim_set
     monkeypatch.setattr(LogPanel, "LIVE_CHECK_SECONDS", 0.1)
     app = make_app(sim_settings, frozen_clock)
     async with app.run_test(size=(80, 24)) as pilot:  # short: the metrics and the logs take turns (`l`)
-        await wait_for(pilot, lambda: app.snapshot is not None)
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
         panel = await select(pilot, app, "fraud-detector-prod")
         await wait_for(pilot, lambda: panel.mode == "poll")
         assert not panel.is_on_screen and not panel.live_gate.is_open
@@ -212,7 +212,7 @@ async def test_live_tail_idle_of_zero_always_polls(sim, sim_settings, frozen_clo
     monkeypatch.setattr(LogPanel, "LIVE_CHECK_SECONDS", 0.1)
     app = make_app(replace(sim_settings, live_tail_idle=timedelta(0)), frozen_clock)
     async with app.run_test(size=(140, 48)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None)
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
         panel = await select(pilot, app, "fraud-detector-prod")
         await wait_for(pilot, lambda: panel.last_notice is not None)
         await pilot.press("z")

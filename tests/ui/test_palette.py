@@ -10,6 +10,7 @@ from textual.widgets import Input
 
 from smtop.cli import open_fleet
 from smtop.ui.app import SmtopApp
+from smtop.ui.console import ConsoleScreen
 from smtop.ui.commands import SmtopCommands, check_key_overrides, palette_commands
 from smtop.ui.screens.help import HelpScreen
 from smtop.ui.widgets.alarms_panel import AlarmsPanel
@@ -30,7 +31,7 @@ def make_app(settings, clock) -> SmtopApp:
 
 
 async def test_every_bound_action_is_a_palette_command_that_runs(sim_settings, frozen_clock):
-    owners = (SmtopApp, EndpointTable, MetricPanel, LogPanel, LogView, TrailFeed, InsightsPanel, AlarmsPanel)
+    owners = (ConsoleScreen, EndpointTable, MetricPanel, LogPanel, LogView, TrailFeed, InsightsPanel, AlarmsPanel)
     bound = {
         (owner, binding.action)
         for owner in owners
@@ -39,8 +40,8 @@ async def test_every_bound_action_is_a_palette_command_that_runs(sim_settings, f
     }
     app = make_app(sim_settings, frozen_clock)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.panels_mounted)  # the side panel, logs and feed come after the first frame
-        commands = palette_commands([app, *app.main.query("*")])
+        await wait_for(pilot, lambda: app.main.panels_mounted)  # the side panel, logs and feed come after the first frame
+        commands = palette_commands([app.main, *app.main.query("*")])
         assert bound - {(type(c.node), c.action) for c in commands} == set()
         # The provider the palette uses offers the same commands, plus the themes.
         provider = SmtopCommands(app.screen)
@@ -61,10 +62,10 @@ async def test_every_bound_action_is_a_palette_command_that_runs(sim_settings, f
             await pilot.press("down", "enter")
             await pilot.pause()
 
-        await wait_for(pilot, lambda: app.polls >= 1)
-        polls = app.polls
+        await wait_for(pilot, lambda: app.main.polls >= 1)
+        polls = app.main.polls
         await run("smtop: Refresh")
-        await wait_for(pilot, lambda: app.polls > polls)
+        await wait_for(pilot, lambda: app.main.polls > polls)
         since = app.main.query_one(LogPanel).since_index
         await run("Logs: Since")  # a panel's own action, in that panel's namespace
         assert app.main.query_one(LogPanel).since_index == since + 1
@@ -75,7 +76,7 @@ async def test_every_bound_action_is_a_palette_command_that_runs(sim_settings, f
 def test_key_overrides_refuse_unknown_actions_and_taken_keys():
     keymap, problems = check_key_overrides(
         [("refresh", "ctrl+r"), ("help", "r"), ("bogus", "z"), ("logs", "q"), ("insights", "F2"), ("alarms", "F2")],
-        SmtopApp.BINDINGS,
+        ConsoleScreen.BINDINGS,
     )
     # r is free once refresh moves to ctrl+r; q stays quit's; F2 cannot serve two actions.
     assert keymap == {"refresh": "ctrl+r", "help": "r"}
@@ -83,17 +84,17 @@ def test_key_overrides_refuse_unknown_actions_and_taken_keys():
     assert any("[keys] logs = 'q': that key is already quit's; logs keeps 'l'" in p for p in problems)
     assert any("[keys] insights = 'F2'" in p and "alarms's" in p for p in problems)
     assert len(problems) == 4
-    assert check_key_overrides([("filter", "?")], SmtopApp.BINDINGS)[0] == {}  # "?" is help's question_mark
+    assert check_key_overrides([("filter", "?")], ConsoleScreen.BINDINGS)[0] == {}  # "?" is help's question_mark
 
 
 async def test_the_config_files_keys_rebind_the_console_and_problems_are_shown(sim_settings, frozen_clock):
     settings = replace(sim_settings, keys=(("refresh", "ctrl+r"), ("help", "r"), ("logs", "q")))
     app = make_app(settings, frozen_clock)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None and not app.main.query_one("StatusBar").polling)
-        polls = app.polls
+        await wait_for(pilot, lambda: app.main.snapshot is not None and not app.main.query_one("StatusBar").polling)
+        polls = app.main.polls
         await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: app.polls > polls)
+        await wait_for(pilot, lambda: app.main.polls > polls)
         await pilot.press("r")
         assert isinstance(app.screen, HelpScreen)
         assert "refresh → ctrl+r, help → r" in str(app.screen.query("Static").first().render())

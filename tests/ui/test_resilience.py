@@ -30,23 +30,23 @@ async def test_lost_connection_marks_stale_and_recovers(frozen_clock):
     app = SmtopApp(lambda: open_fleet(settings, frozen_clock), settings, clock=frozen_clock)
     try:
         async with app.run_test(size=(120, 30)) as pilot:
-            await wait_for(pilot, lambda: app.snapshot is not None)
-            before = app.snapshot
-            bar = app.query_one(StatusBar)
+            await wait_for(pilot, lambda: app.main.snapshot is not None)
+            before = app.main.snapshot
+            bar = app.main.query_one(StatusBar)
             sim.stop()
             await wait_for(pilot, lambda: bar.stale_reason is not None, timeout=20)
             assert f"127.0.0.1:{port}" in bar.stale_reason
             assert "retrying" in bar.stale_reason
             assert "STALE" in str(bar.render())
             # The last good data stays on screen while stale.
-            assert app.snapshot is before
-            assert app.query_one(EndpointTable).visible_names == sorted(e.name for e in before.endpoints)
-            assert app.query_one("#endpoints-box").has_class("-stale")
+            assert app.main.snapshot is before
+            assert app.main.query_one(EndpointTable).visible_names == sorted(e.name for e in before.endpoints)
+            assert app.main.query_one("#endpoints-box").has_class("-stale")
 
             sim = spawn_sim(port=port, traffic=False, seed=SIM_SEED, now=SIM_NOW)
             await wait_for(pilot, lambda: bar.stale_reason is None, timeout=20)
-            assert app.snapshot is not before
-            assert not app.query_one("#endpoints-box").has_class("-stale")
+            assert app.main.snapshot is not before
+            assert not app.main.query_one("#endpoints-box").has_class("-stale")
             assert app.is_running
     finally:
         sim.stop()
@@ -60,8 +60,8 @@ async def test_zero_endpoints_says_where_it_looked(frozen_clock):
         settings = Settings(endpoint_url=f"http://{host}:{port}", region="eu-west-3", profile=None)
         app = SmtopApp(lambda: open_fleet(settings, frozen_clock), settings, clock=frozen_clock)
         async with app.run_test(size=(100, 30)) as pilot:
-            await wait_for(pilot, lambda: app.snapshot is not None)
-            note = app.query_one("#empty-note")
+            await wait_for(pilot, lambda: app.main.snapshot is not None)
+            note = app.main.query_one("#empty-note")
             assert note.display
             text = str(note.render())
             assert "No SageMaker endpoints" in text and "eu-west-3" in text and "--profile" in text
@@ -93,10 +93,10 @@ async def test_markup_in_user_and_aws_text_is_shown_literally(frozen_clock):
         settings = Settings(endpoint_url=f"http://{host}:{port}", region="eu-west-3", endpoint_pattern="x[/bold]-[ab]*")
         app = SmtopApp(lambda: open_fleet(settings, frozen_clock), settings, clock=frozen_clock)
         async with app.run_test(size=(100, 30)) as pilot:
-            await wait_for(pilot, lambda: app.snapshot is not None)
+            await wait_for(pilot, lambda: app.main.snapshot is not None)
             await pilot.pause()
             assert app.is_running
-            assert "'x[/bold]-[ab]*'" in str(app.query_one("#empty-note").render())
+            assert "'x[/bold]-[ab]*'" in str(app.main.query_one("#empty-note").render())
     finally:
         server.stop()
 
@@ -105,7 +105,8 @@ async def test_hostile_error_text_reaches_the_screen_as_text(frozen_clock, capsy
     """An error message carrying markup and an escape sequence (AWS text) in the
     stale header and in the one line printed at exit."""
     from smtop.errors import ConnectionFailedError
-    from smtop.ui.messages import RefreshFailed
+    from smtop.models.source import Update
+    from smtop.ui.console import FleetUpdated
 
     port = free_port()
     settings = Settings(endpoint_url=f"http://127.0.0.1:{port}", region="us-east-1")
@@ -115,17 +116,17 @@ async def test_hostile_error_text_reaches_the_screen_as_text(frozen_clock, capsy
     hostile = ConnectionFailedError("boom [/bold] [red]x\x1b]0;owned\x07")
     app2 = SmtopApp(lambda: open_fleet(settings, frozen_clock), settings, clock=frozen_clock)
     async with app2.run_test(size=(100, 30)) as pilot:
-        app2.snapshot = object()  # pretend data had arrived: the failure is then "stale", not fatal
-        app2.post_message(RefreshFailed(hostile))
+        app2.main.snapshot = object()  # pretend data had arrived: the failure is then "stale", not fatal
+        app2.main.post_message(FleetUpdated(Update(error=hostile)))
         await pilot.pause()
-        bar = app2.query_one(StatusBar)
+        bar = app2.main.query_one(StatusBar)
         rendered = str(bar.render())
         assert "[/bold] [red]x" in rendered and "\x1b" not in rendered and "\\x1b]0;owned\\x07" in rendered
         assert app2.is_running
     capsys.readouterr()
     app3 = SmtopApp(lambda: open_fleet(settings, frozen_clock), settings, clock=frozen_clock)
     async with app3.run_test(size=(100, 30)) as pilot:
-        app3.post_message(RefreshFailed(hostile))
+        app3.main.post_message(FleetUpdated(Update(error=hostile)))
         await wait_for(pilot, lambda: not app3.is_running, timeout=20)
     printed = capsys.readouterr().err
     assert "boom [/bold] [red]x" in printed and "\x1b" not in printed

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from smtop import format as fmt
 from smtop.cli import open_fleet
-from smtop.ui import app as app_module
+from smtop.ui import console as console_module
 from smtop.ui.app import SmtopApp
 from smtop.ui.widgets.endpoint_table import EndpointTable
 from smtop.ui.widgets.metric_panel import MetricRow
@@ -19,29 +19,29 @@ from tests.conftest import SIM_NOW
 from tests.ui.conftest import wait_for
 
 def value_text(app: SmtopApp, metric: str) -> str:
-    return app.query_one(f"#metric-{metric}", MetricRow).value.plain
+    return app.main.query_one(f"#metric-{metric}", MetricRow).value.plain
 
 
 async def test_moving_the_cursor_fills_the_panel_rows_without_a_refresh(sim, sim_settings, frozen_clock, monkeypatch):
     # The cursor must rest before the small call goes out; 0.3 s passed within one
     # key press on a loaded CI machine, and the "…" state was gone before it was seen.
-    monkeypatch.setattr(app_module, "SELECTION_REST", 2.0)
+    monkeypatch.setattr(console_module, "SELECTION_REST", 2.0)
     app = SmtopApp(lambda: open_fleet(sim_settings, frozen_clock), sim_settings, clock=frozen_clock)
     async with app.run_test(size=(140, 40)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None)
-        first, second = app.query_one(EndpointTable).visible_names[:2]
-        await wait_for(pilot, lambda: app.selected == first and app.loading_selected is None)
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
+        first, second = app.main.query_one(EndpointTable).visible_names[:2]
+        await wait_for(pilot, lambda: app.main.selected == first and app.main.loading_selected is None)
         assert value_text(app, "OverheadLatency") not in (fmt.MISSING, "…")
-        requests = record_calls(await app.source.aws.client("cloudwatch"), "GetMetricData")
-        polls = app.polls
+        requests = record_calls(await app.main.source.aws.client("cloudwatch"), "GetMetricData")
+        polls = app.main.polls
 
         await pilot.press("down")
-        assert app.selected == second
+        assert app.main.selected == second
         assert value_text(app, "OverheadLatency") == value_text(app, "InvocationsPerInstance") == "…"
         assert value_text(app, "ModelLatency") not in (fmt.MISSING, "…")  # the fleet refresh brought it
 
-        await wait_for(pilot, lambda: app.loading_selected is None)
-        assert app.polls == polls, "no full refresh"
+        await wait_for(pilot, lambda: app.main.loading_selected is None)
+        assert app.main.polls == polls, "no full refresh"
         assert len(requests) == 1
         asked = {
             (
@@ -54,7 +54,7 @@ async def test_moving_the_cursor_fills_the_panel_rows_without_a_refresh(sim, sim
         assert asked == {((second, "AllTraffic"), metric, stat) for metric, stat in PANEL_ONLY}
         expected = sorted(overhead_from_the_service(sim.url, second, "AllTraffic", SIM_NOW - 3 * 3600, SIM_NOW).items())
         assert len(expected) >= 170
-        row = app.query_one("#metric-OverheadLatency", MetricRow)
+        row = app.main.query_one("#metric-OverheadLatency", MetricRow)
         assert list(row.data) == [value for _, value in expected]
         shown = value_text(app, "OverheadLatency")
         assert shown.startswith(fmt.metric_value("OverheadLatency", expected[-1][1])) and "p99" in shown

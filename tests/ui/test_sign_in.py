@@ -69,32 +69,32 @@ def sagemaker_calls(sim) -> int:
 
 
 async def test_expired_credentials_stop_the_polls_until_signing_in_again(sim, profiles, frozen_clock):
-    app = make_app(Settings(profile="keys", refresh=60.0), frozen_clock)
+    app = make_app(Settings(profile="keys", refresh=1.0), frozen_clock)
     async with app.run_test(size=(140, 44)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None)
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
         sim.inject("expired", "sagemaker")
         try:
-            await pilot.press("r")
-            await wait_for(pilot, lambda: app.signed_out is not None)
+            await wait_for(pilot, lambda: app.main.signed_out is not None)
             await wait_for(pilot, lambda: "press L to sign in again" in header(app))
             text = header(app)
             assert "STALE since" in text and "expired" in text and "retrying" not in text
-            await pilot.pause(0.2)
-            assert app._next_poll is None  # nothing polls by itself any more
+            polls = app.main.polls
+            await pilot.pause(2.5)
+            assert app.main.polls == polls  # nothing refreshes by itself any more (every 1 s before)
             # The session is signed out: a refresh now fails at once, without reaching AWS.
             before = sagemaker_calls(sim)
             await pilot.press("r")
-            await wait_for(pilot, lambda: not app.main.query_one(StatusBar).polling)
-            await pilot.pause(0.2)
+            await wait_for(pilot, lambda: app.main.polls == polls + 1)
             assert sagemaker_calls(sim) == before
         finally:
             sim.clear_faults()
 
         await pilot.press("L")  # the user renewed their keys: sign in again
         await wait_for(pilot, lambda: app.switches == 1)
-        await wait_for(pilot, lambda: app.signed_out is None and "STALE" not in header(app))
+        await wait_for(pilot, lambda: app.main.signed_out is None and "STALE" not in header(app))
         assert app.main.query_one(EndpointTable).visible_names == fleet_names()
-        assert app._next_poll is not None  # polling again
+        polls = app.main.polls
+        await wait_for(pilot, lambda: app.main.polls > polls)  # refreshing by itself again
 
 
 async def test_a_role_that_needs_mfa_asks_in_a_dialog_and_signs_in(sim, profiles, frozen_clock):
@@ -131,19 +131,19 @@ async def test_escape_leaves_the_dialog_and_the_header_says_what_to_do(sim, prof
 async def test_signing_in_again_keeps_the_selected_endpoint_and_the_order(sim, profiles, frozen_clock):
     app = make_app(Settings(profile="keys", refresh=60.0), frozen_clock)
     async with app.run_test(size=(140, 44)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None)
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
         table = app.main.query_one(EndpointTable)
         await pilot.press("S")  # names, Z to A
         order = table.visible_names
         assert order == sorted(order, reverse=True)
         await pilot.press("down", "down")
         chosen = table.selected_name
-        await wait_for(pilot, lambda: app.selected == chosen)
+        await wait_for(pilot, lambda: app.main.selected == chosen)
         await pilot.press("L")
         await wait_for(pilot, lambda: app.switches == 1)
         table = app.main.query_one(EndpointTable)  # composed anew
         await wait_for(pilot, lambda: table.visible_names == order)
-        await wait_for(pilot, lambda: app.selected == chosen)
+        await wait_for(pilot, lambda: app.main.selected == chosen)
         assert table.selected_name == chosen
 
 
@@ -153,16 +153,16 @@ async def test_environment_keys_that_expired_do_not_offer_to_sign_in_again(sim, 
     settings = Settings(endpoint_url=sim.url, region="us-east-1", refresh=60.0)
     app = make_app(settings, frozen_clock)
     async with app.run_test(size=(160, 44)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None)
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
         sim.inject("expired", "sagemaker")
         try:
             await pilot.press("r")
-            await wait_for(pilot, lambda: app.signed_out is not None)
+            await wait_for(pilot, lambda: app.main.signed_out is not None)
         finally:
             sim.clear_faults()
         text = header(app)
         assert "export fresh AWS_ACCESS_KEY_ID" in text and "start smtop again" in text
-        assert "press L" not in text and not app.signed_out.renewable
+        assert "press L" not in text and not app.main.signed_out.renewable
 
 
 async def test_switching_to_a_profile_that_needs_mfa_asks_for_the_code(sim, profiles, frozen_clock):
@@ -170,7 +170,7 @@ async def test_switching_to_a_profile_that_needs_mfa_asks_for_the_code(sim, prof
 
     app = make_app(Settings(profile="keys", refresh=60.0), frozen_clock)
     async with app.run_test(size=(140, 44)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None)
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
         await pilot.press("P")
         await wait_for(pilot, lambda: isinstance(app.screen, SwitchScreen) and "mfa" in app.screen.choices.profiles)
         await pilot.press(*"mfa", "enter")

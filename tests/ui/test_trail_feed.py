@@ -35,18 +35,18 @@ def canary_deploy_times() -> list[int]:
 
 
 async def select(pilot, app: SmtopApp, name: str) -> None:
-    table = app.query_one(EndpointTable)
+    table = app.main.query_one(EndpointTable)
     for _ in range(table.visible_names.index(name)):
         await pilot.press("down")
-    await wait_for(pilot, lambda: app.selected == name)
+    await wait_for(pilot, lambda: app.main.selected == name)
 
 
 async def test_feed_shows_who_deployed_the_canary_and_marks_its_sparklines(sim_settings, frozen_clock):
     app = SmtopApp(lambda: open_fleet(sim_settings, frozen_clock), sim_settings, clock=frozen_clock)
     async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None)
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
         await select(pilot, app, CANARY)
-        feed = app.query_one(TrailFeed)
+        feed = app.main.query_one(TrailFeed)
         await wait_for(pilot, lambda: len(feed.shown) > 0, timeout=20)
 
         deploys = canary_deploy_times()
@@ -62,16 +62,16 @@ async def test_feed_shows_who_deployed_the_canary_and_marks_its_sparklines(sim_s
         assert CANARY in str(feed.border_title)
 
         # The same deploys, marked on the latency sparkline at the periods they fell in.
-        series = app.snapshot.metrics_for(CANARY).get("ModelLatency")
+        series = app.main.snapshot.metrics_for(CANARY).get("ModelLatency")
         expected = {i for i, t in enumerate(series.timestamps) if any(t <= d < t + series.period for d in deploys)}
-        row = app.query_one("#metric-ModelLatency", MetricRow)
+        row = app.main.query_one("#metric-ModelLatency", MetricRow)
         await wait_for(pilot, lambda: row.marks == expected)
         assert len(expected) >= 10
         # Only the latency row carries them: the other nine stay readable.
-        assert app.query_one("#metric-CPUUtilization", MetricRow).marks == frozenset()
+        assert app.main.query_one("#metric-CPUUtilization", MetricRow).marks == frozenset()
 
         # ...and as vertical lines in the metric's chart, the latest labelled with who.
-        app.query_one(EndpointTable).focus()
+        app.main.query_one(EndpointTable).focus()
         await pilot.press("enter", "down", "down", "enter")  # → metrics → ModelLatency → chart
         await pilot.pause()
         chart = app.screen
@@ -100,10 +100,10 @@ async def test_feed_shows_who_deployed_the_canary_and_marks_its_sparklines(sim_s
 
         # Other endpoints get no canary markers.
         await pilot.press("e")
-        app.query_one(EndpointTable).focus()
+        app.main.query_one(EndpointTable).focus()
         await pilot.press("up")
-        await wait_for(pilot, lambda: app.selected != CANARY)
-        assert app.query_one("#metric-ModelLatency", MetricRow).marks == frozenset()
+        await wait_for(pilot, lambda: app.main.selected != CANARY)
+        assert app.main.query_one("#metric-ModelLatency", MetricRow).marks == frozenset()
 
 
 async def test_the_feed_shows_the_writes_and_none_of_the_reads(sim, sim_settings, frozen_clock):
@@ -114,8 +114,8 @@ async def test_the_feed_shows_the_writes_and_none_of_the_reads(sim, sim_settings
 
     app = SmtopApp(lambda: open_fleet(sim_settings, frozen_clock), sim_settings, clock=frozen_clock)
     async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None)
-        feed = app.query_one(TrailFeed)
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
+        feed = app.main.query_one(TrailFeed)
         feed.show_all = True
         await wait_for(pilot, lambda: len(feed.shown) > 0, timeout=20)
         trail = boto3.client("cloudtrail", endpoint_url=sim.url, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
@@ -128,9 +128,17 @@ async def test_the_feed_shows_the_writes_and_none_of_the_reads(sim, sim_settings
         assert {"UpdateEndpoint", "CreateEndpointConfig", "PutMetricAlarm"} <= {e.name for e in feed.shown}
 
 
+class _QuietTrail:
+    """A trail source whose poll never ends: the test hands the feed its snapshots itself."""
+
+    async def trail_events(self) -> TrailSnapshot:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
 class _FeedApp(App):
     def compose(self):
-        yield TrailFeed(id="trail")
+        yield TrailFeed(_QuietTrail(), id="trail")
 
 
 async def test_a_feed_not_yet_complete_says_how_far_back_it_is():
@@ -151,22 +159,22 @@ async def test_a_feed_not_yet_complete_says_how_far_back_it_is():
 async def test_on_80x24_the_feed_takes_the_logs_place_on_c(sim_settings, frozen_clock):
     app = SmtopApp(lambda: open_fleet(sim_settings, frozen_clock), sim_settings, clock=frozen_clock)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.snapshot is not None)
-        feed = app.query_one(TrailFeed)
+        await wait_for(pilot, lambda: app.main.snapshot is not None)
+        feed = app.main.query_one(TrailFeed)
         assert not feed.display or feed.region.height == 0
         await pilot.press("c")
         await pilot.pause()
         assert feed.region.height >= 8 and feed.query_one(DataTable).has_focus
-        assert app.query_one("#lower").region.height == 0
+        assert app.main.query_one("#lower").region.height == 0
         await pilot.press("c")
         await pilot.pause()
-        assert feed.region.height == 0 and app.query_one("#lower").region.height > 0
+        assert feed.region.height == 0 and app.main.query_one("#lower").region.height > 0
         await pilot.press("c")
         await pilot.pause()
         assert feed.region.height >= 8
         await pilot.press("escape")  # escape gives the room back too
         await pilot.pause()
-        assert feed.region.height == 0 and app.query_one(EndpointTable).has_focus
+        assert feed.region.height == 0 and app.main.query_one(EndpointTable).has_focus
 
 
 async def test_access_denied_is_said_with_the_iam_action_and_the_rest_works(sim, sim_settings, frozen_clock):
@@ -174,11 +182,11 @@ async def test_access_denied_is_said_with_the_iam_action_and_the_rest_works(sim,
     try:
         app = SmtopApp(lambda: open_fleet(sim_settings, frozen_clock), sim_settings, clock=frozen_clock)
         async with app.run_test(size=(160, 48)) as pilot:
-            await wait_for(pilot, lambda: app.snapshot is not None)
-            feed = app.query_one(TrailFeed)
+            await wait_for(pilot, lambda: app.main.snapshot is not None)
+            feed = app.main.query_one(TrailFeed)
             await wait_for(pilot, lambda: "cloudtrail:LookupEvents" in feed.notice, timeout=20)
             assert feed.shown == ()
-            assert app.snapshot.endpoints  # the rest of the console keeps working
+            assert app.main.snapshot.endpoints  # the rest of the console keeps working
     finally:
         sim.clear_faults()
 

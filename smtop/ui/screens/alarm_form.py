@@ -4,11 +4,13 @@ The form shows, while it is filled in, the exact PutMetricAlarm request it
 will send (thresholds converted to the metric's unit) and every validation
 problem; ctrl+s sends it.  PutMetricAlarm silently replaces an alarm of the
 same name, so an existing name needs a second ctrl+s to confirm.  The rules
-themselves live in :mod:`smtop.models.alarm_draft`.
+themselves live in :mod:`smtop.models.alarm_draft`; the request is the
+source's (``alarm_request``), which sends it (``put_alarm``).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any, Awaitable, Callable
 
@@ -27,9 +29,7 @@ from smtop.models.alarm_draft import (
     STATISTICS,
     AlarmDraft,
     apply_preset,
-    build_request,
     cautions,
-    preview,
     suggest_name,
     threshold_note,
     validate,
@@ -41,8 +41,8 @@ from smtop.format import printable
 _TEXT_FIELDS = ("name", "threshold", "period", "evaluation_periods", "datapoints_to_alarm")
 
 
-class AlarmFormScreen(ModalScreen[dict[str, Any] | None]):
-    """The new-alarm form; dismisses with the request that was sent, or None."""
+class AlarmFormScreen(ModalScreen[AlarmDraft | None]):
+    """The new-alarm form; dismisses with the draft that was sent, or None."""
 
     BINDINGS = [
         Binding("ctrl+s", "submit", "Create alarm", priority=True),
@@ -56,14 +56,20 @@ class AlarmFormScreen(ModalScreen[dict[str, Any] | None]):
         *,
         topics: Callable[[], Awaitable[list[str]]],
         exists: Callable[[str], Awaitable[bool]],
-        send: Callable[[dict[str, Any]], Awaitable[None]],
+        request: Callable[[AlarmDraft], dict[str, Any]],
+        send: Callable[[AlarmDraft], Awaitable[None]],
+        presets: tuple[Any, ...] = (),
     ) -> None:
+        """``request`` shows what ``send`` would send; ``presets``: the config
+        file's (smtop.config.file.AlarmPreset), after the built-in ones."""
         super().__init__()
         self.draft = draft
         self.variants = variants or (draft.variant,)
         self._topics = topics
         self._exists = exists
+        self._request = request
         self._send = send
+        self._presets = presets
         self.confirm_overwrite: str | None = None
         """The name the user was warned about; a second ctrl+s replaces that alarm."""
         self.sending = False
@@ -163,9 +169,8 @@ class AlarmFormScreen(ModalScreen[dict[str, Any] | None]):
         self._refresh_view()
 
     def _config_presets(self) -> dict[str, dict[str, str]]:
-        """The config file's presets (smtop.config.file.AlarmPreset), keyed apart from the built-in ones."""
-        presets = getattr(getattr(self.app, "settings", None), "alarm_presets", ())
-        return {f"config:{p.name}": dict(p.fields) for p in presets}
+        """The config file's presets, keyed apart from the built-in ones."""
+        return {f"config:{p.name}": dict(p.fields) for p in self._presets}
 
     def _preset_options(self) -> list[tuple[str, str]]:
         built_in = [(label, key) for key, label in PRESET_LABELS.items()]
@@ -191,7 +196,7 @@ class AlarmFormScreen(ModalScreen[dict[str, Any] | None]):
             shown.append("\n")
             shown.append(f"! {caution.message}", style="yellow")
         box.update(shown)
-        body = preview(build_request(draft)) if not errors else "(fix the problems above to see the request)"
+        body = json.dumps(self._request(draft), indent=2) if not errors else "(fix the problems above to see the request)"
         # Line by line: printable() would show the newlines themselves as \x0a.
         self.query_one("#form-preview", Static).update(Text("\n".join(printable(line) for line in body.splitlines())))
         if self.confirm_overwrite is not None and draft.name != self.confirm_overwrite:
@@ -214,34 +219,34 @@ class AlarmFormScreen(ModalScreen[dict[str, Any] | None]):
             return
         self.sending = True
         self._status("Checking the name…")
-        self._submit(build_request(self.draft), overwrite=self.confirm_overwrite == self.draft.name)
+        self._submit(self.draft, overwrite=self.confirm_overwrite == self.draft.name)
 
     class Outcome(Message):
         """How a submit ended: sent, needs overwrite confirmation, or failed."""
 
-        def __init__(self, request: dict[str, Any], kind: str, error: str | None = None) -> None:
+        def __init__(self, draft: AlarmDraft, kind: str, error: str | None = None) -> None:
             super().__init__()
-            self.request = request
+            self.draft = draft
             self.kind = kind
             self.error = error
 
     @work(exclusive=True, group="alarm-submit", exit_on_error=False)
-    async def _submit(self, request: dict[str, Any], overwrite: bool) -> None:
+    async def _submit(self, draft: AlarmDraft, overwrite: bool) -> None:
         try:
-            if not overwrite and await self._exists(request["AlarmName"]):
-                self.post_message(self.Outcome(request, "exists"))
+            if not overwrite and await self._exists(draft.name):
+                self.post_message(self.Outcome(draft, "exists"))
                 return
-            await self._send(request)
+            await self._send(draft)
         except SmtopError as error:
-            self.post_message(self.Outcome(request, "failed", str(error)))
+            self.post_message(self.Outcome(draft, "failed", str(error)))
         else:
-            self.post_message(self.Outcome(request, "sent"))
+            self.post_message(self.Outcome(draft, "sent"))
 
     def on_alarm_form_screen_outcome(self, message: Outcome) -> None:
         self.sending = False
-        name = message.request["AlarmName"]
+        name = message.draft.name
         if message.kind == "sent":
-            self.dismiss(message.request)
+            self.dismiss(message.draft)
         elif message.kind == "exists":
             self.confirm_overwrite = name
             self._status(

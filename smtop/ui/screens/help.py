@@ -71,6 +71,11 @@ def grouped(keys: tuple[tuple[str, str, str], ...]) -> list[tuple[str, list[tupl
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape", "dismiss", "Close"), Binding("question_mark", "dismiss", "Close", show=False), Binding("q", "dismiss", "Close", show=False)]
 
+    def __init__(self, overrides: dict[str, str] | None = None) -> None:
+        """``overrides``: the config file's [keys] in force (binding id → key)."""
+        super().__init__()
+        self._overrides = overrides or {}
+
     def compose(self) -> ComposeResult:
         table = Table(title="smtop keys", box=None, header_style="bold", padding=(0, 2))
         table.add_column("panel", style="dim")
@@ -90,7 +95,7 @@ class HelpScreen(ModalScreen[None]):
             "\nappears in event history (the feed), so see the Invocations metric for who calls an endpoint.",
             style="dim",
         )
-        overrides = getattr(self.app, "key_overrides", {})
+        overrides = self._overrides
         with VerticalScroll(id="help"):
             if overrides:
                 mine = ", ".join(f"{action} → {key}" for action, key in overrides.items())

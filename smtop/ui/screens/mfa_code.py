@@ -2,7 +2,7 @@
 
 botocore cannot refresh such a session by itself: it asks for a new code.
 Inside the console nothing may prompt on the terminal, so this dialog asks,
-and the app signs in again with the code (smtop.ui.switching).
+and the app signs in again with the code (smtop.ui.app).
 """
 
 from __future__ import annotations

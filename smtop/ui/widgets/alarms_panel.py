@@ -14,6 +14,10 @@ from datetime import datetime
 
 from rich.cells import cell_len
 from rich.text import Text
+from dataclasses import dataclass
+from typing import Callable
+
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -22,7 +26,10 @@ from textual.widgets import DataTable, Static
 from smtop.models.alarm_draft import COMPARISONS, display_unit, from_metric_unit
 from smtop.models.catalog import METRICS
 from smtop.format import clock_time, printable
+from smtop.clock import Clock
+from smtop.errors import SmtopError
 from smtop.models.alarms import Alarm, AlarmsSnapshot, CompositeAlarm, MetricAlarm
+from smtop.models.source import AlarmSource, RefreshSignal, polled
 
 STATE_STYLE = {"ALARM": "bold red", "INSUFFICIENT_DATA": "yellow", "OK": "green"}
 STATE_LABEL = {"ALARM": "● ALARM", "INSUFFICIENT_DATA": "◌ NODATA", "OK": "○ OK"}
@@ -167,10 +174,42 @@ class AlarmList(DataTable):
 
 
 class AlarmsPanel(Vertical):
-    """Alarms of the fleet with their mutes; the app feeds it snapshots."""
+    """Alarms of the fleet with their mutes, read on their own schedule.
 
-    def __init__(self, **kwargs) -> None:
+    Apart from the metrics: a failing DescribeAlarms (denied, throttled) shows
+    here and never stops the endpoint table, and a slow one never delays it.
+    Each read travels in :class:`AlarmsPanel.Updated`, which bubbles on to the
+    console (the header's firing count, the table's marks, the alarm keys).
+
+    Args:
+        source: where alarms are read.
+        clock: the console's clock.
+        every: seconds between reads.
+        endpoints: the fleet's endpoint names at the time of a read.
+    """
+
+    @dataclass
+    class Updated(Message):
+        """A read ended: its alarms, or (``snapshot`` None) why it failed."""
+
+        snapshot: AlarmsSnapshot | None
+        error: SmtopError | None = None
+
+    def __init__(
+        self,
+        source: AlarmSource,
+        *,
+        clock: Clock,
+        every: float,
+        endpoints: Callable[[], list[str]],
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
+        self._source = source
+        self._clock = clock
+        self._every = every
+        self._endpoints = endpoints
+        self._refresh = RefreshSignal()
         self.snapshot: AlarmsSnapshot | None = None
         self._order: list[str] = []
         self._rows: list[tuple] | None = None
@@ -181,6 +220,26 @@ class AlarmsPanel(Vertical):
         yield Static("Loading alarms…", id="alarms-status")
         yield AlarmList(id="alarms-table")
         yield Static(id="alarms-detail")
+
+    def on_mount(self) -> None:
+        self._follow()
+
+    @work(exclusive=True, group="alarms", exit_on_error=False)
+    async def _follow(self) -> None:
+        source, endpoints = self._source, self._endpoints
+        async for update in polled(lambda: source.alarms(endpoints()), every=self._every, now=self._refresh):
+            self.post_message(self.Updated(update.value, update.error))
+
+    def refresh_now(self) -> None:
+        """Read again at once (an alarm just changed, a replay seeked)."""
+        self._refresh.now()
+
+    @on(Updated)
+    def _updated(self, message: Updated) -> None:
+        if message.snapshot is not None:
+            self.show(message.snapshot)
+        elif message.error is not None:
+            self.show_error(f"Alarms are not up to date: {message.error} — retrying in {self._every:g}s")
 
     @property
     def table(self) -> AlarmList:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -30,12 +30,11 @@ from textual.worker import Worker, WorkerState
 from smtop.config import file as config
 from smtop.errors import ReadOnlyError, SmtopError
 from smtop.format import compact, printable, safe_text
+from smtop.clock import Clock
 from smtop.models.insights import QueryDefinitions, QueryProgress, QueryRequest, QueryStats, SavedQuery
+from smtop.models.source import InsightsSource
 from smtop.models.queries import BUILT_IN
 from smtop.ui.screens.insights_editor import InsightsEditorScreen
-
-if TYPE_CHECKING:
-    from smtop.ui.app import ConsoleSource
 
 RANGES: tuple[tuple[str, timedelta], ...] = (
     ("5m", timedelta(minutes=5)),
@@ -104,14 +103,26 @@ class InsightsPanel(Vertical):
             self.error = error
             self.reload = reload
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        source: InsightsSource,
+        *,
+        clock: Clock,
+        config_path: str | None = None,
+        range_index: int = DEFAULT_RANGE,
+        **kwargs: Any,
+    ) -> None:
+        """``config_path``: --config (None: the config file's usual place)."""
         super().__init__(**kwargs)
+        self.source = source
+        self._clock = clock
+        self._config_path = config.config_path(config_path)
         self.queries: list[SavedQuery] = list(BUILT_IN)
         self.current: SavedQuery | None = None
         """The query shown and run (edited text included)."""
         self.endpoint: str | None = None
         self.log_group: str | None = None
-        self.range_index = DEFAULT_RANGE
+        self.range_index = range_index
         self.progress: QueryProgress | None = None
         self.request: QueryRequest | None = None
         """The request of the shown (or running) run: whose results these are."""
@@ -136,22 +147,15 @@ class InsightsPanel(Vertical):
         self._show_head()
         self._show_status()
 
-    # -- data source -----------------------------------------------------------
-    @property
-    def source(self) -> ConsoleSource | None:
-        return getattr(self.app, "source", None)
-
     def _now(self) -> datetime:
-        # The app's clock: frozen in tests and screenshots.
-        clock = getattr(self.app, "clock", None)
-        return clock.now() if clock is not None else datetime.now(timezone.utc)
+        return self._clock.now()
 
     def show_endpoint(self, name: str | None, log_group: str | None) -> None:
         """The app's selection changed: the default target of the next run (a running one goes on)."""
         self.endpoint, self.log_group = name, log_group
         self._show_head()
         self._show_status()
-        if not self._loaded and self.source is not None:
+        if not self._loaded:
             self._loaded = True
             self.reload()
 
@@ -161,10 +165,8 @@ class InsightsPanel(Vertical):
 
     @work(exclusive=True, group="insights-load", exit_on_error=False)
     async def _load(self) -> None:
-        source = self.source
-        path = config.config_path(getattr(getattr(self.app, "settings", None), "config_path", None))
-        configured = await asyncio.to_thread(config.load_queries, path)
-        definitions = await source.query_definitions() if source is not None else QueryDefinitions()
+        configured = await asyncio.to_thread(config.load_queries, self._config_path)
+        definitions = await self.source.query_definitions()
         self.post_message(self.Loaded(definitions, configured))
 
     @on(Loaded)
@@ -226,9 +228,6 @@ class InsightsPanel(Vertical):
         if not groups:
             self._status_text("Select an endpoint first: a query runs against its log group.", error=True)
             return
-        if self.source is None:
-            self._status_text("Not connected yet; try again in a moment.", error=True)
-            return
         if self._running:
             self.app.notify("The running query was cancelled (StopQuery) for the new one.", timeout=4)
         end = self._now()
@@ -252,11 +251,8 @@ class InsightsPanel(Vertical):
 
     @work(exclusive=True, group="insights-run", exit_on_error=False)
     async def _run(self, generation: int, request: QueryRequest) -> None:
-        source = self.source
-        if source is None:
-            return
         try:
-            async for progress in source.run_query(request):
+            async for progress in self.source.run_query(request):
                 self.post_message(self.Progressed(generation, progress))
         except SmtopError as error:
             self.post_message(self.RunFailed(generation, error))
@@ -325,8 +321,6 @@ class InsightsPanel(Vertical):
     @work(group="insights-save", exit_on_error=False)
     async def _save_definition(self, saved: SavedQuery) -> None:
         source = self.source
-        if source is None:
-            return
         # Only an account query keeps its id: saving a built-in creates a definition.
         to_save = saved if saved.source == "account" else replace(saved, definition_id=None)
         try:
@@ -344,7 +338,7 @@ class InsightsPanel(Vertical):
 
     @work(group="insights-save", exit_on_error=False)
     async def _save_config(self, saved: SavedQuery) -> None:
-        path = config.config_path(getattr(getattr(self.app, "settings", None), "config_path", None))
+        path = self._config_path
         try:
             await asyncio.to_thread(config.append_query, path, replace(saved, source="config", definition_id=None))
         except OSError as error:

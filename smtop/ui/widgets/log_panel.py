@@ -16,8 +16,10 @@ more thing to learn for no gain; `?` lists it under the logs.)
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -33,7 +35,9 @@ from textual.worker import Worker, WorkerState
 from smtop.config.file import duration_label
 from smtop.errors import AccessDeniedError, CredentialsError, NotFoundError, ServiceError, SmtopError
 from smtop.format import safe_text
+from smtop.clock import Clock
 from smtop.models import TailUpdate
+from smtop.models.source import LogSource
 from smtop.models.tail import LiveTailGate
 from smtop.ui.widgets.log_view import LogView
 
@@ -47,6 +51,14 @@ SINCE_PRESETS: tuple[tuple[str, timedelta], ...] = (
 DEFAULT_SINCE = 1  # 15 minutes
 ENDPOINT_GROUP_PREFIX = "/aws/sagemaker/Endpoints/"
 RETRY_SECONDS = 10.0
+
+
+def _retried(error: SmtopError) -> bool:
+    """Whether a failed tail starts again by itself: throttling and dropped
+    connections clear; denied access, expired credentials and a group not there
+    yet are fixed by a person elsewhere (a policy, a login, the endpoint's first
+    line), and the tail comes back by itself once they are."""
+    return error.retryable or isinstance(error, (NotFoundError, AccessDeniedError, CredentialsError))
 
 
 class LogPanel(Vertical):
@@ -77,23 +89,52 @@ class LogPanel(Vertical):
             self.update = update
 
     class TailFailed(Message):
-        def __init__(self, generation: int, error: SmtopError) -> None:
+        """The tail failed; ``retry_in`` seconds until it starts again (None: it does not)."""
+
+        def __init__(self, generation: int, error: SmtopError, retry_in: float | None = None) -> None:
             super().__init__()
             self.generation = generation
             self.error = error
+            self.retry_in = retry_in
+
+    class Restarted(Message):
+        """A failed tail starts again: its lines come anew."""
+
+        def __init__(self, generation: int) -> None:
+            super().__init__()
+            self.generation = generation
 
     NOTICE_SECONDS = 10.0
     """How long a notice that is not an error stays (fell back to polling, reconnected…)."""
     LIVE_CHECK_SECONDS = 1.0
     """How often the panel asks whether Live Tail should run (on screen, console used)."""
 
-    def __init__(self, capacity: int = 10_000, **kwargs) -> None:
+    def __init__(
+        self,
+        source: LogSource,
+        *,
+        clock: Clock,
+        activity: Any,
+        idle: timedelta = timedelta(minutes=15),
+        retry: float = RETRY_SECONDS,
+        since_index: int = DEFAULT_SINCE,
+        capacity: int = 10_000,
+        **kwargs,
+    ) -> None:
+        """``activity.last_input``: when the console was last used; ``idle``: Live
+        Tail pauses after that long without a key (0: always poll); ``retry``:
+        seconds before a failed tail starts again."""
         super().__init__(**kwargs)
+        self._source = source
+        self._clock = clock
+        self._activity = activity
+        self._idle = idle
+        self._retry_seconds = retry
         self._capacity = capacity
         self._notice_timer: Timer | None = None
         self._generation = 0
-        self._retry: Timer | None = None
         self._delivered = 0
+        self.set_reactive(LogPanel.since_index, since_index)
         self._title: Text | None = None
         self._subtitle: Text | None = None
         self.last_notice: str | None = None
@@ -117,10 +158,7 @@ class LogPanel(Vertical):
     # -- when Live Tail may run --------------------------------------------
     def check_live_tail(self) -> None:
         """Open or close the gate: Live Tail only on screen and while the console is used."""
-        app = self.app
-        idle: timedelta = getattr(getattr(app, "settings", None), "live_tail_idle", timedelta(minutes=15))
-        last_input = getattr(app, "last_input", None)
-        clock = getattr(app, "clock", None)
+        idle, last_input, clock = self._idle, self._activity.last_input, self._clock
         reason = None
         if idle <= timedelta(0):
             reason = "live_tail_idle is 0s in the config file"
@@ -160,9 +198,6 @@ class LogPanel(Vertical):
         if not self.is_mounted:
             return
         self._generation += 1
-        if self._retry is not None:
-            self._retry.stop()
-            self._retry = None
         self.view.clear()
         self.view.follow = True  # a new tail starts at its newest line, even if the last was paused
         self._delivered = 0
@@ -177,12 +212,22 @@ class LogPanel(Vertical):
 
     @work(exclusive=True, group="tail", exit_on_error=False)
     async def _tail(self, generation: int, group: str, pattern: str | None, since: timedelta) -> None:
-        source = self.app.source  # type: ignore[attr-defined]
-        try:
-            async for update in source.tail(group, filter_pattern=pattern, since=since, live_gate=self.live_gate):
-                self.post_message(self.Tailed(generation, update))
-        except SmtopError as error:
-            self.post_message(self.TailFailed(generation, error))
+        """The one worker of a tail: its updates, and after a failure that may
+        clear (throttling, a dropped connection, denied access or expired
+        credentials the person fixes elsewhere, a group not there yet) the tail
+        again from its start, ``retry`` seconds later."""
+        while True:
+            try:
+                async for update in self._source.tail(group, filter_pattern=pattern, since=since, live_gate=self.live_gate):
+                    self.post_message(self.Tailed(generation, update))
+                return
+            except SmtopError as error:
+                again = _retried(error)
+                self.post_message(self.TailFailed(generation, error, self._retry_seconds if again else None))
+                if not again:
+                    return
+            await asyncio.sleep(self._retry_seconds)
+            self.post_message(self.Restarted(generation))
 
     @on(Tailed)
     def _tailed(self, message: Tailed) -> None:
@@ -208,7 +253,10 @@ class LogPanel(Vertical):
             return
         error = event.worker.error
         self.log.error("log tail failed", error=repr(error))
-        self.post_message(self.TailFailed(self._generation, ServiceError(f"The log tail failed: {type(error).__name__}: {error}.")))
+        self.post_message(
+            self.TailFailed(self._generation, ServiceError(f"The log tail failed: {type(error).__name__}: {error}."), self._retry_seconds)
+        )
+        self.set_timer(self._retry_seconds, self.restart)
 
     @on(TailFailed)
     def _failed(self, message: TailFailed) -> None:
@@ -218,20 +266,17 @@ class LogPanel(Vertical):
         text = str(error)
         if isinstance(error, NotFoundError):
             text = f"{text} — the group appears once the endpoint writes its first log line."
-        # Denied access and expired credentials are retried too: the person
-        # fixes the policy or logs in elsewhere, and the tail comes back by itself.
-        if error.retryable or isinstance(error, (NotFoundError, AccessDeniedError, CredentialsError)):
-            delay = self._retry_seconds()
-            text += f" Retrying in {delay:g}s."
-            self._retry = self.set_timer(delay, self.restart)
+        if message.retry_in is not None:
+            text += f" Retrying in {message.retry_in:g}s."
         self._notice(text, error=True)
         self._update_title()
 
-    def _retry_seconds(self) -> float:
-        """RETRY_SECONDS, or the console's refresh if shorter: a cleared fault
-        is recovered from within one refresh."""
-        refresh = getattr(getattr(self.app, "settings", None), "refresh", RETRY_SECONDS)
-        return min(RETRY_SECONDS, float(refresh))
+    @on(Restarted)
+    def _restarted(self, message: Restarted) -> None:
+        if message.generation == self._generation:
+            self.view.clear()
+            self._delivered = 0
+            self.mode = ""
 
     # -- title and notices ----------------------------------------------------
     def _update_title(self) -> None:
@@ -311,15 +356,11 @@ class LogPanel(Vertical):
     def action_pick_group(self) -> None:
         from smtop.ui.screens.log_groups import LogGroupScreen
 
-        if self.app.source is None:  # type: ignore[attr-defined]
-            self.notify("Not connected to AWS yet.", timeout=3)
-            return
-
         def chosen(group: str | None) -> None:
             if group:
                 self.group = group
 
-        self.app.push_screen(LogGroupScreen(self.app.source, current=self.group), chosen)  # type: ignore[attr-defined]
+        self.app.push_screen(LogGroupScreen(self._source, current=self.group), chosen)
 
     def action_save(self) -> None:
         lines = self.view.text_lines()

@@ -2,11 +2,11 @@
 
 It shows write events only: the account's reads (every tool's Describe* and
 List*, smtop's own) are in CloudTrail too, and would bury the changes.  The
-feed polls in its own exclusive worker; the next poll is scheduled only when
-the last one finished, so polls never overlap (the data layer also paces every
-LookupEvents request of the account and region to CloudTrail's 2 per second).
-Each poll's :class:`TrailSnapshot` travels in :class:`TrailFeed.Updated`, which
-bubbles on to the app, where deployments become markers on the charts.  While
+feed polls in its own worker (a :func:`~smtop.models.source.polled` stream:
+never two polls at once; the data layer also paces every LookupEvents request
+of the account and region to CloudTrail's 2 per second).  Each poll's
+:class:`TrailSnapshot` travels in :class:`TrailFeed.Updated`, which bubbles on
+to the console, where deployments become markers on the charts.  While
 the feed does not yet hold its whole window, its title says how far back it
 is complete.
 """
@@ -20,13 +20,13 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import reactive
-from textual.timer import Timer
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from smtop.errors import AccessDeniedError, ServiceError, SmtopError, ThrottledError, UnsupportedOperationError
 from smtop.format import safe_text
 from smtop.models.cloudtrail import TrailEvent, TrailSnapshot
+from smtop.models.source import RefreshSignal, TrailSource, Update, polled
 
 POLL_SECONDS = 15.0
 """Between polls: one LookupEvents request each (a page of writes), far below the account's 2 per second."""
@@ -51,22 +51,29 @@ class TrailFeed(Vertical):
     """Show every event of the account's SageMaker and CloudWatch, not just the endpoint's."""
 
     class Updated(Message):
-        """A poll finished; bubbles on to the app (deploy markers)."""
+        """A poll finished; bubbles on to the console (deploy markers)."""
 
         def __init__(self, snapshot: TrailSnapshot) -> None:
             super().__init__()
             self.snapshot = snapshot
 
-    def __init__(self, **kwargs) -> None:
+    class Failed(Message):
+        def __init__(self, error: SmtopError) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(self, source: TrailSource, *, every: float | None = None, show_all: bool = False, **kwargs) -> None:
+        """``every``: seconds between polls (POLL_SECONDS; a replay's is its tick)."""
         super().__init__(**kwargs)
+        self._source = source
+        self.poll_seconds = every or POLL_SECONDS
+        """Between polls (tests against the simulator shorten it; the pacer still holds 2/s)."""
+        self._refresh = RefreshSignal()
         self.snapshot = TrailSnapshot()
         self.shown: tuple[TrailEvent, ...] = ()
         """The events in the table, top to bottom (what the scope lets through)."""
         self.error: SmtopError | None = None
-        self._next_poll: Timer | None = None
-        self._started = False
-        self.poll_seconds = POLL_SECONDS
-        """Between polls (tests against the simulator shorten it; the pacer still holds 2/s)."""
+        self.set_reactive(TrailFeed.show_all, show_all)
 
     def compose(self) -> ComposeResult:
         table: DataTable = DataTable(id="trail-table", cursor_type="row", zebra_stripes=False, show_header=True)
@@ -77,50 +84,42 @@ class TrailFeed(Vertical):
     def on_mount(self) -> None:
         self.query_one("#trail-notice").display = False
         self._update_title()
+        self._follow()
 
     # -- polling -------------------------------------------------------------
-    def start(self) -> None:
-        """Begin polling (once the app is connected); later calls do nothing."""
-        if self._started or getattr(self.app, "source", None) is None:
-            return
-        self._started = True
-        self._poll()
-
-    def poll_now(self) -> None:
-        """Poll at once (a replay's seek), if polling has started; the schedule goes on from it."""
-        if self._started:
-            self._poll()
-
     @work(exclusive=True, group="trail", exit_on_error=False)
-    async def _poll(self) -> TrailSnapshot | SmtopError:
-        source = self.app.source  # type: ignore[attr-defined]
-        try:
-            return await source.trail_events()
-        except SmtopError as error:
-            return error
+    async def _follow(self) -> None:
+        async for update in polled(self._source.trail_events, every=self._wait_after, now=self._refresh):
+            self.post_message(self.Updated(update.value) if update.value is not None else self.Failed(update.error))
+
+    def refresh_now(self) -> None:
+        """Poll at once (a replay's seek); the schedule goes on from it."""
+        self._refresh.now()
 
     @on(Worker.StateChanged)
-    def _poll_finished(self, event: Worker.StateChanged) -> None:
-        """The one place a poll ends: show what it brought, schedule the next."""
-        if event.worker.group != "trail" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+    def _crashed(self, event: Worker.StateChanged) -> None:
+        """A bug of ours (not an AWS failure): say so, start polling again."""
+        if event.worker.group != "trail" or event.state != WorkerState.ERROR:
             return
-        if event.state == WorkerState.ERROR:  # a bug of ours: say so, keep polling
-            error = event.worker.error
-            self.log.error("trail poll failed", error=repr(error))
-            result: TrailSnapshot | SmtopError = ServiceError(f"The CloudTrail feed failed: {type(error).__name__}: {error}.")
-        else:
-            result = event.worker.result
-        if isinstance(result, SmtopError):
-            self._schedule(self._show_failure(result))
-        else:
-            self.post_message(self.Updated(result))
-            self._schedule(self.poll_seconds)
+        error = event.worker.error
+        self.log.error("trail poll failed", error=repr(error))
+        self.post_message(self.Failed(ServiceError(f"The CloudTrail feed failed: {type(error).__name__}: {error}.")))
+        self.set_timer(self.poll_seconds, self._follow)
 
-    def _schedule(self, seconds: float) -> None:
-        if self._next_poll is not None:
-            self._next_poll.stop()
-        if self.is_attached:
-            self._next_poll = self.set_timer(seconds, self._poll)
+    def _wait_after(self, update: Update[TrailSnapshot]) -> float:
+        """When to poll again: sooner or later after a failure, by its kind."""
+        error = update.error
+        if isinstance(error, ThrottledError):
+            return max(self.poll_seconds, THROTTLED_SECONDS * self.poll_seconds / POLL_SECONDS)
+        if isinstance(error, AccessDeniedError):
+            return DENIED_SECONDS * self.poll_seconds / POLL_SECONDS
+        if isinstance(error, UnsupportedOperationError):
+            return DENIED_SECONDS
+        return self.poll_seconds
+
+    @on(Failed)
+    def _failed(self, message: Failed) -> None:
+        self._show_failure(message.error)
 
     @on(Updated)
     def _updated(self, message: Updated) -> None:
@@ -129,23 +128,19 @@ class TrailFeed(Vertical):
         self._notice(None)
         self._render_rows()
 
-    def _show_failure(self, error: SmtopError) -> float:
-        """Say what failed in words a person acts on; return when to poll again."""
+    def _show_failure(self, error: SmtopError) -> None:
+        """Say what failed in words a person acts on, and when it is tried again."""
         self.error = error
+        wait = self._wait_after(Update(error=error))
         if isinstance(error, ThrottledError):
-            wait = max(self.poll_seconds, THROTTLED_SECONDS * self.poll_seconds / POLL_SECONDS)
             text = f"CloudTrail throttled LookupEvents (2 requests/s per account and region); retrying in {wait:g}s."
         elif isinstance(error, AccessDeniedError):
-            wait = DENIED_SECONDS * self.poll_seconds / POLL_SECONDS
             text = f"{error} The rest of smtop works without it; retrying in {wait:g}s."
         elif isinstance(error, UnsupportedOperationError):
-            wait = DENIED_SECONDS
             text = f"{error} No CloudTrail events can be shown."
         else:
-            wait = self.poll_seconds
             text = f"{error} Retrying in {wait:g}s."
         self._notice(text)
-        return wait
 
     # -- showing -------------------------------------------------------------
     def watch_endpoint(self) -> None:
