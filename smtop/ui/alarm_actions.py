@@ -214,9 +214,9 @@ class AlarmActions:
         except SmtopError as error:
             self.post_message(AlarmChanged(str(error), "error"))
             return
-        from smtop.ui.widgets.alarms_panel import who
+        from smtop.models.names import principal_name
 
-        text = f"{ack.alarm} acknowledged by {who(ack.by)}: actions muted until {clock_time(ack.until)}."
+        text = f"{ack.alarm} acknowledged by {principal_name(ack.by)}: actions muted until {clock_time(ack.until)}."
         self.post_message(AlarmChanged(warning or text, "warning" if warning else "information"))
 
     # -- u ---------------------------------------------------------------------------

@@ -59,10 +59,8 @@ from smtop.models.tail import LiveTailGate
 
 log = logging.getLogger(__name__)
 
-LIVE_SESSION_LIMIT = timedelta(hours=3)
-"""The service ends a Live Tail session after 3 hours."""
 LIVE_RENEW_AFTER = timedelta(hours=2, minutes=55)
-"""When smtop renews a session itself, before the service cuts it."""
+"""When smtop renews a session itself, before the service ends it at 3 hours."""
 LIVE_RETRY_MAX = 300.0
 """Longest wait, seconds, before trying Live Tail again after it failed to restart."""
 START_TIMEOUT = 15.0

@@ -35,7 +35,7 @@ from moto.core.responses import ActionResult, EmptyResult
 from moto.utilities.utils import get_partition
 
 from smtop.models.alarm_rule import AlarmRuleError, alarm_name, parse
-from smtop.sim.alarms import MAX_MUTE_TARGETS, AlarmEngine, AlarmInputError, MuteRule, RegionAlarms, Schedule, Verdict
+from smtop.sim.alarms import MAX_MUTE_TARGETS, STATES, AlarmEngine, AlarmInputError, MuteRule, RegionAlarms, Schedule, Verdict
 from smtop.sim.clock import SimClock
 from smtop.sim.metric_store import to_epoch
 from smtop.sim.patches.cloudwatch import MetricStores
@@ -330,7 +330,7 @@ def set_alarm_state(response: CloudWatchResponse, *, engine: AlarmEngine, clock:
         alarm = response.cloudwatch_backend.alarms.get(name)
         if alarm is None:
             return _moto_set_alarm_state(response)  # moto's own not-found answer
-        if params.get("StateValue") not in ("OK", "ALARM", "INSUFFICIENT_DATA"):
+        if params.get("StateValue") not in STATES:
             return _moto_set_alarm_state(response)
         data = params.get("StateReasonData") or "{}"
         try:
