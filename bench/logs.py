@@ -503,7 +503,7 @@ def _tail_child(args: argparse.Namespace) -> None:
     """smtop's LogTail, printing one ``t_arrival count`` line per update and a JSON summary at the end."""
     from datetime import timedelta
 
-    from smtop.aws.logs import LogTail
+    from smtop.aws.logs.tail import LogTail
     from smtop.aws.session import AwsSession
 
     seen: list[tuple[str, float]] = []

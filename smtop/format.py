@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from rich.text import Text
 
 from smtop.models.catalog import METRICS
+from smtop.models.characters import INVISIBLE
 
 MISSING = "—"
 STALE_MARK = "!"
@@ -70,11 +71,9 @@ def clock_time(moment: datetime | None) -> str:
     return moment.astimezone(timezone.utc).strftime("%H:%M:%SZ") if moment else MISSING
 
 
-# C0/C1 controls and DEL would reach the terminal as escape sequences (ESC
-# starts ANSI and OSC ones, BEL/BS rewrite the line); bidi overrides and
-# zero-width marks would silently reorder or hide what the user reads.
-_INVISIBLE = (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2070), 0xFEFF)
-_CONTROL = {c: (f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in _INVISIBLE}
+# What would act on the terminal or hide from the reader (smtop.models.characters)
+# is shown as an escape; a tab as the spaces it would take.
+_CONTROL = {c: (f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in sorted(INVISIBLE)}
 _CONTROL[ord("\t")] = "    "
 
 

@@ -20,7 +20,7 @@ import pytest
 from botocore.config import Config
 
 from smtop.aws.fleet import FleetMonitor
-from smtop.aws.logs import LogTail
+from smtop.aws.logs.tail import LogTail
 from smtop.aws.session import AwsSession
 from smtop.models.catalog import METRICS
 from smtop.clock import FrozenClock

@@ -1,6 +1,6 @@
 import pytest
 
-from smtop.models.names import matches
+from smtop.models.names import matches, principal_name
 
 
 @pytest.mark.parametrize(
@@ -23,3 +23,20 @@ from smtop.models.names import matches
 )
 def test_matches(pattern, name, selected):
     assert matches(pattern, name) is selected
+
+
+@pytest.mark.parametrize(
+    ("arn", "name"),
+    [
+        ("arn:aws:sts::123456789012:assumed-role/OnCall/alice", "alice"),
+        ("arn:aws:sts::123456789012:assumed-role/OnCall/alice@example.com", "alice@example.com"),
+        ("arn:aws:iam::123456789012:user/bob", "bob"),
+        ("arn:aws:iam::123456789012:user/ops/oncall/bob", "bob"),  # a user with a path
+        ("arn:aws:iam::123456789012:root", "root"),
+        ("arn:aws-cn:iam::123456789012:user/carol", "carol"),
+        ("carol", "carol"),  # no ARN: as it is
+        ("", ""),
+    ],
+)
+def test_principal_name(arn, name):
+    assert principal_name(arn) == name

@@ -76,13 +76,6 @@ def ack_rule_name(alarm: str) -> str:
     return f"{name[: MAX_RULE_NAME - 13]}-{digest}"
 
 
-def short_principal(arn: str) -> str:
-    """``alice`` from an STS/IAM ARN (assumed-role/Role/alice, user/alice)."""
-    resource = arn.rsplit(":", 1)[-1]
-    parts = resource.split("/")
-    return parts[-1] if len(parts) > 1 else resource
-
-
 def _utc(value: Any) -> datetime | None:
     if value is None:
         return None

@@ -27,8 +27,8 @@ class SeriesBuffer:
 
     Timestamps and values sit in two parallel deques of floats rather than
     one deque of pairs: a fleet holds millions of points, and pairs are
-    objects the garbage collector walks on every pass (measured: it more
-    than doubled the time to build a 1,000-endpoint snapshot).
+    objects the garbage collector walks on every pass (measured: they more
+    than double the time to build a 1,000-endpoint snapshot).
 
     Args:
         key: which series this is.

@@ -62,6 +62,7 @@ from smtop.aws.session import AwsSession
 from smtop.clock import Clock
 from smtop.errors import SmtopError, ThrottledError
 from smtop.models.cloudtrail import TrailEvent, TrailSnapshot
+from smtop.models.names import principal_name
 
 log = logging.getLogger(__name__)
 
@@ -380,7 +381,7 @@ def _who(identity: Any) -> str:
     if not isinstance(identity, dict):
         return ""
     if identity.get("type") == "AssumedRole":
-        return str(identity.get("arn", "")).rsplit("/", 1)[-1]
+        return principal_name(str(identity.get("arn", "")))
     return str(identity.get("userName") or identity.get("invokedBy") or identity.get("type") or "")
 
 

@@ -13,8 +13,8 @@ Why it is shaped so:
   OverheadLatency Average and p99) are asked for the selected endpoint alone,
   in the same calls (they fit the last call's slack), and fetched at once by
   ``poll_selected`` when the selection changes.  1,000 single-variant
-  endpoints cost ceil((8,000 + 3)/500) = 17 calls a refresh; the issue's
-  floor, ten metrics an endpoint, is 20.
+  endpoints cost ceil((8,000 + 3)/500) = 17 calls a refresh, where all ten
+  metrics of every endpoint would take 20.
 - **Incremental window.**  The first fill asks for the whole window (3 h by
   default, aligned to the period).  Afterwards a series only needs what is
   new since its last fetched end, plus a few periods of overlap because
@@ -403,8 +403,8 @@ class MetricPoller:
 
     def _request(self, query: MetricQuery) -> dict[str, Any]:
         """The query's request dict, built once per series: a series' Id and
-        period never change, and rebuilding 12,000 nested dicts was a tenth of
-        a 1,000-endpoint refresh's CPU."""
+        period never change, and rebuilding 12,000 nested dicts costs a tenth
+        of a 1,000-endpoint refresh's CPU."""
         request = self._requests.get(query.key)
         if request is None:
             request = self._requests[query.key] = query.to_api(self.period)

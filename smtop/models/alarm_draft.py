@@ -34,6 +34,7 @@ import re
 from dataclasses import dataclass, replace
 
 from smtop.models.catalog import METRICS, MetricSpec
+from smtop.models.characters import has_ascii_control
 
 STATISTICS = ("Average", "Sum", "Maximum", "Minimum", "SampleCount", "p50", "p90", "p95", "p99", "p99.9")
 COMPARISONS = {
@@ -57,7 +58,6 @@ HIGH_RESOLUTION_ALARM_PRICE = 0.30
 US East (N. Virginia): the Alarms table of the Amazon CloudWatch pricing page."""
 
 _PERCENTILE = re.compile(r"^p(\d{1,2}(\.\d{1,3})?|100)$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +152,7 @@ def validate(draft: AlarmDraft) -> list[FieldError]:
         errors.append(FieldError("name", "The alarm needs a name."))
     elif len(name) > MAX_NAME:
         errors.append(FieldError("name", f"The name is {len(name)} characters; CloudWatch allows {MAX_NAME}."))
-    elif _CONTROL.search(name):
+    elif has_ascii_control(name):
         errors.append(FieldError("name", "The name cannot contain control characters."))
     elif name != name.strip():
         errors.append(FieldError("name", "The name cannot start or end with a space."))

@@ -30,9 +30,10 @@ import random
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
+from smtop.sim.draws import poisson
 from smtop.sim.fleet import REGION, EndpointSpec, VariantSpec
 from smtop.sim.log_formats import FORMATS, OOM_TRACEBACK, draw
-from smtop.sim.traffic import TrafficModel, poisson
+from smtop.sim.traffic import TrafficModel
 
 LOG_BACKFILL_SECONDS = 30 * 60
 """How much log history the simulator starts with: enough to fill a tail panel."""

@@ -185,6 +185,7 @@ class Simulator:
 
     def _seed_fleet(self, traffic: bool) -> None:
         from smtop.sim.fleet import DEMO_FLEET, seed_fleet
+        from smtop.sim.logs import ContainerLogs
         from smtop.sim.people import LivePeople, backfill_people
         from smtop.sim.traffic import LiveTraffic, TrafficModel, backfill
 
@@ -192,11 +193,13 @@ class Simulator:
         seed_fleet(self.url, self.clock, now, DEMO_FLEET)
         store = self.stores.get()
         model = TrafficModel(DEMO_FLEET, self.seed)
+        logs = ContainerLogs(model)
         backfill(store, model, now)
+        logs.backfill(now)
         _seed_alarms(self.url, self.clock, now)
         backfill_people(self.url, self.clock, self.trail, model, now)
         if traffic:
-            self._traffic = LiveTraffic(store, model, self.clock.time, since=now)
+            self._traffic = LiveTraffic(store, model, self.clock.time, since=now, logs=logs.write)
             self._traffic.start()
             self._people = LivePeople(self.url, model, self.clock.time, since=now)
             self._people.start()

@@ -16,9 +16,9 @@ What it models, per variant:
   utilization, one value per instance.
 - The degrading canary: a variant with ``degrades`` spends about three minutes
   of every ten with latency ×5–10, 2–8 % 5XX errors and its GPU pinned at ~95 %.
-- Container logs (:mod:`smtop.sim.logs`) for endpoints with a ``log_format``:
-  the backfill writes the last 30 minutes, live traffic keeps adding lines,
-  from the same load curve and degradation schedule as the metrics.
+- Container logs are :mod:`smtop.sim.logs`' part, drawn from this model's
+  load curve and degradation schedule; :class:`LiveTraffic` writes each
+  interval's lines together with its metrics when it is handed the writer.
 
 Everything drawn for the past comes from a random generator seeded by
 (seed, endpoint, variant, minute), so the same ``--seed`` and ``--now`` give
@@ -30,10 +30,11 @@ from __future__ import annotations
 import math
 import random
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from statistics import NormalDist
 
 from smtop.models.catalog import INSTANCE_NAMESPACE, INVOCATION_NAMESPACE
+from smtop.sim.draws import poisson
 from smtop.sim.fleet import EndpointSpec, VariantSpec
 from smtop.sim.metric_store import MetricStore
 
@@ -62,21 +63,6 @@ def _snap(microseconds: float) -> float:
     return float(round(math.exp(round(math.log(max(microseconds, 1.0)) / _GRID) * _GRID)))
 
 
-def poisson(rng: random.Random, mean: float) -> int:
-    """A Poisson draw: how many of a rare thing (calls, errors, log lines) happen."""
-    if mean <= 0:
-        return 0
-    if mean > 30:
-        return max(0, round(rng.gauss(mean, math.sqrt(mean))))
-    # Knuth's method; fine for the small means of quiet endpoints and errors.
-    limit, k, p = math.exp(-mean), 0, 1.0
-    while True:
-        p *= rng.random()
-        if p <= limit:
-            return k
-        k += 1
-
-
 class TrafficModel:
     """What every variant of a fleet does over time, deterministic per seed.
 
@@ -89,21 +75,6 @@ class TrafficModel:
         self.fleet = tuple(fleet)
         self.seed = seed
         self._phase = random.Random(f"{seed}/canary").uniform(0, DEGRADE_CYCLE)
-        self._logs = None
-
-    @property
-    def logs(self):
-        """The fleet's container-log writer (:class:`smtop.sim.logs.ContainerLogs`)."""
-        if self._logs is None:
-            from smtop.sim.logs import ContainerLogs
-
-            self._logs = ContainerLogs(self)
-        return self._logs
-
-    @property
-    def has_logs(self) -> bool:
-        """Whether any endpoint of the fleet writes container logs."""
-        return any(endpoint.log_format for endpoint in self.fleet)
 
     def variants(self) -> Iterable[tuple[EndpointSpec, VariantSpec]]:
         for endpoint in self.fleet:
@@ -236,8 +207,6 @@ def backfill(store: MetricStore, model: TrafficModel, now: float, seconds: float
         for minute in range(first, last + 1, 60):
             length = min(60.0, now - minute)
             model.write(store, endpoint, variant, float(minute), length, model.rng(endpoint, variant, minute))
-    if model.has_logs:
-        model.logs.backfill(now)
 
 
 class LiveTraffic(threading.Thread):
@@ -249,15 +218,27 @@ class LiveTraffic(threading.Thread):
         clock: Callable returning the simulated epoch seconds.
         since: Where the backfill ended (epoch seconds).
         interval: Seconds between writes.
+        logs: Writes the container logs of an interval ``(start, end, rng)``
+            (:meth:`smtop.sim.logs.ContainerLogs.write`), with the random
+            generator of the metrics; None: no logs.
     """
 
-    def __init__(self, store: MetricStore, model: TrafficModel, clock, since: float, interval: float = LIVE_INTERVAL) -> None:
+    def __init__(
+        self,
+        store: MetricStore,
+        model: TrafficModel,
+        clock,
+        since: float,
+        interval: float = LIVE_INTERVAL,
+        logs: Callable[[float, float, random.Random], object] | None = None,
+    ) -> None:
         super().__init__(name="smtop-sim-traffic", daemon=True)
         self._store = store
         self._model = model
         self._clock = clock
         self._since = since
         self._interval = interval
+        self._logs = logs
         self._stopped = threading.Event()
         self._rng = random.Random(f"{model.seed}/live/{since}")
 
@@ -272,8 +253,8 @@ class LiveTraffic(threading.Thread):
             return
         for endpoint, variant in self._model.variants():
             self._model.write(self._store, endpoint, variant, self._since, now - self._since, self._rng)
-        if self._model.has_logs:
-            self._model.logs.write(self._since, now, self._rng)
+        if self._logs is not None:
+            self._logs(self._since, now, self._rng)
         self._since = now
 
     def stop(self) -> None:

@@ -20,6 +20,7 @@ from smtop.errors import SmtopError
 from smtop.format import clock_time
 from smtop.models import Endpoint
 from smtop.models.alarms import Alarm
+from smtop.models.names import principal_name
 from smtop.models.source import AlarmSource
 
 if TYPE_CHECKING:
@@ -105,9 +106,7 @@ class AlarmKeys:
         except SmtopError as error:
             self.screen.post_message(AlarmChanged(str(error), "error"))
             return
-        from smtop.ui.widgets.alarms_panel import who
-
-        text = f"{ack.alarm} acknowledged by {who(ack.by)}: actions muted until {clock_time(ack.until)}."
+        text = f"{ack.alarm} acknowledged by {principal_name(ack.by)}: actions muted until {clock_time(ack.until)}."
         self.screen.post_message(AlarmChanged(warning or text, "warning" if warning else "information"))
 
     def unacknowledge(self, alarm: Alarm) -> None:

@@ -20,7 +20,6 @@ that needs an MFA code asks for it in a dialog.
 from __future__ import annotations
 
 import gc
-import re
 import sys
 import weakref
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
@@ -39,14 +38,13 @@ from smtop.config.settings import Settings
 from smtop.errors import MfaRequiredError, SmtopError
 from smtop.format import printable
 from smtop.models import CallerIdentity, FleetSnapshot
+from smtop.models.characters import without_controls
 from smtop.models.replay import ReplayControl
 from smtop.models.source import ConsoleSource
 from smtop.models.switch import SwitchTarget
 from smtop.ui.commands import SmtopCommands, check_key_overrides
 from smtop.ui.console import Activity, ConsoleScreen, FirstData, SignedOut, SourceHandle
 from smtop.ui.themes import choose_theme, glyph_mode, register_themes
-
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 FleetConnector = Callable[[], AbstractAsyncContextManager[ConsoleSource]]
 """Opens the console's source (smtop.cli.open_fleet with the settings)."""
@@ -144,7 +142,7 @@ class SmtopApp(App[int]):
         """A pasted escape sequence must not reach the terminal through a text
         box (Input draws its value as it is): every one-line box of every screen
         drops C0/C1 control characters as they arrive."""
-        cleaned = _CONTROL_CHARACTERS.sub("", event.value)
+        cleaned = without_controls(event.value)
         if cleaned != event.value:
             event.input.value = cleaned
 

@@ -21,7 +21,8 @@ from datetime import timedelta
 import pytest
 from aiohttp import web
 
-from smtop.aws.logs import LogTail, list_log_groups
+from smtop.aws.logs.groups import list_log_groups
+from smtop.aws.logs.tail import LogTail
 from smtop.aws.session import AwsSession
 from smtop.clock import SystemClock
 from smtop.errors import InvalidFilterPatternError

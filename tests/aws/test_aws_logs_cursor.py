@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smtop.aws.logs import TailCursor, TailScan
+from smtop.aws.logs.cursor import TailCursor, TailScan
 from smtop.models import LogEvent
 
 

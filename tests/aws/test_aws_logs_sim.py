@@ -14,7 +14,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from smtop.aws.logs import LogTail, list_log_groups
+from smtop.aws.logs.groups import list_log_groups
+from smtop.aws.logs.tail import LogTail
 from smtop.aws.session import AwsSession
 from smtop.clock import FrozenClock
 from smtop.models.tail import LiveTailGate

@@ -35,10 +35,11 @@ from moto.core.responses import ActionResult, EmptyResult
 from moto.utilities.utils import get_partition
 
 from smtop.models.alarm_rule import AlarmRuleError, alarm_name, parse
-from smtop.sim.alarms import AlarmEngine, AlarmInputError, MAX_MUTE_TARGETS, MuteRule, Schedule, Verdict
+from smtop.sim.alarms import MAX_MUTE_TARGETS, STATES, AlarmEngine, AlarmInputError, MuteRule, RegionAlarms, Schedule, Verdict
 from smtop.sim.clock import SimClock
 from smtop.sim.metric_store import to_epoch
 from smtop.sim.patches.cloudwatch import MetricStores
+from smtop.sim.patches.handlers import Handlers
 
 DESCRIBE_DEFAULT_PAGE = 50
 HISTORY_DEFAULT_PAGE = 100
@@ -51,11 +52,26 @@ EVALUATE_PATH = "/_smtop/alarms/evaluate"
 
 _engine: AlarmEngine | None = None
 
+# moto's own handlers, which the ones here call for what moto does right.
+_moto_put_metric_alarm = CloudWatchResponse.put_metric_alarm
+_moto_set_alarm_state = CloudWatchResponse.set_alarm_state
+
+
+def start_engine(stores: MetricStores, clock: SimClock) -> AlarmEngine:
+    """The process-wide engine the alarm handlers evaluate with, on ``stores`` and ``clock``."""
+    global _engine
+    _engine = AlarmEngine(
+        clock.time,
+        lambda account, region: stores.get(account, region),
+        lambda account, region: cloudwatch_backends[account][region].alarms,
+    )
+    return _engine
+
 
 def engine() -> AlarmEngine:
     """The process-wide engine (moto's backends are process-wide too)."""
     if _engine is None:
-        raise RuntimeError("smtop.sim.patches.alarms.install() has not run")
+        raise RuntimeError("smtop.sim.patches.alarms.start_engine() has not run")
     return _engine
 
 
@@ -216,270 +232,255 @@ def validate_metric_alarm(params: dict[str, Any]) -> None:
         raise cw_errors.ValidationError("One of Statistic or ExtendedStatistic must be specified.")
 
 
-def install(stores: MetricStores, clock: SimClock) -> AlarmEngine:
-    """Patch moto's CloudWatch alarm handlers; return the engine behind them."""
-    global _engine
-    engine = _engine = AlarmEngine(
-        clock.time,
-        lambda account, region: stores.get(account, region),
-        lambda account, region: cloudwatch_backends[account][region].alarms,
-    )
-    original_put = CloudWatchResponse.put_metric_alarm
-    original_set_state = CloudWatchResponse.set_alarm_state
+def _region(response: CloudWatchResponse, engine: AlarmEngine) -> RegionAlarms:
+    return engine.region(response.current_account, response.region)
 
-    def region_of(self: CloudWatchResponse):
-        return engine.region(self.current_account, self.region)
 
-    def put_metric_alarm(self: CloudWatchResponse) -> ActionResult:
-        params = self._get_params()
-        validate_metric_alarm(params)
-        name = params.get("AlarmName")
-        with engine.lock:
-            old = self.cloudwatch_backend.alarms.get(name)
-            result = original_put(self)
-            alarm = self.cloudwatch_backend.alarms[name]
-            now = clock.time()
-            if old is not None:
-                for attr in ("state_value", "state_reason", "state_reason_data", "state_updated_timestamp"):
-                    setattr(alarm, attr, getattr(old, attr))
-                alarm.state_transitioned_timestamp = getattr(old, "state_transitioned_timestamp", old.state_updated_timestamp)
-            else:
-                alarm.state_value = "INSUFFICIENT_DATA"
-                alarm.state_transitioned_timestamp = alarm.state_updated_timestamp
-            kind = "Update" if old is not None else "Create"
-            region_of(self).record(
-                name,
-                now,
-                "ConfigurationUpdate",
-                f'Alarm "{name}" {"updated" if old is not None else "created"}',
-                {"version": "1.0", "type": kind, ("updatedAlarm" if old is not None else "createdAlarm"): _jsonable(metric_alarm(alarm))},
-            )
-        return result
+def _keep_state(alarm: Any, old: Any | None) -> None:
+    """An updated alarm keeps its state; a new one starts INSUFFICIENT_DATA (moto starts it OK)."""
+    if old is not None:
+        for attr in ("state_value", "state_reason", "state_reason_data", "state_updated_timestamp"):
+            setattr(alarm, attr, getattr(old, attr))
+        alarm.state_transitioned_timestamp = getattr(old, "state_transitioned_timestamp", old.state_updated_timestamp)
+    else:
+        alarm.state_value = "INSUFFICIENT_DATA"
+        alarm.state_transitioned_timestamp = alarm.state_updated_timestamp
 
-    def put_composite_alarm(self: CloudWatchResponse) -> ActionResult:
-        params = self._get_params()
-        name = params.get("AlarmName") or ""
-        if not 1 <= len(name) <= 255:
-            raise cw_errors.ValidationError("AlarmName must be between 1 and 255 characters.")
-        try:
-            rule = parse(params.get("AlarmRule") or "")
-        except AlarmRuleError as error:
-            raise cw_errors.ValidationError(str(error)) from None
-        alarms = self.cloudwatch_backend.alarms
-        missing = [child for child in rule.children if child not in alarms]
-        if missing:
-            raise cw_errors.ValidationError(
-                f"Could not save the composite alarm as alarms [{', '.join(missing)}] in the alarm rule do not exist"
-            )
-        suppressor = params.get("ActionsSuppressor")
-        wait, extension = params.get("ActionsSuppressorWaitPeriod"), params.get("ActionsSuppressorExtensionPeriod")
-        if suppressor:
-            if alarm_name(suppressor) not in alarms:
-                raise cw_errors.ValidationError(f"The actions suppressor {suppressor} does not exist.")
-            if wait is None or extension is None:
-                raise cw_errors.ValidationError(
-                    "ActionsSuppressorWaitPeriod and ActionsSuppressorExtensionPeriod are required with ActionsSuppressor."
-                )
-        elif wait is not None or extension is not None:
-            raise cw_errors.ValidationError("ActionsSuppressorWaitPeriod and ActionsSuppressorExtensionPeriod need an ActionsSuppressor.")
-        with engine.lock:
-            old = alarms.get(name)
-            if old is not None and old.rule is None:
-                raise cw_errors.ValidationError(f"{name} is a metric alarm; a composite alarm cannot replace it.")
-            alarm = self.cloudwatch_backend.put_metric_alarm(
-                name=name, namespace=None, metric_name=None, comparison_operator=None, evaluation_periods=None,
-                period=None, threshold=None, statistic=None, description=params.get("AlarmDescription"), dimensions=[],
-                alarm_actions=list(params.get("AlarmActions") or []), ok_actions=list(params.get("OKActions") or []),
-                insufficient_data_actions=list(params.get("InsufficientDataActions") or []),
-                actions_enabled=params.get("ActionsEnabled", True) is not False, rule=rule.text,
-                tags=None if old is not None else params.get("Tags"),  # "tags you specify are ignored" on update
-            )
-            alarm.actions_suppressor = alarms[alarm_name(suppressor)].alarm_arn if suppressor else None
-            alarm.actions_suppressor_wait_period = int(wait) if suppressor else None
-            alarm.actions_suppressor_extension_period = int(extension) if suppressor else None
-            alarm.actions_suppressed_by = getattr(old, "actions_suppressed_by", None)
-            alarm.actions_suppressed_reason = getattr(old, "actions_suppressed_reason", None)
-            now = clock.time()
-            if old is not None:
-                for attr in ("state_value", "state_reason", "state_reason_data", "state_updated_timestamp"):
-                    setattr(alarm, attr, getattr(old, attr))
-                alarm.state_transitioned_timestamp = getattr(old, "state_transitioned_timestamp", old.state_updated_timestamp)
-            else:
-                alarm.state_value = "INSUFFICIENT_DATA"
-                alarm.state_transitioned_timestamp = alarm.state_updated_timestamp
-            region_of(self).record(
-                name,
-                now,
-                "ConfigurationUpdate",
-                f'Alarm "{name}" {"updated" if old is not None else "created"}',
-                {"version": "1.0", "type": "Update" if old is not None else "Create",
-                 ("updatedAlarm" if old is not None else "createdAlarm"): _jsonable(_composite(alarm))},
-                alarm_type="CompositeAlarm",
-            )
-        return EmptyResult()
 
-    def set_alarm_state(self: CloudWatchResponse) -> ActionResult:
-        params = self._get_params()
-        name = params.get("AlarmName")
-        with engine.lock:
-            alarm = self.cloudwatch_backend.alarms.get(name)
-            if alarm is None:
-                return original_set_state(self)  # moto's own not-found answer
-            if params.get("StateValue") not in ("OK", "ALARM", "INSUFFICIENT_DATA"):
-                return original_set_state(self)
-            data = params.get("StateReasonData") or "{}"
-            try:
-                json.loads(data)
-            except ValueError:
-                raise cw_errors.InvalidFormat("StateReasonData is not valid JSON.") from None
-            verdict = Verdict(params["StateValue"], params.get("StateReason") or "", data)
-            engine.transition(region_of(self), alarm, verdict, clock.time())
-        return EmptyResult()
+def _configuration_update(name: str, old: Any | None, entry: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The summary and data of a ConfigurationUpdate history item for ``entry`` (the alarm as described)."""
+    summary = f'Alarm "{name}" {"updated" if old is not None else "created"}'
+    data = {
+        "version": "1.0",
+        "type": "Update" if old is not None else "Create",
+        ("updatedAlarm" if old is not None else "createdAlarm"): _jsonable(entry),
+    }
+    return summary, data
 
-    def describe_alarms(self: CloudWatchResponse) -> ActionResult:
-        params = self._get_params()
-        names = params.get("AlarmNames") or []
-        prefix = params.get("AlarmNamePrefix")
-        if names and prefix:
-            raise cw_errors.InvalidParameterCombination("AlarmNames and AlarmNamePrefix cannot be specified together.")
-        types = params.get("AlarmTypes") or ["MetricAlarm"]
-        state = params.get("StateValue")
-        action = params.get("ActionPrefix")
-        engine.catch_up(self.current_account, self.region)
-        with engine.lock:
-            chosen = []
-            for alarm in sorted(self.cloudwatch_backend.alarms.values(), key=lambda a: a.name):
-                kind = "CompositeAlarm" if alarm.rule is not None else "MetricAlarm"
-                actions = [*alarm.alarm_actions, *alarm.ok_actions, *alarm.insufficient_data_actions]
-                if (
-                    kind in types
-                    and (not names or alarm.name in names)
-                    and (not prefix or alarm.name.startswith(prefix))
-                    and (not state or alarm.state_value == state)
-                    and (not action or any(a.startswith(action) for a in actions))
-                ):
-                    chosen.append(alarm)
-            page, token = _page(chosen, params, DESCRIBE_DEFAULT_PAGE)
-            answer: dict[str, Any] = {
-                "MetricAlarms": [metric_alarm(a) for a in page if a.rule is None],
-                "CompositeAlarms": [_composite(a) for a in page if a.rule is not None],
-            }
-        if token:
-            answer["NextToken"] = token
-        return ActionResult(answer)
 
-    def describe_alarm_history(self: CloudWatchResponse) -> ActionResult:
-        params = self._get_params()
-        engine.catch_up(self.current_account, self.region)
-        name = params.get("AlarmName")
-        kind = params.get("HistoryItemType")
-        types = params.get("AlarmTypes") or ["MetricAlarm"]
-        start = to_epoch(params["StartDate"]) if params.get("StartDate") else None
-        end = to_epoch(params["EndDate"]) if params.get("EndDate") else None
-        with engine.lock:
-            items = [
-                item
-                for item in region_of(self).history_items()
-                if (not name or item["AlarmName"] == name)
-                and (not kind or item["HistoryItemType"] == kind)
-                and item["AlarmType"] in types
-                and (start is None or item["Timestamp"].timestamp() >= start)
-                and (end is None or item["Timestamp"].timestamp() <= end)
-            ]
-        ascending = params.get("ScanBy") == "TimestampAscending"
-        items.sort(key=lambda item: item["Timestamp"], reverse=not ascending)
-        page, token = _page(items, params, HISTORY_DEFAULT_PAGE)
-        answer: dict[str, Any] = {"AlarmHistoryItems": page}
-        if token:
-            answer["NextToken"] = token
-        return ActionResult(answer)
+def put_metric_alarm(response: CloudWatchResponse, *, engine: AlarmEngine, clock: SimClock) -> ActionResult:
+    params = response._get_params()
+    validate_metric_alarm(params)
+    name = params.get("AlarmName")
+    with engine.lock:
+        old = response.cloudwatch_backend.alarms.get(name)
+        result = _moto_put_metric_alarm(response)
+        alarm = response.cloudwatch_backend.alarms[name]
+        now = clock.time()
+        _keep_state(alarm, old)
+        summary, data = _configuration_update(name, old, metric_alarm(alarm))
+        _region(response, engine).record(name, now, "ConfigurationUpdate", summary, data)
+    return result
 
-    def put_alarm_mute_rule(self: CloudWatchResponse) -> ActionResult:
-        params = self._get_params()
-        name = params.get("Name") or ""
-        if not 1 <= len(name) <= 255:
-            raise cw_errors.ValidationError("Name must be between 1 and 255 characters.")
-        schedule_params = (params.get("Rule") or {}).get("Schedule") or {}
-        try:
-            schedule = Schedule.parse(
-                schedule_params.get("Expression", ""), schedule_params.get("Duration", ""), schedule_params.get("Timezone")
-            )
-        except AlarmInputError as error:
-            raise _error(error) from None
-        targets = tuple((params.get("MuteTargets") or {}).get("AlarmNames") or ())
-        if len(targets) > MAX_MUTE_TARGETS:
-            raise LimitExceededFault(f"A mute rule can target at most {MAX_MUTE_TARGETS} alarms.")
-        missing = [t for t in targets if t not in self.cloudwatch_backend.alarms]
-        if missing:
-            raise cw_errors.ResourceNotFoundException(f"Alarm {missing[0]} does not exist.")
-        arn = f"arn:{get_partition(self.region)}:cloudwatch:{self.region}:{self.current_account}:alarm-mute-rule:{name}"
-        start = params.get("StartDate")
-        expire = params.get("ExpireDate")
-        rule = MuteRule(
-            name=name,
-            arn=arn,
-            description=params.get("Description"),
-            schedule=schedule,
-            timezone_name=schedule_params.get("Timezone"),
-            targets=targets,
-            tags=list(params.get("Tags") or []),
-            start_date=_moment(start),
-            expire_date=_moment(expire),
-            last_updated=clock.now(),
+
+def put_composite_alarm(response: CloudWatchResponse, *, engine: AlarmEngine, clock: SimClock) -> ActionResult:
+    params = response._get_params()
+    name = params.get("AlarmName") or ""
+    if not 1 <= len(name) <= 255:
+        raise cw_errors.ValidationError("AlarmName must be between 1 and 255 characters.")
+    try:
+        rule = parse(params.get("AlarmRule") or "")
+    except AlarmRuleError as error:
+        raise cw_errors.ValidationError(str(error)) from None
+    alarms = response.cloudwatch_backend.alarms
+    missing = [child for child in rule.children if child not in alarms]
+    if missing:
+        raise cw_errors.ValidationError(
+            f"Could not save the composite alarm as alarms [{', '.join(missing)}] in the alarm rule do not exist"
         )
-        with engine.lock:
-            region_of(self).rules[name] = rule
-        if rule.tags:
-            self.cloudwatch_backend.tagger.tag_resource(arn, rule.tags)
-        return EmptyResult()
+    suppressor = params.get("ActionsSuppressor")
+    wait, extension = params.get("ActionsSuppressorWaitPeriod"), params.get("ActionsSuppressorExtensionPeriod")
+    if suppressor:
+        if alarm_name(suppressor) not in alarms:
+            raise cw_errors.ValidationError(f"The actions suppressor {suppressor} does not exist.")
+        if wait is None or extension is None:
+            raise cw_errors.ValidationError(
+                "ActionsSuppressorWaitPeriod and ActionsSuppressorExtensionPeriod are required with ActionsSuppressor."
+            )
+    elif wait is not None or extension is not None:
+        raise cw_errors.ValidationError("ActionsSuppressorWaitPeriod and ActionsSuppressorExtensionPeriod need an ActionsSuppressor.")
+    with engine.lock:
+        old = alarms.get(name)
+        if old is not None and old.rule is None:
+            raise cw_errors.ValidationError(f"{name} is a metric alarm; a composite alarm cannot replace it.")
+        alarm = response.cloudwatch_backend.put_metric_alarm(
+            name=name, namespace=None, metric_name=None, comparison_operator=None, evaluation_periods=None,
+            period=None, threshold=None, statistic=None, description=params.get("AlarmDescription"), dimensions=[],
+            alarm_actions=list(params.get("AlarmActions") or []), ok_actions=list(params.get("OKActions") or []),
+            insufficient_data_actions=list(params.get("InsufficientDataActions") or []),
+            actions_enabled=params.get("ActionsEnabled", True) is not False, rule=rule.text,
+            tags=None if old is not None else params.get("Tags"),  # "tags you specify are ignored" on update
+        )
+        alarm.actions_suppressor = alarms[alarm_name(suppressor)].alarm_arn if suppressor else None
+        alarm.actions_suppressor_wait_period = int(wait) if suppressor else None
+        alarm.actions_suppressor_extension_period = int(extension) if suppressor else None
+        alarm.actions_suppressed_by = getattr(old, "actions_suppressed_by", None)
+        alarm.actions_suppressed_reason = getattr(old, "actions_suppressed_reason", None)
+        now = clock.time()
+        _keep_state(alarm, old)
+        summary, data = _configuration_update(name, old, _composite(alarm))
+        _region(response, engine).record(name, now, "ConfigurationUpdate", summary, data, alarm_type="CompositeAlarm")
+    return EmptyResult()
 
-    def get_alarm_mute_rule(self: CloudWatchResponse) -> ActionResult:
-        name = self._get_param("AlarmMuteRuleName")
-        with engine.lock:
-            rule = region_of(self).rules.get(name)
-            if rule is None:
-                raise cw_errors.ResourceNotFoundException(f"Alarm mute rule {name} does not exist.")
-            return ActionResult(rule.describe(clock.now()))
 
-    def list_alarm_mute_rules(self: CloudWatchResponse) -> ActionResult:
-        params = self._get_params()
-        alarm = params.get("AlarmName")
-        statuses = params.get("Statuses") or []
-        now = clock.now()
-        with engine.lock:
-            rules = sorted(region_of(self).rules.values(), key=lambda r: r.name)
-            chosen = [
-                r.summary(now)
-                for r in rules
-                if (not alarm or alarm in r.targets) and (not statuses or r.status(now) in statuses)
-            ]
-        page, token = _page(chosen, params, MUTE_RULES_DEFAULT_PAGE)
-        answer: dict[str, Any] = {"AlarmMuteRuleSummaries": page}
-        if token:
-            answer["NextToken"] = token
-        return ActionResult(answer)
+def set_alarm_state(response: CloudWatchResponse, *, engine: AlarmEngine, clock: SimClock) -> ActionResult:
+    params = response._get_params()
+    name = params.get("AlarmName")
+    with engine.lock:
+        alarm = response.cloudwatch_backend.alarms.get(name)
+        if alarm is None:
+            return _moto_set_alarm_state(response)  # moto's own not-found answer
+        if params.get("StateValue") not in STATES:
+            return _moto_set_alarm_state(response)
+        data = params.get("StateReasonData") or "{}"
+        try:
+            json.loads(data)
+        except ValueError:
+            raise cw_errors.InvalidFormat("StateReasonData is not valid JSON.") from None
+        verdict = Verdict(params["StateValue"], params.get("StateReason") or "", data)
+        engine.transition(_region(response, engine), alarm, verdict, clock.time())
+    return EmptyResult()
 
-    def delete_alarm_mute_rule(self: CloudWatchResponse) -> ActionResult:
-        name = self._get_param("AlarmMuteRuleName")
-        with engine.lock:
-            rule = region_of(self).rules.pop(name, None)
-            # "Any alarms that are currently being muted by that rule are immediately unmuted."
-            engine.release_muted(region_of(self), clock.time())
-        if rule is not None and rule.tags:
-            self.cloudwatch_backend.tagger.delete_all_tags_for_resource(rule.arn)
-        return EmptyResult()
 
-    CloudWatchResponse.put_metric_alarm = put_metric_alarm
-    CloudWatchResponse.set_alarm_state = set_alarm_state
-    CloudWatchResponse.put_composite_alarm = put_composite_alarm
-    CloudWatchResponse.describe_alarms = describe_alarms
-    CloudWatchResponse.describe_alarm_history = describe_alarm_history
-    CloudWatchResponse.put_alarm_mute_rule = put_alarm_mute_rule
-    CloudWatchResponse.get_alarm_mute_rule = get_alarm_mute_rule
-    CloudWatchResponse.list_alarm_mute_rules = list_alarm_mute_rules
-    CloudWatchResponse.delete_alarm_mute_rule = delete_alarm_mute_rule
-    return engine
+def describe_alarms(response: CloudWatchResponse, *, engine: AlarmEngine) -> ActionResult:
+    params = response._get_params()
+    names = params.get("AlarmNames") or []
+    prefix = params.get("AlarmNamePrefix")
+    if names and prefix:
+        raise cw_errors.InvalidParameterCombination("AlarmNames and AlarmNamePrefix cannot be specified together.")
+    types = params.get("AlarmTypes") or ["MetricAlarm"]
+    state = params.get("StateValue")
+    action = params.get("ActionPrefix")
+    engine.catch_up(response.current_account, response.region)
+    with engine.lock:
+        chosen = []
+        for alarm in sorted(response.cloudwatch_backend.alarms.values(), key=lambda a: a.name):
+            kind = "CompositeAlarm" if alarm.rule is not None else "MetricAlarm"
+            actions = [*alarm.alarm_actions, *alarm.ok_actions, *alarm.insufficient_data_actions]
+            if (
+                kind in types
+                and (not names or alarm.name in names)
+                and (not prefix or alarm.name.startswith(prefix))
+                and (not state or alarm.state_value == state)
+                and (not action or any(a.startswith(action) for a in actions))
+            ):
+                chosen.append(alarm)
+        page, token = _page(chosen, params, DESCRIBE_DEFAULT_PAGE)
+        answer: dict[str, Any] = {
+            "MetricAlarms": [metric_alarm(a) for a in page if a.rule is None],
+            "CompositeAlarms": [_composite(a) for a in page if a.rule is not None],
+        }
+    if token:
+        answer["NextToken"] = token
+    return ActionResult(answer)
 
+
+def describe_alarm_history(response: CloudWatchResponse, *, engine: AlarmEngine) -> ActionResult:
+    params = response._get_params()
+    engine.catch_up(response.current_account, response.region)
+    name = params.get("AlarmName")
+    kind = params.get("HistoryItemType")
+    types = params.get("AlarmTypes") or ["MetricAlarm"]
+    start = to_epoch(params["StartDate"]) if params.get("StartDate") else None
+    end = to_epoch(params["EndDate"]) if params.get("EndDate") else None
+    with engine.lock:
+        items = [
+            item
+            for item in _region(response, engine).history_items()
+            if (not name or item["AlarmName"] == name)
+            and (not kind or item["HistoryItemType"] == kind)
+            and item["AlarmType"] in types
+            and (start is None or item["Timestamp"].timestamp() >= start)
+            and (end is None or item["Timestamp"].timestamp() <= end)
+        ]
+    ascending = params.get("ScanBy") == "TimestampAscending"
+    items.sort(key=lambda item: item["Timestamp"], reverse=not ascending)
+    page, token = _page(items, params, HISTORY_DEFAULT_PAGE)
+    answer: dict[str, Any] = {"AlarmHistoryItems": page}
+    if token:
+        answer["NextToken"] = token
+    return ActionResult(answer)
+
+
+def put_alarm_mute_rule(response: CloudWatchResponse, *, engine: AlarmEngine, clock: SimClock) -> ActionResult:
+    params = response._get_params()
+    name = params.get("Name") or ""
+    if not 1 <= len(name) <= 255:
+        raise cw_errors.ValidationError("Name must be between 1 and 255 characters.")
+    schedule_params = (params.get("Rule") or {}).get("Schedule") or {}
+    try:
+        schedule = Schedule.parse(
+            schedule_params.get("Expression", ""), schedule_params.get("Duration", ""), schedule_params.get("Timezone")
+        )
+    except AlarmInputError as error:
+        raise _error(error) from None
+    targets = tuple((params.get("MuteTargets") or {}).get("AlarmNames") or ())
+    if len(targets) > MAX_MUTE_TARGETS:
+        raise LimitExceededFault(f"A mute rule can target at most {MAX_MUTE_TARGETS} alarms.")
+    missing = [t for t in targets if t not in response.cloudwatch_backend.alarms]
+    if missing:
+        raise cw_errors.ResourceNotFoundException(f"Alarm {missing[0]} does not exist.")
+    region = response.region
+    arn = f"arn:{get_partition(region)}:cloudwatch:{region}:{response.current_account}:alarm-mute-rule:{name}"
+    start = params.get("StartDate")
+    expire = params.get("ExpireDate")
+    rule = MuteRule(
+        name=name,
+        arn=arn,
+        description=params.get("Description"),
+        schedule=schedule,
+        timezone_name=schedule_params.get("Timezone"),
+        targets=targets,
+        tags=list(params.get("Tags") or []),
+        start_date=_moment(start),
+        expire_date=_moment(expire),
+        last_updated=clock.now(),
+    )
+    with engine.lock:
+        _region(response, engine).rules[name] = rule
+    if rule.tags:
+        response.cloudwatch_backend.tagger.tag_resource(arn, rule.tags)
+    return EmptyResult()
+
+
+def get_alarm_mute_rule(response: CloudWatchResponse, *, engine: AlarmEngine, clock: SimClock) -> ActionResult:
+    name = response._get_param("AlarmMuteRuleName")
+    with engine.lock:
+        rule = _region(response, engine).rules.get(name)
+        if rule is None:
+            raise cw_errors.ResourceNotFoundException(f"Alarm mute rule {name} does not exist.")
+        return ActionResult(rule.describe(clock.now()))
+
+
+def list_alarm_mute_rules(response: CloudWatchResponse, *, engine: AlarmEngine, clock: SimClock) -> ActionResult:
+    params = response._get_params()
+    alarm = params.get("AlarmName")
+    statuses = params.get("Statuses") or []
+    now = clock.now()
+    with engine.lock:
+        rules = sorted(_region(response, engine).rules.values(), key=lambda r: r.name)
+        chosen = [
+            r.summary(now)
+            for r in rules
+            if (not alarm or alarm in r.targets) and (not statuses or r.status(now) in statuses)
+        ]
+    page, token = _page(chosen, params, MUTE_RULES_DEFAULT_PAGE)
+    answer: dict[str, Any] = {"AlarmMuteRuleSummaries": page}
+    if token:
+        answer["NextToken"] = token
+    return ActionResult(answer)
+
+
+def delete_alarm_mute_rule(response: CloudWatchResponse, *, engine: AlarmEngine, clock: SimClock) -> ActionResult:
+    name = response._get_param("AlarmMuteRuleName")
+    with engine.lock:
+        region = _region(response, engine)
+        rule = region.rules.pop(name, None)
+        # "Any alarms that are currently being muted by that rule are immediately unmuted."
+        engine.release_muted(region, clock.time())
+    if rule is not None and rule.tags:
+        response.cloudwatch_backend.tagger.delete_all_tags_for_resource(rule.arn)
+    return EmptyResult()
 
 def _moment(value: Any) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(to_epoch(value), timezone.utc)
@@ -513,3 +514,17 @@ def _composite(alarm: Any) -> dict[str, Any]:
 
 def _jsonable(entry: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in entry.items()}
+
+
+HANDLERS: Handlers = {
+    (CloudWatchResponse, "put_metric_alarm"): put_metric_alarm,
+    (CloudWatchResponse, "set_alarm_state"): set_alarm_state,
+    (CloudWatchResponse, "put_composite_alarm"): put_composite_alarm,
+    (CloudWatchResponse, "describe_alarms"): describe_alarms,
+    (CloudWatchResponse, "describe_alarm_history"): describe_alarm_history,
+    (CloudWatchResponse, "put_alarm_mute_rule"): put_alarm_mute_rule,
+    (CloudWatchResponse, "get_alarm_mute_rule"): get_alarm_mute_rule,
+    (CloudWatchResponse, "list_alarm_mute_rules"): list_alarm_mute_rules,
+    (CloudWatchResponse, "delete_alarm_mute_rule"): delete_alarm_mute_rule,
+}
+"""The alarm handlers: install with ``engine=`` (:func:`start_engine`) and ``clock=``."""

@@ -24,14 +24,19 @@ from typing import Any
 from moto.cloudtrail.responses import CloudTrailResponse
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
+from moto.iam.models import iam_backends
+from moto.sts.responses import TokenResponse
 
 from smtop.sim.cloudtrail import RecordedEvent, Trail
+from smtop.sim.patches.handlers import Handlers
 from smtop.sim.wsgi import signing_key
 
 LOOKUP_KEYS = ("EventId", "EventName", "ReadOnly", "Username", "ResourceType", "ResourceName", "EventSource", "AccessKeyId")
 MAX_RESULTS = 50
 REQUESTS_PER_SECOND = 2
 """LookupEvents' quota per account and region."""
+
+_moto_get_caller_identity = TokenResponse.get_caller_identity
 
 
 class _Error(JsonRESTError):
@@ -60,72 +65,57 @@ class LookupRateLimit:
             return True
 
 
-def install(trail: Trail, limit: LookupRateLimit | None = None) -> None:
-    """Answer CloudTrail LookupEvents from ``trail`` (process-wide)."""
-    limit = limit or LookupRateLimit()
-
-    def lookup_events(self: CloudTrailResponse) -> str:
-        if not limit.admit(self.current_account, self.region):
-            raise _Error("ThrottlingException", "Rate exceeded")
-        attribute = _attribute(self._get_param("LookupAttributes") or [])
-        category = self._get_param("EventCategory")
-        if category not in (None, "insight"):
-            raise _Error("InvalidEventCategoryException", f"Event category {category} is not valid.")
-        max_results = self._get_param("MaxResults")
-        size = MAX_RESULTS if max_results is None else int(max_results)
-        if not 1 <= size <= MAX_RESULTS:
-            raise _Error("InvalidMaxResultsException", f"Value {size} for MaxResults is invalid; it must be between 1 and {MAX_RESULTS}.")
-        now = trail.clock.not_behind_wall()  # the client's "an hour ago" is never after it
-        start = _epoch(self._get_param("StartTime"), 0.0)
-        end = _epoch(self._get_param("EndTime"), now)
-        if start > end:
-            raise _Error("InvalidTimeRangeException", "Start time must be less than or equal to end time.")
-        # The query as asked (an omitted EndTime means "now" on every page).
-        query = _fingerprint(attribute, start, None if self._get_param("EndTime") is None else end, category)
-        after = _read_token(self._get_param("NextToken"), query)
-        events = [] if category == "insight" else trail.store(self.current_account, self.region).newest_first(start, end)
-        if attribute is not None:
-            key, value = attribute
-            events = [e for e in events if value in e.lookup_value(key)]
-        if after is not None:
-            events = [e for e in events if (e.time, e.seq) < after]
-        page = events[:size]
-        answer: dict[str, Any] = {"Events": [_summary(e) for e in page]}
-        if len(events) > size:
-            last = page[-1]
-            answer["NextToken"] = _token(query, last.time, last.seq)
-        return json.dumps(answer)
-
-    CloudTrailResponse.lookup_events = lookup_events
-    _caller_identity_from(trail)
+def lookup_events(response: CloudTrailResponse, *, trail: Trail, lookup_limit: LookupRateLimit) -> str:
+    if not lookup_limit.admit(response.current_account, response.region):
+        raise _Error("ThrottlingException", "Rate exceeded")
+    attribute = _attribute(response._get_param("LookupAttributes") or [])
+    category = response._get_param("EventCategory")
+    if category not in (None, "insight"):
+        raise _Error("InvalidEventCategoryException", f"Event category {category} is not valid.")
+    max_results = response._get_param("MaxResults")
+    size = MAX_RESULTS if max_results is None else int(max_results)
+    if not 1 <= size <= MAX_RESULTS:
+        raise _Error("InvalidMaxResultsException", f"Value {size} for MaxResults is invalid; it must be between 1 and {MAX_RESULTS}.")
+    now = trail.clock.not_behind_wall()  # the client's "an hour ago" is never after it
+    start = _epoch(response._get_param("StartTime"), 0.0)
+    end = _epoch(response._get_param("EndTime"), now)
+    if start > end:
+        raise _Error("InvalidTimeRangeException", "Start time must be less than or equal to end time.")
+    # The query as asked (an omitted EndTime means "now" on every page).
+    query = _fingerprint(attribute, start, None if response._get_param("EndTime") is None else end, category)
+    after = _read_token(response._get_param("NextToken"), query)
+    events = [] if category == "insight" else trail.store(response.current_account, response.region).newest_first(start, end)
+    if attribute is not None:
+        key, value = attribute
+        events = [e for e in events if value in e.lookup_value(key)]
+    if after is not None:
+        events = [e for e in events if (e.time, e.seq) < after]
+    page = events[:size]
+    answer: dict[str, Any] = {"Events": [_summary(e) for e in page]}
+    if len(events) > size:
+        last = page[-1]
+        answer["NextToken"] = _token(query, last.time, last.seq)
+    return json.dumps(answer)
 
 
-def _caller_identity_from(trail: Trail) -> None:
+def get_caller_identity(response: TokenResponse, *, trail: Trail) -> ActionResult:
     """STS GetCallerIdentity names the same principal the trail records.
 
-    moto answers a key it did not issue with a fixed ``user/moto``, so the
-    demo's acknowledgements said "acked by moto" while the CloudTrail feed said
-    who the key belongs to.  Keys moto issued (IAM users, assumed roles) keep
-    moto's answer."""
-    from moto.iam.models import iam_backends
-    from moto.sts.responses import TokenResponse
-
-    original = TokenResponse.get_caller_identity
-
-    def get_caller_identity(self: TokenResponse) -> ActionResult:
-        signed = signing_key(self.headers.get("Authorization", ""))
-        if signed is None:
-            return original(self)
-        backend = self.backend
-        issued = backend.get_assumed_role_from_access_key(signed) or iam_backends[backend.account_id][
-            backend.partition
-        ].get_user_from_access_key_id(signed)
-        if issued:
-            return original(self)
-        identity = trail.principal(signed).user_identity(backend.account_id)
-        return ActionResult({"UserId": identity["principalId"], "Account": backend.account_id, "Arn": identity["arn"]})
-
-    TokenResponse.get_caller_identity = get_caller_identity
+    moto answers a key it did not issue with a fixed ``user/moto``, which
+    would not match who the CloudTrail feed says the key belongs to (the
+    demo's acknowledgements would read "acked by moto").  Keys moto issued
+    (IAM users, assumed roles) keep moto's answer."""
+    signed = signing_key(response.headers.get("Authorization", ""))
+    if signed is None:
+        return _moto_get_caller_identity(response)
+    backend = response.backend
+    issued = backend.get_assumed_role_from_access_key(signed) or iam_backends[backend.account_id][
+        backend.partition
+    ].get_user_from_access_key_id(signed)
+    if issued:
+        return _moto_get_caller_identity(response)
+    identity = trail.principal(signed).user_identity(backend.account_id)
+    return ActionResult({"UserId": identity["principalId"], "Account": backend.account_id, "Arn": identity["arn"]})
 
 
 def _attribute(attributes: list[dict[str, Any]]) -> tuple[str, str] | None:
@@ -187,3 +177,11 @@ def _summary(recorded: RecordedEvent) -> dict[str, Any]:
         "Resources": [{"ResourceType": kind, "ResourceName": name} for kind, name in recorded.resources],
         "CloudTrailEvent": json.dumps(event),
     }
+
+
+HANDLERS: Handlers = {
+    (CloudTrailResponse, "lookup_events"): lookup_events,
+    (TokenResponse, "get_caller_identity"): get_caller_identity,
+}
+"""LookupEvents, and the caller identity it records: install with ``trail=`` and
+``lookup_limit=`` (a :class:`LookupRateLimit`)."""

@@ -22,6 +22,7 @@ from moto.core.responses import ActionResult, EmptyResult
 
 from smtop.sim.clock import SimClock
 from smtop.sim.metric_store import MetricQueryError, MetricStore, to_epoch
+from smtop.sim.patches.handlers import Handlers
 
 LIST_METRICS_PAGE = 500
 """ListMetrics returns up to 500 metrics per page, like CloudWatch."""
@@ -63,107 +64,112 @@ def _datetime(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, timezone.utc)
 
 
-def install(stores: MetricStores) -> None:
-    """Route moto's CloudWatch metric handlers to ``stores`` (process-wide)."""
+def _store(response: CloudWatchResponse, stores: MetricStores) -> MetricStore:
+    return stores.get(response.current_account, response.region)
 
-    def store_of(response: CloudWatchResponse) -> MetricStore:
-        return stores.get(response.current_account, response.region)
 
-    def put_metric_data(self: CloudWatchResponse) -> ActionResult:
-        namespace = self._get_param("Namespace")
-        metric_data = self._get_param("MetricData", [])
-        backend = self.cloudwatch_backend
-        # moto's validation (NaN, Value with Values, Counts length…) is right; keep it.
-        for number, datum in enumerate(metric_data, start=1):
-            backend._validate_parameters_put_metric_data(datum, number)
-        store = store_of(self)
-        for datum in metric_data:
-            store.put_datum(namespace, datum)
-        return EmptyResult()
+def put_metric_data(response: CloudWatchResponse, *, stores: MetricStores) -> ActionResult:
+    namespace = response._get_param("Namespace")
+    metric_data = response._get_param("MetricData", [])
+    backend = response.cloudwatch_backend
+    # moto's validation (NaN, Value with Values, Counts length…) is right; keep it.
+    for number, datum in enumerate(metric_data, start=1):
+        backend._validate_parameters_put_metric_data(datum, number)
+    store = _store(response, stores)
+    for datum in metric_data:
+        store.put_datum(namespace, datum)
+    return EmptyResult()
 
-    def get_metric_data(self: CloudWatchResponse) -> ActionResult:
-        params = self._get_params()
-        try:
-            results, token = store_of(self).get_metric_data(
-                params.get("MetricDataQueries", []),
-                to_epoch(params["StartTime"]),
-                to_epoch(params["EndTime"]),
-                scan_by=params.get("ScanBy"),
-                max_datapoints=params.get("MaxDatapoints"),
-                next_token=params.get("NextToken"),
-            )
-        except MetricQueryError as error:
-            raise _error(error) from None
-        answer: dict[str, Any] = {
-            "MetricDataResults": [
-                {
-                    "Id": result.id,
-                    "Label": result.label,
-                    # Epoch seconds, not datetimes: every serializer accepts them and
-                    # 90,000 datetimes cost more to build than the answer itself.
-                    "Timestamps": [int(t) for t in result.timestamps],
-                    "Values": result.values,
-                    "StatusCode": result.status,
-                }
-                for result in results
-            ],
-            "Messages": [],
-        }
-        if token:
-            answer["NextToken"] = token
-        return ActionResult(answer)
 
-    def get_metric_statistics(self: CloudWatchResponse) -> ActionResult:
-        params = self._get_params()
-        name = params.get("MetricName")
-        try:
-            datapoints = store_of(self).get_metric_statistics(
-                params.get("Namespace"),
-                name,
-                params.get("Dimensions"),
-                to_epoch(params["StartTime"]),
-                to_epoch(params["EndTime"]),
-                int(params.get("Period") or 0),
-                params.get("Statistics") or (),
-                params.get("ExtendedStatistics") or (),
-                params.get("Unit"),
-            )
-        except MetricQueryError as error:
-            raise _error(error) from None
-        for point in datapoints:
-            point["Timestamp"] = _datetime(point["Timestamp"])
-        return ActionResult({"Label": name, "Datapoints": datapoints})
-
-    def list_metrics(self: CloudWatchResponse) -> ActionResult:
-        params = self._get_params()
-        recently = params.get("RecentlyActive")
-        active_since = None
-        if recently:
-            active_since = stores.clock.time() - _RECENTLY_ACTIVE.get(recently, 3 * 3600)
-        found = store_of(self).list_metrics(
-            params.get("Namespace"), params.get("MetricName"), params.get("Dimensions"), active_since
+def get_metric_data(response: CloudWatchResponse, *, stores: MetricStores) -> ActionResult:
+    params = response._get_params()
+    try:
+        results, token = _store(response, stores).get_metric_data(
+            params.get("MetricDataQueries", []),
+            to_epoch(params["StartTime"]),
+            to_epoch(params["EndTime"]),
+            scan_by=params.get("ScanBy"),
+            max_datapoints=params.get("MaxDatapoints"),
+            next_token=params.get("NextToken"),
         )
-        token = params.get("NextToken")
-        try:
-            offset = int(token) if token else 0
-        except ValueError:
-            raise cw_errors.InvalidParameterValue("Request parameter NextToken is invalid") from None
-        page = found[offset : offset + LIST_METRICS_PAGE]
-        answer: dict[str, Any] = {
-            "Metrics": [
-                {
-                    "Namespace": s.namespace,
-                    "MetricName": s.name,
-                    "Dimensions": [{"Name": n, "Value": v} for n, v in s.dimensions],
-                }
-                for s in page
-            ]
-        }
-        if offset + LIST_METRICS_PAGE < len(found):
-            answer["NextToken"] = str(offset + LIST_METRICS_PAGE)
-        return ActionResult(answer)
+    except MetricQueryError as error:
+        raise _error(error) from None
+    answer: dict[str, Any] = {
+        "MetricDataResults": [
+            {
+                "Id": result.id,
+                "Label": result.label,
+                # Epoch seconds, not datetimes: every serializer accepts them and
+                # 90,000 datetimes cost more to build than the answer itself.
+                "Timestamps": [int(t) for t in result.timestamps],
+                "Values": result.values,
+                "StatusCode": result.status,
+            }
+            for result in results
+        ],
+        "Messages": [],
+    }
+    if token:
+        answer["NextToken"] = token
+    return ActionResult(answer)
 
-    CloudWatchResponse.put_metric_data = put_metric_data
-    CloudWatchResponse.get_metric_data = get_metric_data
-    CloudWatchResponse.get_metric_statistics = get_metric_statistics
-    CloudWatchResponse.list_metrics = list_metrics
+
+def get_metric_statistics(response: CloudWatchResponse, *, stores: MetricStores) -> ActionResult:
+    params = response._get_params()
+    name = params.get("MetricName")
+    try:
+        datapoints = _store(response, stores).get_metric_statistics(
+            params.get("Namespace"),
+            name,
+            params.get("Dimensions"),
+            to_epoch(params["StartTime"]),
+            to_epoch(params["EndTime"]),
+            int(params.get("Period") or 0),
+            params.get("Statistics") or (),
+            params.get("ExtendedStatistics") or (),
+            params.get("Unit"),
+        )
+    except MetricQueryError as error:
+        raise _error(error) from None
+    for point in datapoints:
+        point["Timestamp"] = _datetime(point["Timestamp"])
+    return ActionResult({"Label": name, "Datapoints": datapoints})
+
+
+def list_metrics(response: CloudWatchResponse, *, stores: MetricStores) -> ActionResult:
+    params = response._get_params()
+    recently = params.get("RecentlyActive")
+    active_since = None
+    if recently:
+        active_since = stores.clock.time() - _RECENTLY_ACTIVE.get(recently, 3 * 3600)
+    found = _store(response, stores).list_metrics(
+        params.get("Namespace"), params.get("MetricName"), params.get("Dimensions"), active_since
+    )
+    token = params.get("NextToken")
+    try:
+        offset = int(token) if token else 0
+    except ValueError:
+        raise cw_errors.InvalidParameterValue("Request parameter NextToken is invalid") from None
+    page = found[offset : offset + LIST_METRICS_PAGE]
+    answer: dict[str, Any] = {
+        "Metrics": [
+            {
+                "Namespace": s.namespace,
+                "MetricName": s.name,
+                "Dimensions": [{"Name": n, "Value": v} for n, v in s.dimensions],
+            }
+            for s in page
+        ]
+    }
+    if offset + LIST_METRICS_PAGE < len(found):
+        answer["NextToken"] = str(offset + LIST_METRICS_PAGE)
+    return ActionResult(answer)
+
+
+HANDLERS: Handlers = {
+    (CloudWatchResponse, "put_metric_data"): put_metric_data,
+    (CloudWatchResponse, "get_metric_data"): get_metric_data,
+    (CloudWatchResponse, "get_metric_statistics"): get_metric_statistics,
+    (CloudWatchResponse, "list_metrics"): list_metrics,
+}
+"""The metric-data handlers, answered from ``stores``: install with ``stores=``."""

@@ -33,6 +33,7 @@ from moto.logs.responses import LogsResponse
 
 from smtop.sim.clock import SimClock
 from smtop.sim.insights import Event, Outcome, QuerySyntaxError, check, parse_query, run
+from smtop.sim.patches.handlers import Handlers
 from smtop.sim.patches.logs import find_group
 
 MAX_CONCURRENT = 30
@@ -138,154 +139,162 @@ def _group_names(response: LogsResponse) -> list[str]:
     return [find_group(response.logs_backend, None, i).name for i in identifiers]
 
 
-def install(clock: SimClock) -> None:
-    """Route the Insights operations of the Logs API to the engine (process-wide)."""
-
-    def start_query(self: LogsResponse) -> str:
-        text = self._get_param("queryString") or ""
-        if len(text) > 10_000:
-            raise InvalidParameterException("queryString must be at most 10000 characters long.")
-        start, end = self._get_int_param("startTime"), self._get_int_param("endTime")
-        if start is None or end is None:
-            raise InvalidParameterException("startTime and endTime are required.")
-        if end < start:
-            raise InvalidParameterException("End time should not be before the start time")
-        limit = self._get_int_param("limit") or MAX_ROWS
-        if not 1 <= limit <= MAX_ROWS:
-            raise InvalidParameterException(f"limit must be between 1 and {MAX_ROWS}.")
-        groups = _group_names(self)
-        try:
-            parsed = parse_query(text)
-            check(parsed)
-        except QuerySyntaxError as error:
-            raise MalformedQueryException(str(error)) from None
-        state = _state(self.logs_backend)
-        now = clock.time()
-        with state.lock:
-            running = sum(1 for q in state.queries.values() if _status(q, now) == "Running")
-            if running >= MAX_CONCURRENT:
-                raise LimitExceededException(
-                    f"Account maximum query concurrency limit of [{MAX_CONCURRENT}] reached."
-                )
-        try:
-            outcome = run(parsed, _events(self.logs_backend, groups, start * 1000, end * 1000, self.current_account), limit=limit)
-        except QuerySyntaxError as error:  # an argument only a record shows wrong
-            raise MalformedQueryException(str(error)) from None
-        query = _Query(
-            query_id=str(uuid.uuid4()),
-            text=text,
-            groups=groups,
-            start=start,
-            end=end,
-            created=now,
-            duration=run_time(outcome.records_scanned),
-            outcome=outcome,
-        )
-        with state.lock:
-            state.queries[query.query_id] = query
-        return json.dumps({"queryId": query.query_id})
-
-    def _find(self: LogsResponse) -> _Query:
-        query = _state(self.logs_backend).queries.get(self._get_param("queryId") or "")
-        if query is None:
-            raise ResourceNotFoundException("The specified query does not exist.")
-        return query
-
-    def get_query_results(self: LogsResponse) -> str:
-        query = _find(self)
-        now = clock.time()
-        with _state(self.logs_backend).lock:
-            status = _status(query, now)
-            answer: dict[str, Any] = {"status": status, "results": []}
-            if status == "Running":
-                query.polls += 1
-                answer["statistics"] = _statistics(query, min(0.9, (now - query.created) / query.duration))
-            else:
-                answer["statistics"] = _statistics(query, 1.0)
-                if status == "Complete":
-                    answer["results"] = [
-                        [{"field": name, "value": value} for name, value in row] for row in query.outcome.rows
-                    ]
-        return json.dumps(answer)
-
-    def stop_query(self: LogsResponse) -> str:
-        query = _find(self)
-        with _state(self.logs_backend).lock:
-            stopped = _status(query, clock.time()) == "Running"
-            if stopped:
-                query.status = "Cancelled"
-        return json.dumps({"success": stopped})
-
-    def describe_queries(self: LogsResponse) -> str:
-        group = self._get_param("logGroupName")
-        wanted = self._get_param("status")
-        now = clock.time()
-        state = _state(self.logs_backend)
-        with state.lock:
-            found = [
-                {
-                    "queryId": q.query_id,
-                    "queryString": q.text,
-                    "status": _status(q, now),
-                    "createTime": int(q.created * 1000),
-                    "logGroupName": q.groups[0],
-                }
-                for q in state.queries.values()
-                if (not group or group in q.groups) and (not wanted or _status(q, now) == wanted)
-            ]
-        return json.dumps({"queries": found})
-
-    def put_query_definition(self: LogsResponse) -> str:
-        name = self._get_param("name") or ""
-        text = self._get_param("queryString") or ""
-        if not 1 <= len(name) <= 255:
-            raise InvalidParameterException("name must be between 1 and 255 characters long.")
-        if not 1 <= len(text) <= 10_000:
-            raise InvalidParameterException("queryString must be between 1 and 10000 characters long.")
-        state = _state(self.logs_backend)
-        definition_id = self._get_param("queryDefinitionId")
-        with state.lock:
-            if definition_id and definition_id not in state.definitions:
-                raise ResourceNotFoundException("The specified query definition does not exist.")
-            definition_id = definition_id or str(uuid.uuid4())
-            state.definitions[definition_id] = {
-                "queryDefinitionId": definition_id,
-                "name": name,
-                "queryString": text,
-                "lastModified": int(clock.time() * 1000),
-                "logGroupNames": list(self._get_param("logGroupNames") or []),
-            }
-        return json.dumps({"queryDefinitionId": definition_id})
-
-    def describe_query_definitions(self: LogsResponse) -> str:
-        prefix = self._get_param("queryDefinitionNamePrefix") or ""
-        size = self._get_int_param("maxResults") or 1000
-        if not 1 <= size <= 1000:
-            raise InvalidParameterException("maxResults must be between 1 and 1000.")
-        start = int(self._get_param("nextToken") or 0)
-        state = _state(self.logs_backend)
-        with state.lock:
-            matching = sorted(
-                (d for d in state.definitions.values() if d["name"].startswith(prefix)),
-                key=lambda d: (d["name"], d["queryDefinitionId"]),
+def start_query(response: LogsResponse, *, clock: SimClock) -> str:
+    text = response._get_param("queryString") or ""
+    if len(text) > 10_000:
+        raise InvalidParameterException("queryString must be at most 10000 characters long.")
+    start, end = response._get_int_param("startTime"), response._get_int_param("endTime")
+    if start is None or end is None:
+        raise InvalidParameterException("startTime and endTime are required.")
+    if end < start:
+        raise InvalidParameterException("End time should not be before the start time")
+    limit = response._get_int_param("limit") or MAX_ROWS
+    if not 1 <= limit <= MAX_ROWS:
+        raise InvalidParameterException(f"limit must be between 1 and {MAX_ROWS}.")
+    groups = _group_names(response)
+    try:
+        parsed = parse_query(text)
+        check(parsed)
+    except QuerySyntaxError as error:
+        raise MalformedQueryException(str(error)) from None
+    state = _state(response.logs_backend)
+    now = clock.time()
+    with state.lock:
+        running = sum(1 for q in state.queries.values() if _status(q, now) == "Running")
+        if running >= MAX_CONCURRENT:
+            raise LimitExceededException(
+                f"Account maximum query concurrency limit of [{MAX_CONCURRENT}] reached."
             )
-        page = matching[start : start + size]
-        answer: dict[str, Any] = {"queryDefinitions": page}
-        if start + size < len(matching):
-            answer["nextToken"] = str(start + size)
-        return json.dumps(answer)
+    try:
+        outcome = run(parsed, _events(response.logs_backend, groups, start * 1000, end * 1000, response.current_account), limit=limit)
+    except QuerySyntaxError as error:  # an argument only a record shows wrong
+        raise MalformedQueryException(str(error)) from None
+    query = _Query(
+        query_id=str(uuid.uuid4()),
+        text=text,
+        groups=groups,
+        start=start,
+        end=end,
+        created=now,
+        duration=run_time(outcome.records_scanned),
+        outcome=outcome,
+    )
+    with state.lock:
+        state.queries[query.query_id] = query
+    return json.dumps({"queryId": query.query_id})
 
-    def delete_query_definition(self: LogsResponse) -> str:
-        state = _state(self.logs_backend)
-        with state.lock:
-            if state.definitions.pop(self._get_param("queryDefinitionId") or "", None) is None:
-                raise ResourceNotFoundException("The specified query definition does not exist.")
-        return json.dumps({"success": True})
 
-    LogsResponse.start_query = start_query
-    LogsResponse.get_query_results = get_query_results
-    LogsResponse.stop_query = stop_query
-    LogsResponse.describe_queries = describe_queries
-    LogsResponse.put_query_definition = put_query_definition
-    LogsResponse.describe_query_definitions = describe_query_definitions
-    LogsResponse.delete_query_definition = delete_query_definition
+def _find(response: LogsResponse) -> _Query:
+    query = _state(response.logs_backend).queries.get(response._get_param("queryId") or "")
+    if query is None:
+        raise ResourceNotFoundException("The specified query does not exist.")
+    return query
+
+
+def get_query_results(response: LogsResponse, *, clock: SimClock) -> str:
+    query = _find(response)
+    now = clock.time()
+    with _state(response.logs_backend).lock:
+        status = _status(query, now)
+        answer: dict[str, Any] = {"status": status, "results": []}
+        if status == "Running":
+            query.polls += 1
+            answer["statistics"] = _statistics(query, min(0.9, (now - query.created) / query.duration))
+        else:
+            answer["statistics"] = _statistics(query, 1.0)
+            if status == "Complete":
+                answer["results"] = [
+                    [{"field": name, "value": value} for name, value in row] for row in query.outcome.rows
+                ]
+    return json.dumps(answer)
+
+
+def stop_query(response: LogsResponse, *, clock: SimClock) -> str:
+    query = _find(response)
+    with _state(response.logs_backend).lock:
+        stopped = _status(query, clock.time()) == "Running"
+        if stopped:
+            query.status = "Cancelled"
+    return json.dumps({"success": stopped})
+
+
+def describe_queries(response: LogsResponse, *, clock: SimClock) -> str:
+    group = response._get_param("logGroupName")
+    wanted = response._get_param("status")
+    now = clock.time()
+    state = _state(response.logs_backend)
+    with state.lock:
+        found = [
+            {
+                "queryId": q.query_id,
+                "queryString": q.text,
+                "status": _status(q, now),
+                "createTime": int(q.created * 1000),
+                "logGroupName": q.groups[0],
+            }
+            for q in state.queries.values()
+            if (not group or group in q.groups) and (not wanted or _status(q, now) == wanted)
+        ]
+    return json.dumps({"queries": found})
+
+
+def put_query_definition(response: LogsResponse, *, clock: SimClock) -> str:
+    name = response._get_param("name") or ""
+    text = response._get_param("queryString") or ""
+    if not 1 <= len(name) <= 255:
+        raise InvalidParameterException("name must be between 1 and 255 characters long.")
+    if not 1 <= len(text) <= 10_000:
+        raise InvalidParameterException("queryString must be between 1 and 10000 characters long.")
+    state = _state(response.logs_backend)
+    definition_id = response._get_param("queryDefinitionId")
+    with state.lock:
+        if definition_id and definition_id not in state.definitions:
+            raise ResourceNotFoundException("The specified query definition does not exist.")
+        definition_id = definition_id or str(uuid.uuid4())
+        state.definitions[definition_id] = {
+            "queryDefinitionId": definition_id,
+            "name": name,
+            "queryString": text,
+            "lastModified": int(clock.time() * 1000),
+            "logGroupNames": list(response._get_param("logGroupNames") or []),
+        }
+    return json.dumps({"queryDefinitionId": definition_id})
+
+
+def describe_query_definitions(response: LogsResponse) -> str:
+    prefix = response._get_param("queryDefinitionNamePrefix") or ""
+    size = response._get_int_param("maxResults") or 1000
+    if not 1 <= size <= 1000:
+        raise InvalidParameterException("maxResults must be between 1 and 1000.")
+    start = int(response._get_param("nextToken") or 0)
+    state = _state(response.logs_backend)
+    with state.lock:
+        matching = sorted(
+            (d for d in state.definitions.values() if d["name"].startswith(prefix)),
+            key=lambda d: (d["name"], d["queryDefinitionId"]),
+        )
+    page = matching[start : start + size]
+    answer: dict[str, Any] = {"queryDefinitions": page}
+    if start + size < len(matching):
+        answer["nextToken"] = str(start + size)
+    return json.dumps(answer)
+
+
+def delete_query_definition(response: LogsResponse) -> str:
+    state = _state(response.logs_backend)
+    with state.lock:
+        if state.definitions.pop(response._get_param("queryDefinitionId") or "", None) is None:
+            raise ResourceNotFoundException("The specified query definition does not exist.")
+    return json.dumps({"success": True})
+
+
+HANDLERS: Handlers = {
+    (LogsResponse, "start_query"): start_query,
+    (LogsResponse, "get_query_results"): get_query_results,
+    (LogsResponse, "stop_query"): stop_query,
+    (LogsResponse, "describe_queries"): describe_queries,
+    (LogsResponse, "put_query_definition"): put_query_definition,
+    (LogsResponse, "describe_query_definitions"): describe_query_definitions,
+    (LogsResponse, "delete_query_definition"): delete_query_definition,
+}
+"""The Insights operations of the Logs API: install with ``clock=``."""

@@ -35,8 +35,11 @@ from moto.logs.responses import LogsResponse
 from smtop.sim.filter_pattern import FilterPatternError, compile_filter_pattern
 from smtop.sim.live_tail import MAX_CONCURRENT_SESSIONS, MAX_LOG_GROUPS, SESSIONS, ConcurrentSessionsExceeded
 from smtop.sim.logs_search import MAX_LIMIT, filter_events, next_event_id
+from smtop.sim.patches.handlers import Handlers
 
 _ARN = re.compile(r"arn:[^:]+:logs:[^:]*:[^:]*:log-group:(?P<name>[^:]+)(?::\*)?")
+
+_moto_event_init = logs_models.LogEvent.__init__
 
 
 class LimitExceededException(LogsClientError):
@@ -80,83 +83,84 @@ def _compile(pattern: str | None):
         raise InvalidParameterException(str(error)) from None
 
 
-def install() -> None:
-    """Route FilterLogEvents and StartLiveTail to the simulator (process-wide)."""
+def event_init(event: logs_models.LogEvent, ingestion_time: int, log_event: dict[str, Any]) -> None:
+    _moto_event_init(event, ingestion_time, log_event)
+    event.event_id = next_event_id()
 
-    original_event_init = logs_models.LogEvent.__init__
 
-    def event_init(self: logs_models.LogEvent, ingestion_time: int, log_event: dict[str, Any]) -> None:
-        original_event_init(self, ingestion_time, log_event)
-        self.event_id = next_event_id()
-
-    def filter_log_events(self: LogsResponse) -> str:
-        group = find_group(self.logs_backend, self._get_param("logGroupName"), self._get_param("logGroupIdentifier"))
-        names = self._get_param("logStreamNames")
-        prefix = self._get_param("logStreamNamePrefix")
-        if names and prefix:
-            raise InvalidParameterException("logStreamNames and logStreamNamePrefix are mutually exclusive parameters.")
-        limit = self._get_param("limit") or MAX_LIMIT
-        if not 1 <= int(limit) <= MAX_LIMIT:
-            raise InvalidParameterException(
-                constraint=f"Member must have value less than or equal to {MAX_LIMIT}", parameter="limit", value=limit
-            )
-        matcher = _compile(self._get_param("filterPattern"))
-        streams = list(group.streams.values())
-        if names:
-            wanted = set(names)
-            streams = [s for s in streams if s.log_stream_name in wanted]
-        elif prefix:
-            streams = [s for s in streams if s.log_stream_name.startswith(prefix)]
-        page = filter_events(
-            streams,
-            start=self._get_param("startTime"),
-            end=self._get_param("endTime"),
-            matcher=matcher,
-            limit=int(limit),
-            token=self._get_param("nextToken"),
-            descending=self._get_param("startFromHead") is False,
+def filter_log_events(response: LogsResponse) -> str:
+    group = find_group(response.logs_backend, response._get_param("logGroupName"), response._get_param("logGroupIdentifier"))
+    names = response._get_param("logStreamNames")
+    prefix = response._get_param("logStreamNamePrefix")
+    if names and prefix:
+        raise InvalidParameterException("logStreamNames and logStreamNamePrefix are mutually exclusive parameters.")
+    limit = response._get_param("limit") or MAX_LIMIT
+    if not 1 <= int(limit) <= MAX_LIMIT:
+        raise InvalidParameterException(
+            constraint=f"Member must have value less than or equal to {MAX_LIMIT}", parameter="limit", value=limit
         )
-        answer: dict[str, Any] = {"events": page.events, "searchedLogStreams": []}
-        if page.next_token:
-            answer["nextToken"] = page.next_token
-        return json.dumps(answer)
+    matcher = _compile(response._get_param("filterPattern"))
+    streams = list(group.streams.values())
+    if names:
+        wanted = set(names)
+        streams = [s for s in streams if s.log_stream_name in wanted]
+    elif prefix:
+        streams = [s for s in streams if s.log_stream_name.startswith(prefix)]
+    page = filter_events(
+        streams,
+        start=response._get_param("startTime"),
+        end=response._get_param("endTime"),
+        matcher=matcher,
+        limit=int(limit),
+        token=response._get_param("nextToken"),
+        descending=response._get_param("startFromHead") is False,
+    )
+    answer: dict[str, Any] = {"events": page.events, "searchedLogStreams": []}
+    if page.next_token:
+        answer["nextToken"] = page.next_token
+    return json.dumps(answer)
 
-    def start_live_tail(self: LogsResponse) -> str:
-        identifiers = self._get_param("logGroupIdentifiers") or []
-        names = self._get_param("logStreamNames")
-        prefixes = self._get_param("logStreamNamePrefixes")
-        if not 1 <= len(identifiers) <= MAX_LOG_GROUPS:
-            raise InvalidParameterException(
-                constraint=f"Member must have length less than or equal to {MAX_LOG_GROUPS}",
-                parameter="logGroupIdentifiers",
-                value=identifiers,
-            )
-        if names and prefixes:
-            raise InvalidParameterException("logStreamNames and logStreamNamePrefixes are mutually exclusive parameters.")
-        if (names or prefixes) and len(identifiers) > 1:
-            raise InvalidParameterException(
-                "logStreamNames and logStreamNamePrefixes can be specified only with a single log group."
-            )
-        groups = [_live_tail_group(self.logs_backend, identifier) for identifier in identifiers]
-        pattern = self._get_param("logEventFilterPattern") or None
-        matcher = _compile(pattern)
-        try:
-            session = SESSIONS.open(
-                account=self.current_account,
-                region=self.region,
-                groups=groups,
-                identifiers=list(identifiers),
-                matcher=matcher,
-                stream_names=list(names) if names else None,
-                stream_prefixes=list(prefixes) if prefixes else None,
-                pattern=pattern,
-            )
-        except ConcurrentSessionsExceeded:
-            raise LimitExceededException(
-                f"The account has reached its limit of {MAX_CONCURRENT_SESSIONS} concurrent Live Tail sessions."
-            ) from None
-        return json.dumps(session.start_event())
 
-    logs_models.LogEvent.__init__ = event_init
-    LogsResponse.filter_log_events = filter_log_events
-    LogsResponse.start_live_tail = start_live_tail
+def start_live_tail(response: LogsResponse) -> str:
+    identifiers = response._get_param("logGroupIdentifiers") or []
+    names = response._get_param("logStreamNames")
+    prefixes = response._get_param("logStreamNamePrefixes")
+    if not 1 <= len(identifiers) <= MAX_LOG_GROUPS:
+        raise InvalidParameterException(
+            constraint=f"Member must have length less than or equal to {MAX_LOG_GROUPS}",
+            parameter="logGroupIdentifiers",
+            value=identifiers,
+        )
+    if names and prefixes:
+        raise InvalidParameterException("logStreamNames and logStreamNamePrefixes are mutually exclusive parameters.")
+    if (names or prefixes) and len(identifiers) > 1:
+        raise InvalidParameterException(
+            "logStreamNames and logStreamNamePrefixes can be specified only with a single log group."
+        )
+    groups = [_live_tail_group(response.logs_backend, identifier) for identifier in identifiers]
+    pattern = response._get_param("logEventFilterPattern") or None
+    matcher = _compile(pattern)
+    try:
+        session = SESSIONS.open(
+            account=response.current_account,
+            region=response.region,
+            groups=groups,
+            identifiers=list(identifiers),
+            matcher=matcher,
+            stream_names=list(names) if names else None,
+            stream_prefixes=list(prefixes) if prefixes else None,
+            pattern=pattern,
+        )
+    except ConcurrentSessionsExceeded:
+        raise LimitExceededException(
+            f"The account has reached its limit of {MAX_CONCURRENT_SESSIONS} concurrent Live Tail sessions."
+        ) from None
+    return json.dumps(session.start_event())
+
+
+HANDLERS: Handlers = {
+    (logs_models.LogEvent, "__init__"): event_init,
+    (LogsResponse, "filter_log_events"): filter_log_events,
+    (LogsResponse, "start_live_tail"): start_live_tail,
+}
+"""FilterLogEvents, StartLiveTail, and event ids from one counter."""

@@ -34,10 +34,13 @@ from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.responses import SageMakerResponse
 
 from smtop.sim.clock import SimClock
-
+from smtop.sim.patches.handlers import Handlers
 
 UPDATE_SECONDS = 2.0
 """Simulated seconds an endpoint stays Updating after an update call."""
+
+_moto_response_object = sm_models.FakeEndpoint.response_object
+_moto_summary = sm_models.FakeEndpoint.summary
 
 
 @dataclass
@@ -51,7 +54,7 @@ class _PendingUpdate:
     data_capture_config: dict[str, Any]
 
 
-class _Updates:
+class EndpointUpdates:
     """Endpoint updates in progress, keyed by endpoint ARN, settled when read."""
 
     def __init__(self, clock: SimClock) -> None:
@@ -88,110 +91,101 @@ def accepted_instance_types() -> tuple[str, ...]:
     return tuple(shape.enum)
 
 
-def install(clock: SimClock) -> None:
-    """Apply the SageMaker fixes to moto (process-wide)."""
-    valid_types = frozenset(accepted_instance_types())
-
-    def validate_instance_type(self: sm_models.FakeEndpointConfig, instance_type: str) -> None:
-        if instance_type not in valid_types:
-            raise ValidationError(
-                message=(
-                    f"Value '{instance_type}' at 'instanceType' failed to satisfy constraint: "
-                    f"Member must satisfy enum value set: {sorted(valid_types)}"
-                )
+def validate_instance_type(config: sm_models.FakeEndpointConfig, instance_type: str, *, instance_types: frozenset[str]) -> None:
+    if instance_type not in instance_types:
+        raise ValidationError(
+            message=(
+                f"Value '{instance_type}' at 'instanceType' failed to satisfy constraint: "
+                f"Member must satisfy enum value set: {sorted(instance_types)}"
             )
-
-    def process_production_variants(
-        self: sm_models.FakeEndpoint, production_variants: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
-        return [_variant_summary(variant) for variant in production_variants]
-
-    updates = _Updates(clock)
-
-    def find_endpoint(self: SageMakerResponse) -> sm_models.FakeEndpoint:
-        backend = self.sagemaker_backend
-        name = self._get_param("EndpointName")
-        endpoint = backend.endpoints.get(name)
-        if endpoint is None:
-            arn = sm_models.FakeEndpoint.arn_formatter(name, backend.account_id, backend.region_name)
-            raise ValidationError(message=f"Could not find endpoint '{arn}'.")
-        return endpoint
-
-    def update_endpoint(self: SageMakerResponse) -> ActionResult:
-        backend = self.sagemaker_backend
-        endpoint = find_endpoint(self)
-        config_name = self._get_param("EndpointConfigName")
-        config = backend.describe_endpoint_config(config_name)  # raises when missing
-        previous = {v["VariantName"]: v for v in endpoint.production_variants}
-        variants = [_variant_summary(v) for v in config["ProductionVariants"]]
-        if self._get_param("RetainAllVariantProperties"):
-            excluded = {p["VariantPropertyType"] for p in self._get_param("ExcludeRetainedVariantProperties") or []}
-            for variant in variants:
-                old = previous.get(variant["VariantName"])
-                if old is None:
-                    continue
-                if "DesiredWeight" not in excluded:
-                    variant["CurrentWeight"] = variant["DesiredWeight"] = old.get("CurrentWeight", 1.0)
-                if "DesiredInstanceCount" not in excluded:
-                    count = old.get("CurrentInstanceCount", 1)
-                    variant["CurrentInstanceCount"] = variant["DesiredInstanceCount"] = count
-        data_capture = config.get("DataCaptureConfig") or {}
-        updates.start(_PendingUpdate(endpoint, clock.time() + UPDATE_SECONDS, config_name, variants, data_capture))
-        return ActionResult({"EndpointArn": endpoint.arn})
-
-    def update_endpoint_weights_and_capacities(self: SageMakerResponse) -> ActionResult:
-        endpoint = find_endpoint(self)
-        updates.settle(endpoint)
-        desired = self._get_param("DesiredWeightsAndCapacities") or []
-        variants = copy.deepcopy(endpoint.production_variants)
-        by_name = {v["VariantName"]: v for v in variants}
-        seen: set[str] = set()
-        for change in desired:
-            name = change.get("VariantName")
-            if name in seen:
-                raise ValidationError(message=f'The variant name "{name}" was non-unique within the request.')
-            seen.add(name)
-            if name not in by_name:
-                raise ValidationError(
-                    message=f'The variant name(s) "{name}" is/are not present within endpoint configuration "{endpoint.endpoint_config_name}".'
-                )
-        for change in desired:
-            variant = by_name[change["VariantName"]]
-            if change.get("DesiredWeight") is not None:
-                variant["DesiredWeight"] = float(change["DesiredWeight"])
-            if change.get("DesiredInstanceCount") is not None:
-                variant["DesiredInstanceCount"] = int(change["DesiredInstanceCount"])
-        ready = [{**v, "CurrentWeight": v.get("DesiredWeight"), "CurrentInstanceCount": v.get("DesiredInstanceCount")} for v in variants]
-        ready = [{k: val for k, val in v.items() if val is not None} for v in ready]
-        updates.start(
-            _PendingUpdate(endpoint, clock.time() + UPDATE_SECONDS, endpoint.endpoint_config_name, ready, endpoint.data_capture_config)
         )
-        # While it updates, DescribeEndpoint shows the desired values beside the current ones.
-        for variant in endpoint.production_variants:
-            target = by_name[variant["VariantName"]]
-            variant["DesiredWeight"] = target.get("DesiredWeight")
-            if "DesiredInstanceCount" in target:
-                variant["DesiredInstanceCount"] = target["DesiredInstanceCount"]
-        return ActionResult({"EndpointArn": endpoint.arn})
 
-    original_response = sm_models.FakeEndpoint.response_object
-    original_summary = sm_models.FakeEndpoint.summary
 
-    def response_object(self: sm_models.FakeEndpoint) -> dict[str, Any]:
-        updates.settle(self)
-        return original_response.fget(self)
+def process_production_variants(
+    endpoint: sm_models.FakeEndpoint, production_variants: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    return [_variant_summary(variant) for variant in production_variants]
 
-    def summary(self: sm_models.FakeEndpoint) -> dict[str, Any]:
-        updates.settle(self)
-        return original_summary(self)
 
-    sm_models.FakeEndpointConfig.validate_instance_type = validate_instance_type
-    sm_models.FakeEndpoint._process_production_variants = process_production_variants
-    sm_models.FakeEndpoint.response_object = property(response_object)
-    sm_models.FakeEndpoint.summary = summary
-    SageMakerResponse.update_endpoint = update_endpoint
-    SageMakerResponse.update_endpoint_weights_and_capacities = update_endpoint_weights_and_capacities
+def _find_endpoint(response: SageMakerResponse) -> sm_models.FakeEndpoint:
+    backend = response.sagemaker_backend
+    name = response._get_param("EndpointName")
+    endpoint = backend.endpoints.get(name)
+    if endpoint is None:
+        arn = sm_models.FakeEndpoint.arn_formatter(name, backend.account_id, backend.region_name)
+        raise ValidationError(message=f"Could not find endpoint '{arn}'.")
+    return endpoint
 
+
+def update_endpoint(response: SageMakerResponse, *, updates: EndpointUpdates, clock: SimClock) -> ActionResult:
+    backend = response.sagemaker_backend
+    endpoint = _find_endpoint(response)
+    config_name = response._get_param("EndpointConfigName")
+    config = backend.describe_endpoint_config(config_name)  # raises when missing
+    previous = {v["VariantName"]: v for v in endpoint.production_variants}
+    variants = [_variant_summary(v) for v in config["ProductionVariants"]]
+    if response._get_param("RetainAllVariantProperties"):
+        excluded = {p["VariantPropertyType"] for p in response._get_param("ExcludeRetainedVariantProperties") or []}
+        for variant in variants:
+            old = previous.get(variant["VariantName"])
+            if old is None:
+                continue
+            if "DesiredWeight" not in excluded:
+                variant["CurrentWeight"] = variant["DesiredWeight"] = old.get("CurrentWeight", 1.0)
+            if "DesiredInstanceCount" not in excluded:
+                count = old.get("CurrentInstanceCount", 1)
+                variant["CurrentInstanceCount"] = variant["DesiredInstanceCount"] = count
+    data_capture = config.get("DataCaptureConfig") or {}
+    updates.start(_PendingUpdate(endpoint, clock.time() + UPDATE_SECONDS, config_name, variants, data_capture))
+    return ActionResult({"EndpointArn": endpoint.arn})
+
+
+def update_endpoint_weights_and_capacities(
+    response: SageMakerResponse, *, updates: EndpointUpdates, clock: SimClock
+) -> ActionResult:
+    endpoint = _find_endpoint(response)
+    updates.settle(endpoint)
+    desired = response._get_param("DesiredWeightsAndCapacities") or []
+    variants = copy.deepcopy(endpoint.production_variants)
+    by_name = {v["VariantName"]: v for v in variants}
+    seen: set[str] = set()
+    for change in desired:
+        name = change.get("VariantName")
+        if name in seen:
+            raise ValidationError(message=f'The variant name "{name}" was non-unique within the request.')
+        seen.add(name)
+        if name not in by_name:
+            raise ValidationError(
+                message=f'The variant name(s) "{name}" is/are not present within endpoint configuration "{endpoint.endpoint_config_name}".'
+            )
+    for change in desired:
+        variant = by_name[change["VariantName"]]
+        if change.get("DesiredWeight") is not None:
+            variant["DesiredWeight"] = float(change["DesiredWeight"])
+        if change.get("DesiredInstanceCount") is not None:
+            variant["DesiredInstanceCount"] = int(change["DesiredInstanceCount"])
+    ready = [{**v, "CurrentWeight": v.get("DesiredWeight"), "CurrentInstanceCount": v.get("DesiredInstanceCount")} for v in variants]
+    ready = [{k: val for k, val in v.items() if val is not None} for v in ready]
+    updates.start(
+        _PendingUpdate(endpoint, clock.time() + UPDATE_SECONDS, endpoint.endpoint_config_name, ready, endpoint.data_capture_config)
+    )
+    # While it updates, DescribeEndpoint shows the desired values beside the current ones.
+    for variant in endpoint.production_variants:
+        target = by_name[variant["VariantName"]]
+        variant["DesiredWeight"] = target.get("DesiredWeight")
+        if "DesiredInstanceCount" in target:
+            variant["DesiredInstanceCount"] = target["DesiredInstanceCount"]
+    return ActionResult({"EndpointArn": endpoint.arn})
+
+
+def response_object(endpoint: sm_models.FakeEndpoint, *, updates: EndpointUpdates) -> dict[str, Any]:
+    updates.settle(endpoint)
+    return _moto_response_object.fget(endpoint)
+
+
+def summary(endpoint: sm_models.FakeEndpoint, *, updates: EndpointUpdates) -> dict[str, Any]:
+    updates.settle(endpoint)
+    return _moto_summary(endpoint)
 
 def _variant_summary(variant: dict[str, Any]) -> dict[str, Any]:
     """A ProductionVariantSummary as DescribeEndpoint reports it once InService."""
@@ -205,3 +199,15 @@ def _variant_summary(variant: dict[str, Any]) -> dict[str, Any]:
     weight = variant.get("InitialVariantWeight")
     summary["CurrentWeight"] = summary["DesiredWeight"] = 1.0 if weight is None else float(weight)
     return summary
+
+
+HANDLERS: Handlers = {
+    (sm_models.FakeEndpointConfig, "validate_instance_type"): validate_instance_type,
+    (sm_models.FakeEndpoint, "_process_production_variants"): process_production_variants,
+    (sm_models.FakeEndpoint, "response_object"): response_object,  # a property, as moto's
+    (sm_models.FakeEndpoint, "summary"): summary,
+    (SageMakerResponse, "update_endpoint"): update_endpoint,
+    (SageMakerResponse, "update_endpoint_weights_and_capacities"): update_endpoint_weights_and_capacities,
+}
+"""The SageMaker fixes: install with ``updates=`` (an :class:`EndpointUpdates`),
+``clock=`` and ``instance_types=`` (:func:`accepted_instance_types`)."""

@@ -16,6 +16,10 @@ from datetime import datetime, timezone
 
 from moto.core.serialize import BaseJSONSerializer
 
+from smtop.sim.patches.handlers import Handlers
+
+_moto_serialize_list = BaseJSONSerializer._serialize_type_list
+
 
 def _epoch_seconds(value) -> int | float:
     # Same result as moto's TimestampSerializer "unixtimestamp": whole seconds
@@ -28,21 +32,21 @@ def _epoch_seconds(value) -> int | float:
     return value if isinstance(value, int) else float(value)
 
 
-def install() -> None:
-    """Give moto's JSON serializer a fast path for lists of doubles and timestamps."""
-    generic = BaseJSONSerializer._serialize_type_list
+def serialize_list(serializer: BaseJSONSerializer, serialized, value, shape, key) -> None:
+    """Lists of doubles and epoch-second timestamps in one comprehension; any other through moto."""
+    member = shape.member
+    kind = member.type_name
+    if kind in ("double", "float"):
+        serializer._default_serialize(serialized, [float(v) for v in value], shape, key)
+    elif kind == "timestamp" and (
+        member.serialization.get("timestampFormat", serializer._timestamp_serializer.default_format).lower()
+        == "unixtimestamp"
+    ):
+        serializer._default_serialize(serialized, [_epoch_seconds(v) for v in value], shape, key)
+    else:
+        _moto_serialize_list(serializer, serialized, value, shape, key)
 
-    def serialize_list(self, serialized, value, shape, key) -> None:
-        member = shape.member
-        kind = member.type_name
-        if kind in ("double", "float"):
-            self._default_serialize(serialized, [float(v) for v in value], shape, key)
-        elif kind == "timestamp" and (
-            member.serialization.get("timestampFormat", self._timestamp_serializer.default_format).lower()
-            == "unixtimestamp"
-        ):
-            self._default_serialize(serialized, [_epoch_seconds(v) for v in value], shape, key)
-        else:
-            generic(self, serialized, value, shape, key)
 
-    BaseJSONSerializer._serialize_type_list = serialize_list
+HANDLERS: Handlers = {
+    (BaseJSONSerializer, "_serialize_type_list"): serialize_list,
+}

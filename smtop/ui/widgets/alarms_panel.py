@@ -29,16 +29,11 @@ from smtop.format import clock_time, printable
 from smtop.clock import Clock
 from smtop.errors import SmtopError
 from smtop.models.alarms import Alarm, AlarmsSnapshot, CompositeAlarm, MetricAlarm
+from smtop.models.names import principal_name
 from smtop.models.source import AlarmSource, RefreshSignal, polled
 
 STATE_STYLE = {"ALARM": "bold red", "INSUFFICIENT_DATA": "yellow", "OK": "green"}
 STATE_LABEL = {"ALARM": "● ALARM", "INSUFFICIENT_DATA": "◌ NODATA", "OK": "○ OK"}
-
-
-def who(arn: str) -> str:
-    """The person behind an ARN, as teammates say it (``alice``)."""
-    resource = arn.rsplit(":", 1)[-1]
-    return resource.rsplit("/", 1)[-1] if "/" in resource else resource
 
 
 COMPOSITE_MARK = "◆ "
@@ -49,7 +44,7 @@ def mute_text(alarm: Alarm) -> Text:
     """"acked by alice, muted until 14:26Z", "muted until … by rule …", or nothing."""
     ack = alarm.ack
     if ack is not None:
-        return Text.assemble(("acked by ", "cyan"), (printable(who(ack.by)), "bold cyan"), (f", muted until {clock_time(ack.until)}", "cyan"))
+        return Text.assemble(("acked by ", "cyan"), (printable(principal_name(ack.by)), "bold cyan"), (f", muted until {clock_time(ack.until)}", "cyan"))
     rule = alarm.muted_by
     if rule is None:
         return Text("")
