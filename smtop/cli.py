@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="send every AWS call to this URL (e.g. the simulator); AWS_ENDPOINT_URL works too",
     )
     run = parser.add_argument_group("console")
-    run.add_argument("--demo", action="store_true", help="start the local simulator with a live fleet and open the console on it")
+    run.add_argument("--demo", action="store_true", help="start the local simulator with a live fleet and open the console on it (the smtop[sim] extra)")
     run.add_argument("--refresh", type=_positive_seconds, metavar="SECONDS", help=f"seconds between refreshes (default {DEFAULT_REFRESH:g}, {DEMO_REFRESH:g} with --demo)")
     run.add_argument("--endpoints", metavar="PATTERN", help="only endpoints whose name matches (substring or glob)")
     run.add_argument("--read-only", action="store_true", help="refuse every call that would change AWS")
@@ -231,6 +231,8 @@ def _demo_environment() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["sim"]:
+        if _simulator_missing():
+            return EXIT_USAGE
         from smtop.sim.server import main as sim_main
 
         return sim_main(argv[1:])
@@ -249,6 +251,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if settings.demo and (settings.endpoint_url or settings.profile):
         print("smtop: --demo runs against its own simulator; drop --endpoint-url/--profile", file=sys.stderr)
+        return EXIT_USAGE
+    if settings.demo and _simulator_missing():
         return EXIT_USAGE
     if args.debug:
         from smtop.aws.debuglog import install_debug_log
@@ -278,6 +282,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_console(settings, record=args.record)
     except KeyboardInterrupt:
         return 130
+
+
+def _simulator_missing() -> bool:
+    """Say so in one line, before anything starts, when the ``smtop[sim]`` extra is not installed."""
+    from smtop.sim.process import missing_extra
+
+    problem = missing_extra()
+    if problem:
+        print(f"smtop: {problem}", file=sys.stderr)
+    return problem is not None
 
 
 def sign_in_first(settings: Settings, *, batch: bool = False, serve: bool = False) -> str | None:

@@ -12,6 +12,7 @@ the simulator exits too, instead of lingering on its port.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -20,6 +21,25 @@ import threading
 from pathlib import Path
 
 READY_PREFIX = "smtop sim listening on "  # mirrors smtop.sim.server.READY_PREFIX (not imported: moto-free)
+
+EXTRA_MODULES = ("moto", "flask", "flask_cors", "lark")
+"""What the ``sim`` extra installs that the simulator imports: moto, the Flask
+app of moto's server (``moto[server]``), and lark for Logs Insights queries."""
+
+
+def missing_extra() -> str | None:
+    """Why the simulator cannot run here, in one line, or ``None`` when it can.
+
+    The simulator is the optional ``smtop[sim]`` extra: a plain ``pip install
+    smtop`` has no moto.  ``smtop sim`` and ``smtop --demo`` ask this before
+    starting anything, so a newcomer reads how to install it instead of an
+    ImportError from a child process.  Looked up, not imported (moto takes
+    ~0.7 s to import; the demo's simulator imports it in its own process).
+    """
+    missing = [name for name in EXTRA_MODULES if importlib.util.find_spec(name) is None]
+    if not missing:
+        return None
+    return f"the simulator is an extra that is not installed here (no {', '.join(missing)}): pip install 'smtop[sim]'"
 
 
 class SimStartError(RuntimeError):
