@@ -20,7 +20,6 @@ that needs an MFA code asks for it in a dialog.
 from __future__ import annotations
 
 import gc
-import sys
 import weakref
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, replace
@@ -30,7 +29,6 @@ from typing import Any, Callable
 from textual import events, on, work
 from textual.app import App
 from textual.message import Message
-from textual.widget import Widget
 from textual.widgets import Input
 
 from smtop.clock import Clock, SystemClock
@@ -43,7 +41,7 @@ from smtop.models.replay import ReplayControl
 from smtop.models.source import ConsoleSource
 from smtop.models.switch import SwitchTarget
 from smtop.ui.commands import SmtopCommands, check_key_overrides
-from smtop.ui.console import Activity, ConsoleScreen, FirstData, SignedOut, SourceHandle
+from smtop.ui.console import Activity, ConsoleScreen, FirstData, SignedOut, SourceHandle, is_text_box
 from smtop.ui.themes import choose_theme, glyph_mode, register_themes
 
 FleetConnector = Callable[[], AbstractAsyncContextManager[ConsoleSource]]
@@ -131,7 +129,7 @@ class SmtopApp(App[int]):
         (`c`, `a`) under the box's name.  They are the box's text.  (This runs
         before App's own handler, which looks the key up in the bindings.)"""
         focused = self.focused
-        if event.is_printable and _is_text_box(focused) and event not in self._redirected_keys:
+        if event.is_printable and is_text_box(focused) and event not in self._redirected_keys:
             redirected = events.Key(event.key, event.character)
             self._redirected_keys.add(redirected)  # never twice: a box that declines it lets it through
             focused.post_message(redirected)
@@ -278,18 +276,6 @@ class SmtopApp(App[int]):
             timeout=10,
             markup=False,
         )
-
-
-def _is_text_box(widget: Widget | None) -> bool:
-    """An Input or a TextArea (whose module, loaded by the Insights editor,
-    is left out of the start: none can have the focus before it is loaded)."""
-    if isinstance(widget, Input):
-        return True
-    if "textual.widgets._text_area" not in sys.modules:
-        return False
-    from textual.widgets import TextArea
-
-    return isinstance(widget, TextArea)
 
 
 def _label(target: SwitchTarget, region: str | None = None) -> str:

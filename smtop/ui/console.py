@@ -886,6 +886,18 @@ def _alarm_interval(settings: Settings) -> float:
     return min(settings.refresh, 30.0)
 
 
+def is_text_box(widget: Widget | None) -> bool:
+    """An Input or a TextArea (whose module, loaded by the Insights editor,
+    is left out of the start: none can have the focus before it is loaded)."""
+    if isinstance(widget, Input):
+        return True
+    if "textual.widgets._text_area" not in sys.modules:
+        return False
+    from textual.widgets import TextArea
+
+    return isinstance(widget, TextArea)
+
+
 def _nearest(presets: tuple[tuple[str, timedelta], ...], wanted: timedelta) -> int:
     """The preset closest to a configured duration (the panels cycle through fixed steps)."""
     return min(range(len(presets)), key=lambda i: abs(presets[i][1] - wanted))

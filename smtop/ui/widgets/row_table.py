@@ -284,16 +284,16 @@ class RowTable(ScrollView, can_focus=True):
             self._show_hover = active
             self._refresh_row(self.hover_row)
 
-    def _on_mouse_move(self, event: events.MouseMove) -> None:
+    def on_mouse_move(self, event: events.MouseMove) -> None:
         meta = event.style.meta
         self._set_hover(bool(meta))
         if "row" in meta:
             self.hover_row = meta["row"]
 
-    def _on_leave(self, _: events.Leave) -> None:
+    def on_leave(self, _: events.Leave) -> None:
         self._set_hover(False)
 
-    async def _on_click(self, event: events.Click) -> None:
+    async def on_click(self, event: events.Click) -> None:
         self._set_hover(True)
         meta = event.style.meta
         if "row" not in meta or "column" not in meta:
